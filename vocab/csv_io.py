@@ -1,0 +1,163 @@
+"""Assets as CSV: one column per flat field, read back through the REST validation.
+
+Lists are joined with `;` (a `;` inside an item is written `\\;`), the location is spread
+over `latitude`, `longitude`, `street_address`, `locality`, `region`, `postal_code`,
+`country`, and the steward over `steward_name`, `steward_id`; the geometry is a GeoJSON
+string. Other people's spreadsheets are read through a column mapping
+(`{"columns": {"Lab name": "name"}, "defaults": {"kind": "fablab"}}`, JSON or TOML).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from vocab.compound import Record
+from vocab.document import AssetMeta, iso_utc
+from vocab.errors import ErrorList, FieldError, ValidationError
+from vocab.kinds import Field
+from vocab.record import FIELDS, AssetRecord, validate_asset_input
+
+META_COLUMNS = ("id", "url", "published", "updated", "origin")
+_MAX_CELL = 4_000_000  # a geometry of 10,000 positions is far above csv's default 128 KiB
+
+
+def _columns() -> list[tuple[str, Field, Field | None]]:
+    """(column, field, sub-field) for every flat column, in field-table order."""
+    out: list[tuple[str, Field, Field | None]] = []
+    for f in FIELDS:
+        if isinstance(f.kind, Record):
+            out.extend((column, f, sub) for column, sub in f.kind.columns())
+        else:
+            out.append((f.name, f, None))
+    return out
+
+
+COLUMNS = _columns()
+FIELD_COLUMNS: tuple[str, ...] = tuple(c for c, _, _ in COLUMNS)
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which CSV column feeds which flat field, and values for fields the file lacks."""
+
+    columns: dict[str, str]
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
+def write_csv(items: Iterable[tuple[AssetRecord, AssetMeta]], fh: TextIO) -> None:
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(META_COLUMNS + FIELD_COLUMNS)
+    for record, meta in items:
+        row = [
+            meta.iri,
+            meta.url or "",
+            iso_utc(meta.published) if meta.published else "",
+            iso_utc(meta.updated) if meta.updated else "",
+            meta.origin or "",
+        ]
+        for _, f, sub in COLUMNS:
+            value = getattr(record, f.name)
+            if sub is not None:
+                value = None if value is None else getattr(value, sub.name)
+            kind = sub.kind if sub is not None else f.kind
+            row.append("" if value is None or value == () else kind.to_cell(value))
+        writer.writerow(row)
+
+
+def read_csv(
+    fh: TextIO, mapping: ColumnMapping | Mapping[str, str] | None = None
+) -> Iterator[tuple[int, AssetRecord | ValidationError]]:
+    """Each data row's number (the header is row 1) with its record or its errors.
+
+    Without a mapping, columns named like the flat fields are read and others ignored."""
+    if isinstance(mapping, ColumnMapping):
+        plan = mapping
+    elif mapping is not None:
+        plan = ColumnMapping(dict(mapping))
+    else:
+        plan = None
+    if plan is not None:
+        _check_mapping(plan)
+    csv.field_size_limit(max(csv.field_size_limit(), _MAX_CELL))
+    reader = csv.reader(fh)
+    number = 1
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        columns = plan.columns if plan else {h: h for h in header if h in FIELD_COLUMNS}
+        defaults = plan.defaults if plan else {}
+        for row in reader:
+            number += 1
+            cells = {
+                columns[h]: cell
+                for h, cell in zip(header, row, strict=False)
+                if h in columns and cell.strip()
+            }
+            if not cells and not any(c.strip() for c in row):
+                continue  # blank line
+            for target, value in defaults.items():
+                cells.setdefault(target, value)
+            try:
+                yield number, validate_asset_input(_unflatten(cells))
+            except ValidationError as error:
+                yield number, error
+    except csv.Error as error:  # a broken file: report where, then stop
+        yield number + 1, ValidationError([FieldError("", f"unreadable CSV: {error}")])
+
+
+def _unflatten(cells: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for column, f, sub in COLUMNS:
+        if column not in cells:
+            continue
+        kind = sub.kind if sub is not None else f.kind
+        raw = cells[column]
+        value = kind.from_cell(raw) if isinstance(raw, str) else raw
+        if sub is None:
+            data[f.name] = value
+        else:
+            data.setdefault(f.name, {})[sub.name] = value
+    return data
+
+
+def load_column_mapping(path: str | Path) -> ColumnMapping:
+    """Read a mapping file (`.toml`, else JSON); ValidationError if its content is wrong."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError) as error:
+        raise ValidationError([FieldError("", f"{path.name}: not valid: {error}")]) from None
+    errs = ErrorList()
+    if not isinstance(raw, dict):
+        errs.add("", "expected an object with `columns` and optional `defaults`")
+        errs.raise_if_any()
+    for key in raw:
+        if key not in ("columns", "defaults"):
+            errs.add(str(key), "unknown key; expected `columns` and `defaults`")
+    columns, defaults = raw.get("columns"), raw.get("defaults", {})
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        errs.add("columns", "expected an object of column name -> field name")
+        columns = {}
+    if not isinstance(defaults, dict):
+        errs.add("defaults", "expected an object of field name -> value")
+        defaults = {}
+    plan = ColumnMapping({str(k): v for k, v in columns.items()}, dict(defaults))
+    _check_mapping(plan, errs)
+    return plan
+
+
+def _check_mapping(plan: ColumnMapping, errs: ErrorList | None = None) -> None:
+    errs = errs if errs is not None else ErrorList()
+    for column, target in plan.columns.items():
+        if target not in FIELD_COLUMNS:
+            errs.add(f"columns.{column}", f"unknown field {target!r}")
+    for target in plan.defaults:
+        if target not in FIELD_COLUMNS:
+            errs.add(f"defaults.{target}", "unknown field")
+    errs.raise_if_any()

@@ -1,0 +1,179 @@
+"""Record <-> JSON-LD asset document.
+
+`asset_document` writes our compact form: an AS2 `Page` (what Mastodon shows as name, summary
+and link) that is also a `commons:CommonsAsset`. `read_asset_document` accepts any equivalent
+JSON-LD: documents in our own compact form are expanded by the fast path (no pyld), all others
+by pyld with the offline loader; one reader then maps expanded IRIs to the record, and the
+REST validation runs on the result, so a document can never yield a record the API would
+refuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from vocab import fastpath, ldvalues, loader
+from vocab.context import ASSET_TYPE, asset_context
+from vocab.errors import ContextNotAllowed, ErrorList, FieldError, ValidationError
+from vocab.ldvalues import INVALID, MISSING
+from vocab.namespaces import AS, AS_PUBLIC, COMMONS
+from vocab.record import FIELDS, AssetRecord, build_record
+
+ASSET_CLASS = COMMONS + "CommonsAsset"
+_NOT_AN_ASSET = FieldError(
+    "type", f"not a commons asset: the type must include {ASSET_TYPE} ({ASSET_CLASS})"
+)
+
+
+@dataclass(frozen=True)
+class AssetMeta:
+    """Where an asset lives and who publishes it; not part of what the asset is."""
+
+    iri: str
+    url: str | None = None  # the HTML page
+    attributed_to: str | None = None  # the publishing node's actor
+    published: datetime | None = None
+    updated: datetime | None = None
+    followers: str | None = None  # collection to cc
+    origin: str | None = None  # for a mirrored asset: the node it comes from
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)  # merged into the document
+
+
+def iso_utc(when: datetime) -> str:
+    """ISO 8601 in UTC with `Z`, to the second; naive datetimes are taken as UTC."""
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc(text: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except (ValueError, TypeError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def asset_document(record: AssetRecord, meta: AssetMeta, tag_base: str) -> dict[str, Any]:
+    """The asset as JSON-LD in our compact form (context inline, AS2 first)."""
+    doc: dict[str, Any] = {
+        "@context": asset_context(),
+        "id": meta.iri,
+        "type": ["Page", ASSET_TYPE],
+    }
+    tag_base = tag_base.rstrip("/")
+    for f in FIELDS:
+        value = getattr(record, f.name)
+        if value is not None and value != ():
+            f.kind.write_node(value, f, doc, tag_base)
+    for key, value in (("url", meta.url), ("attributedTo", meta.attributed_to)):
+        if value:
+            doc[key] = value
+    for key, when in (("published", meta.published), ("updated", meta.updated)):
+        if when is not None:
+            doc[key] = iso_utc(when)
+    doc["to"] = [AS_PUBLIC]
+    if meta.followers:
+        doc["cc"] = [meta.followers]
+    doc.update(meta.extra)
+    return doc
+
+
+def read_asset_document(doc: dict[str, Any] | list[Any]) -> tuple[AssetRecord, AssetMeta]:
+    """The record and meta of any JSON-LD document equivalent to an asset document (compact
+    or expanded, any context); ValidationError with field-level errors otherwise. Never
+    raises anything else."""
+    expanded = fastpath.expand_own(doc) if isinstance(doc, dict) else None
+    if expanded is None:
+        expanded = expand_with_pyld(doc)
+    return read_expanded(expanded)
+
+
+def expand_with_pyld(doc: Any) -> list[Any]:
+    if not isinstance(doc, (dict, list)):
+        raise ValidationError([FieldError("", "expected a JSON-LD object or array")])
+    try:
+        expanded = loader.expand(doc)
+    except ContextNotAllowed as error:
+        raise ValidationError(
+            [FieldError("@context", f"context not allowed: {error.url[:300]}")]
+        ) from None
+    except Exception as error:  # pyld raises assorted errors on junk; none may escape
+        raise ValidationError([FieldError("", f"not valid JSON-LD: {_reason(error)}")]) from None
+    return expanded if isinstance(expanded, list) else [expanded]
+
+
+def _reason(error: Exception) -> str:
+    return str(error.args[0] if error.args else type(error).__name__)[:300]
+
+
+def read_expanded(nodes: list[Any]) -> tuple[AssetRecord, AssetMeta]:
+    node = next(
+        (n for n in nodes if isinstance(n, dict) and ASSET_CLASS in (n.get("@type") or ())), None
+    )
+    if node is None:
+        raise ValidationError([_NOT_AN_ASSET])
+    errs = ErrorList()
+    data: dict[str, Any] = {}
+    for f in FIELDS:
+        value = f.kind.read_node(node, f, errs)
+        if value is not MISSING and value is not INVALID:
+            data[f.name] = value
+    meta = _read_meta(node, errs)
+    checks = ErrorList()
+    record = build_record(data, checks)
+    # A field that could not be read is left out of `data`; the REST checks would then
+    # report it again ("required", "give both latitude and longitude"): keep the first word.
+    reported = errs.fields()
+    for error in checks.items:
+        if not any(_related(error.field, seen) for seen in reported):
+            errs.add(error.field, error.message)
+    errs.raise_if_any()
+    return record, meta
+
+
+def _related(path: str, other: str) -> bool:
+    return (
+        path == other
+        or path.startswith((other + ".", other + "["))
+        or other.startswith((path + ".", path + "["))
+    )
+
+
+def _read_meta(node: dict[str, Any], errs: ErrorList) -> AssetMeta | None:
+    iri = node.get("@id")
+    if not isinstance(iri, str) or iri.startswith("_:"):
+        errs.add("id", "an asset document needs an IRI (`id`)")
+        return None
+    found: dict[str, Any] = {"iri": iri}
+    for name, prop in (("url", "url"), ("attributed_to", "attributedTo")):
+        values = ldvalues.values_of(node, AS + prop)
+        if values:
+            found[name] = _link(values, name, errs)
+    for name in ("published", "updated"):
+        values = ldvalues.values_of(node, AS + name)
+        if values:
+            text = ldvalues.pick_literal(values, name, errs, "a date-time")
+            when = parse_utc(text) if isinstance(text, str) else None
+            if when is None and text is not INVALID:
+                errs.add(name, "expected an ISO 8601 date-time")
+            found[name] = when
+    cc = [v.get("@id") for v in ldvalues.values_of(node, AS + "cc") if ldvalues.is_node(v)]
+    followers = [c for c in cc if isinstance(c, str) and c != AS_PUBLIC]
+    if followers:
+        found["followers"] = followers[0]
+    return AssetMeta(**{k: v for k, v in found.items() if v is not INVALID})
+
+
+def _link(values: list[Any], path: str, errs: ErrorList) -> Any:
+    """An IRI given directly or as a Link / object: `url` is often `{type: Link, href}`."""
+    for item in values:
+        if ldvalues.is_node(item):
+            href = ldvalues.values_of(item, AS + "href")
+            if href:
+                return ldvalues.pick_iri(href, path, errs)
+            if isinstance(item.get("@id"), str):
+                return item["@id"]
+    errs.add(path, "expected an IRI")
+    return INVALID
