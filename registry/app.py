@@ -1,0 +1,55 @@
+"""Composition root: builds the ASGI application from the parts."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from registry import db
+from registry.config import Settings
+from registry.http import api_accounts, api_assets
+from registry.http.openapi import openapi
+from registry.http.problems import HANDLERS
+from registry.migrate import check_schema
+from registry.services import Services
+
+
+def create_app(
+    settings: Settings, engine: AsyncEngine | None = None, *, check: bool = True
+) -> Starlette:
+    """The node's web application. It owns the engine unless one is handed in."""
+    owns_engine = engine is None
+    engine = engine or db.create_engine(
+        settings.database_url, pool_size=settings.database.pool_size
+    )
+    services = Services.build(settings, engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if check:
+            await check_schema(engine)
+        try:
+            yield
+        finally:
+            if owns_engine:
+                await engine.dispose()
+
+    routes = [
+        *api_assets.routes,
+        *api_accounts.routes,
+        Route("/api/openapi.json", openapi, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
+    app.state.services = services
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """Factory for `uvicorn --factory` and worker processes: settings from file and env."""
+    from registry.config import load_settings
+
+    return create_app(load_settings())

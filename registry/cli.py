@@ -1,0 +1,308 @@
+"""The `commons-registry` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry import __version__, accounts, db, migrate
+from registry.config import CONFIG_ENV, ConfigError, Settings, example_toml, load_settings
+from registry.errors import Problem
+
+
+class Progress:
+    """A one-line progress bar on a terminal; a line every 10% otherwise (logs, CI)."""
+
+    def __init__(self, label: str, total: int | None, stream: Any = sys.stderr) -> None:
+        self.label, self.total, self.stream = label, total, stream
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.started = time.monotonic()
+        self.last_decile = -1
+
+    def __call__(self, done: int) -> None:
+        if not self.total:
+            return
+        fraction = min(1.0, done / self.total)
+        if self.tty:
+            bar = "#" * int(fraction * 30)
+            self.stream.write(f"\r{self.label} [{bar:<30}] {done}/{self.total}")
+            if done >= self.total:
+                self.stream.write("\n")
+            self.stream.flush()
+        elif int(fraction * 10) > self.last_decile:
+            self.last_decile = int(fraction * 10)
+            self.stream.write(f"{self.label}: {done}/{self.total} ({fraction:.0%})\n")
+
+
+def _engine(settings: Settings) -> AsyncEngine:
+    return db.create_engine(settings.database_url, pool_size=settings.database.pool_size)
+
+
+async def _with_engine(
+    settings: Settings, work: Callable[[AsyncEngine], Awaitable[int]], check: bool = True
+) -> int:
+    engine = _engine(settings)
+    try:
+        if check:
+            await migrate.check_schema(engine)
+        return await work(engine)
+    finally:
+        await engine.dispose()
+
+
+def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.node import ensure_node_keys
+
+    Path(settings.node.data_dir).mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.database_url)
+
+    async def work(engine: AsyncEngine) -> int:
+        created_keys = await ensure_node_keys(engine)
+        print(f"database ready at revision {migrate.head_revision()} ({_where(settings)})")
+        print("node keys created" if created_keys else "node keys already present (kept)")
+        if await accounts.has_admin_token(engine):
+            print(
+                "an admin token already exists; make another with "
+                "`commons-registry token create --admin`"
+            )
+        else:
+            _, token = await accounts.create_admin_token(engine, "created by init")
+            print(f"admin token (shown once, keep it safe): {token}")
+        return 0
+
+    return asyncio.run(_with_engine(settings, work, check=False))
+
+
+def _where(settings: Settings) -> str:
+    url = settings.database_url
+    return url.split("@")[-1] if "@" in url else url
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    migrate.upgrade(settings.database_url)
+    print(f"database at revision {migrate.head_revision()}")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    workers = args.workers or settings.server.workers
+
+    async def check(engine: AsyncEngine) -> int:
+        return 0
+
+    try:
+        asyncio.run(_with_engine(settings, check))
+    except migrate.SchemaBehind as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        print("error: server.workers > 1 needs PostgreSQL (SQLite has one writer)", file=sys.stderr)
+        return 2
+    print(
+        f"Commons registry {__version__} listening on http://{host}:{port} "
+        f"(public URL {settings.base_url}; database {_where(settings)})",
+        flush=True,
+    )
+    if args.config:
+        os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
+    uvicorn.run(
+        "registry.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.server.log_level,
+        proxy_headers=True,
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(engine: AsyncEngine) -> int:
+        if args.group_command == "create":
+            group, token = await accounts.create_group(engine, args.name, args.slug)
+            print(f"group {group.slug} created")
+            print(f"token (shown once, give it to the group): {token}")
+        elif args.group_command == "list":
+            for group in await accounts.list_groups(engine):
+                state = " (suspended)" if group.suspended_at else ""
+                print(f"{group.slug}\t{group.name}{state}")
+        elif args.group_command in ("suspend", "unsuspend"):
+            group = await accounts.set_group_suspended(
+                engine, args.slug, args.group_command == "suspend", getattr(args, "reason", None)
+            )
+            print(f"group {group.slug} {'suspended' if group.suspended_at else 'active'}")
+        return 0
+
+    return asyncio.run(_with_engine(settings, work))
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(engine: AsyncEngine) -> int:
+        if args.token_command == "list":
+            for info in await accounts.list_tokens(engine, accounts.CLI_ADMIN, args.group):
+                state = "revoked" if info.revoked_at else "active"
+                print(
+                    f"#{info.id}\t{info.prefix}…\t{info.role}\t{info.group_slug or '-'}\t"
+                    f"{state}\t{info.label}"
+                )
+        elif args.token_command == "create":
+            info, token = await accounts.issue_token(
+                engine,
+                accounts.CLI_ADMIN,
+                group_slug=args.group,
+                admin=args.admin,
+                label=args.label or "",
+            )
+            print(f"token #{info.id} ({info.role}) (shown once): {token}")
+        elif args.token_command == "revoke":
+            info = await accounts.revoke_token(engine, accounts.CLI_ADMIN, args.id)
+            print(f"token #{info.id} revoked")
+        return 0
+
+    return asyncio.run(_with_engine(settings, work))
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.assets import AssetService
+    from registry.importers import adapter_for, run_import
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path} is not a file", file=sys.stderr)
+        return 2
+    options = {"mapping": args.mapping} if args.mapping else {}
+    try:
+        adapter = adapter_for(path, args.format, **options)
+        total = sum(1 for _ in adapter.rows(path))
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    async def work(engine: AsyncEngine) -> int:
+        started = time.monotonic()
+        report = await run_import(
+            AssetService(engine, settings),
+            adapter,
+            path,
+            group_slug=args.group,
+            progress=Progress(f"importing {path.name}", total),
+        )
+        for line in report.lines():
+            print(line)
+        print(f"took {time.monotonic() - started:.1f} s")
+        if adapter.attribution:
+            print(f"attribution: {adapter.attribution}")
+        return 0
+
+    return asyncio.run(_with_engine(settings, work))
+
+
+def cmd_config(settings: Settings | None, args: argparse.Namespace) -> int:
+    if args.config_command == "example":
+        sys.stdout.write(example_toml())
+    else:
+        assert settings is not None
+        print(f"configuration is valid; base URL {settings.base_url}, database {_where(settings)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="commons-registry", description="A federated registry of commons assets."
+    )
+    parser.add_argument("--config", help=f"TOML configuration file (or set {CONFIG_ENV})")
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init", help="create the database, the node's keys and an admin token")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+
+    group = sub.add_parser("group", help="manage commons groups")
+    gsub = group.add_subparsers(dest="group_command", required=True)
+    create = gsub.add_parser("create", help="create a group and print its first token")
+    create.add_argument("name")
+    create.add_argument("--slug")
+    gsub.add_parser("list", help="list groups")
+    suspend = gsub.add_parser("suspend", help="suspend a group (its tokens stop working)")
+    suspend.add_argument("slug")
+    suspend.add_argument("--reason")
+    unsuspend = gsub.add_parser("unsuspend", help="lift a suspension")
+    unsuspend.add_argument("slug")
+
+    token = sub.add_parser("token", help="manage bearer tokens")
+    tsub = token.add_subparsers(dest="token_command", required=True)
+    tlist = tsub.add_parser("list", help="list tokens (hashes are never shown)")
+    tlist.add_argument("--group")
+    tcreate = tsub.add_parser("create", help="create a token")
+    target = tcreate.add_mutually_exclusive_group(required=True)
+    target.add_argument("--group")
+    target.add_argument("--admin", action="store_true")
+    tcreate.add_argument("--label")
+    trevoke = tsub.add_parser("revoke", help="revoke a token")
+    trevoke.add_argument("id", type=int)
+
+    imp = sub.add_parser("import", help="import assets from a file (OKW JSON, CSV)")
+    imp.add_argument("file")
+    imp.add_argument("--format", choices=["okw", "csv"])
+    imp.add_argument("--mapping", help="column-mapping file for CSV (TOML or JSON)")
+    imp.add_argument("--group", help="slug of the group that will own the assets")
+
+    config = sub.add_parser("config", help="show or check configuration")
+    csub = config.add_subparsers(dest="config_command", required=True)
+    csub.add_parser("example", help="print a documented example configuration")
+    csub.add_parser("check", help="validate the configuration")
+    return parser
+
+
+COMMANDS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
+    "init": cmd_init,
+    "migrate": cmd_migrate,
+    "serve": cmd_serve,
+    "group": cmd_group,
+    "token": cmd_token,
+    "import": cmd_import,
+    "config": cmd_config,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = None
+    if not (args.command == "config" and args.config_command == "example"):
+        try:
+            settings = load_settings(args.config)
+        except ConfigError as exc:
+            print(f"configuration error: {exc}", file=sys.stderr)
+            return 2
+    try:
+        return COMMANDS[args.command](settings, args)
+    except migrate.SchemaBehind as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Problem as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

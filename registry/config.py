@@ -1,0 +1,308 @@
+"""Configuration: one TOML file, every key overridable by an environment variable.
+
+Each section is a dataclass; each field's metadata carries its documentation, so that the
+example file, the validation messages and the environment names all come from one place.
+A key `port` in section `server` is read from `[server] port` in the file and from
+`COMMONS_SERVER_PORT` in the environment (the environment wins).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "COMMONS_"
+CONFIG_ENV = "COMMONS_CONFIG"
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or wrong; the message names the key."""
+
+
+def key(
+    default: Any,
+    doc: str,
+    *,
+    choices: tuple[str, ...] = (),
+    minimum: float | None = None,
+    maximum: float | None = None,
+    example: Any = None,
+) -> Any:
+    """Declare one configuration key with its documentation and constraints."""
+    meta = {"doc": doc, "choices": choices, "min": minimum, "max": maximum, "example": example}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class NodeSection:
+    """Who this node is."""
+
+    name: str = key(
+        "Commons Registry", "Human name of this registry, shown on pages and to followers."
+    )
+    summary: str = key(
+        "A registry of commons assets, federated with partner nodes.",
+        "One or two sentences on what this registry is and who runs it.",
+    )
+    base_url: str = key(
+        "http://127.0.0.1:8000",
+        "Public base URL of the node. Every IRI (assets, actor, vocabularies) is built from it, "
+        "so set it before publishing anything; https is required to federate in production.",
+    )
+    handle: str = key("registry", "Handle of the node actor: people follow @handle@domain.")
+    data_dir: str = key("./data", "Directory for the embedded database and other local state.")
+    operator: str = key(
+        "", "Who runs this node (a municipality, a cooperative), shown on the home page."
+    )
+    contact_email: str = key("", "Contact address of the operator, published in NodeInfo.")
+
+
+@dataclass(frozen=True)
+class ServerSection:
+    """The HTTP listener."""
+
+    host: str = key("127.0.0.1", "Address to listen on.")
+    port: int = key(8000, "TCP port to listen on.", minimum=1, maximum=65535)
+    workers: int = key(
+        1, "Number of web worker processes (PostgreSQL only when above 1).", minimum=1, maximum=64
+    )
+    max_body_bytes: int = key(
+        1_048_576,
+        "Largest request body accepted by the API and the inbox.",
+        minimum=1024,
+        maximum=64 * 1_048_576,
+    )
+    log_level: str = key("info", "Logging level.", choices=("debug", "info", "warning", "error"))
+
+
+@dataclass(frozen=True)
+class DatabaseSection:
+    """Where the catalog lives."""
+
+    url: str = key(
+        "",
+        "SQLAlchemy URL. Empty means SQLite at {data_dir}/registry.db. For PostgreSQL use "
+        "postgresql://user@host:5432/dbname (the asyncpg driver is chosen for you).",
+        example="postgresql://postgres@127.0.0.1:5432/registry",
+    )
+    pool_size: int = key(
+        10, "Connections kept open to PostgreSQL per process.", minimum=1, maximum=200
+    )
+
+
+@dataclass(frozen=True)
+class ModerationSection:
+    """How group submissions are published."""
+
+    require_approval: bool = key(
+        False,
+        "When true, assets created or changed by groups wait for an admin's approval "
+        "before they are public; when false they publish at once.",
+    )
+
+
+@dataclass(frozen=True)
+class SearchSection:
+    """Search and listing."""
+
+    page_size: int = key(
+        20, "Results per page when the client does not ask for a size.", minimum=1, maximum=500
+    )
+    max_page_size: int = key(100, "Largest page a client may ask for.", minimum=1, maximum=1000)
+
+
+@dataclass(frozen=True)
+class Settings:
+    node: NodeSection = field(default_factory=NodeSection)
+    server: ServerSection = field(default_factory=ServerSection)
+    database: DatabaseSection = field(default_factory=DatabaseSection)
+    moderation: ModerationSection = field(default_factory=ModerationSection)
+    search: SearchSection = field(default_factory=SearchSection)
+
+    @property
+    def base_url(self) -> str:
+        return self.node.base_url.rstrip("/")
+
+    @property
+    def domain(self) -> str:
+        """host[:port] of the base URL, as used in acct: handles."""
+        return urlsplit(self.base_url).netloc.lower()
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{Path(self.node.data_dir) / 'registry.db'}"
+
+
+SECTIONS: dict[str, type] = {f.name: f.default_factory().__class__ for f in fields(Settings)}  # type: ignore[misc]
+
+
+def _field_type(section_cls: type, name: str) -> type:
+    hints = typing.get_type_hints(section_cls)
+    tp = hints[name]
+    if isinstance(tp, types.UnionType):
+        tp = next(t for t in tp.__args__ if t is not type(None))
+    return tp
+
+
+def _coerce(value: Any, tp: type, where: str, meta: dict) -> Any:
+    """Turn a TOML or environment value into the declared type, or raise ConfigError."""
+    from_env = isinstance(value, str) and tp is not str
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if from_env and value.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if from_env and value.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if tp in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        try:
+            number = tp(value.strip()) if isinstance(value, str) else value
+            if tp is int and isinstance(number, float):
+                if not number.is_integer():
+                    raise ValueError
+                number = int(number)
+        except ValueError:
+            kind = "an integer" if tp is int else "a number"
+            raise ConfigError(f"{where}: expected {kind}, got {value!r}") from None
+        lo, hi = meta.get("min"), meta.get("max")
+        if (lo is not None and number < lo) or (hi is not None and number > hi):
+            raise ConfigError(f"{where}: {number} is outside the allowed range {lo}..{hi}")
+        return number
+    if tp is list or typing.get_origin(tp) is list:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return list(value)
+        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(f"{where}: {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _validate(settings: Settings) -> None:
+    """Cross-field checks that a single key's type cannot express."""
+    parts = urlsplit(settings.node.base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"node.base_url: expected an absolute http(s) URL without query or fragment, "
+            f"got {settings.node.base_url!r}"
+        )
+    handle = settings.node.handle
+    if not handle or not all(c.isascii() and (c.isalnum() or c in "_-.") for c in handle):
+        raise ConfigError(f"node.handle: use letters, digits, '_', '-' or '.', got {handle!r}")
+    url = settings.database.url
+    if url and url.split(":", 1)[0].split("+")[0] not in ("sqlite", "postgresql", "postgres"):
+        raise ConfigError(
+            f"database.url: only sqlite and postgresql URLs are supported, got {url!r}"
+        )
+    if settings.search.max_page_size < settings.search.page_size:
+        raise ConfigError("search.max_page_size: must be at least search.page_size")
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, environ: typing.Mapping[str, str] | None = None
+) -> Settings:
+    """Read the TOML file (if any), apply environment overrides, validate everything."""
+    environ = os.environ if environ is None else environ
+    if path is None:
+        path = environ.get(CONFIG_ENV) or ("config.toml" if Path("config.toml").exists() else None)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
+    unknown_sections = set(data) - set(SECTIONS)
+    if unknown_sections:
+        raise ConfigError(f"unknown section(s) in {path}: {', '.join(sorted(unknown_sections))}")
+    sections = {}
+    for section_name, section_cls in SECTIONS.items():
+        given = data.get(section_name, {})
+        if not isinstance(given, dict):
+            raise ConfigError(f"{section_name}: expected a [{section_name}] table")
+        known = {f.name for f in fields(section_cls)}
+        unknown = set(given) - known
+        if unknown:
+            raise ConfigError(f"unknown key(s) in [{section_name}]: {', '.join(sorted(unknown))}")
+        values = {}
+        for f in fields(section_cls):
+            tp = _field_type(section_cls, f.name)
+            env_name = f"{ENV_PREFIX}{section_name}_{f.name}".upper()
+            if env_name in environ:
+                values[f.name] = _coerce(
+                    environ[env_name], tp, f"{section_name}.{f.name} (from {env_name})", f.metadata
+                )
+            elif f.name in given:
+                values[f.name] = _coerce(given[f.name], tp, f"{section_name}.{f.name}", f.metadata)
+        sections[section_name] = section_cls(**values)
+    settings = Settings(**sections)
+    _validate(settings)
+    return settings
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def example_toml() -> str:
+    """The documented example configuration: every key, its default and what it does."""
+    lines = [
+        "# Commons registry configuration. Every key is optional; the values shown are the",
+        f"# defaults. Pass the file with --config PATH or {CONFIG_ENV}=PATH (./config.toml is",
+        "# read if present). Every key can be overridden by an environment variable named",
+        f"# {ENV_PREFIX}<SECTION>_<KEY>, e.g. {ENV_PREFIX}SERVER_PORT=8080. A bad value stops",
+        "# start-up with a message naming the key.",
+    ]
+    for section_name, section_cls in SECTIONS.items():
+        lines += ["", f"[{section_name}]"]
+        doc = (section_cls.__doc__ or "").strip()
+        if doc:
+            lines.append(f"# {doc}")
+        for f in fields(section_cls):
+            lines.append("")
+            for chunk in _wrap(f.metadata["doc"]):
+                lines.append(f"# {chunk}")
+            if f.metadata.get("choices"):
+                lines.append(f"# One of: {', '.join(f.metadata['choices'])}.")
+            env_name = f"{ENV_PREFIX}{section_name}_{f.name}".upper()
+            lines.append(f"# Environment: {env_name}")
+            default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+            lines.append(f"{f.name} = {_toml_value(default)}")
+            if f.metadata.get("example") is not None:
+                lines.append(f"# {f.name} = {_toml_value(f.metadata['example'])}")
+    return "\n".join(lines) + "\n"
+
+
+def _wrap(text: str, width: int = 96) -> list[str]:
+    words, out, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        out.append(line)
+    return out

@@ -1,0 +1,82 @@
+"""Full-text search: SQLite FTS5 or a PostgreSQL tsvector with a GIN index.
+
+Text is folded in Python (Unicode decomposition, accents dropped, case folded, split into
+words) before it reaches either database, so both engines index and match the same words and
+no database extension (unaccent) is needed. Ranking is computed from the matched row alone
+(how many query words start a word of the name, and of the rest), never from corpus-wide
+statistics: a rank that moved whenever another asset was written would make cursor pages
+skip or repeat results. The index itself (FTS5 table and triggers, or the generated tsvector
+column) is created by the migrations.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, case, func, literal, literal_column, select, text
+from sqlalchemy.sql.elements import TextClause
+
+from registry.schema import assets
+
+_WORD = re.compile(r"[^\W_]+")
+MAX_QUERY_WORDS = 12
+
+
+def fold_words(value: str | None) -> list[str]:
+    """Split text into accent- and case-folded words."""
+    if not value:
+        return []
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _WORD.findall(stripped.casefold())
+
+
+def fold(values: Iterable[str | None]) -> str:
+    """The folded, space-separated form stored in search_name / search_text."""
+    words: list[str] = []
+    for value in values:
+        words.extend(fold_words(value))
+    return " ".join(words)
+
+
+def query_words(q: str) -> list[str]:
+    words: list[str] = []
+    for word in fold_words(q):
+        if word not in words:
+            words.append(word)
+    return words[:MAX_QUERY_WORDS]
+
+
+def match_clause(dialect: str, words: list[str]) -> ColumnElement[bool] | TextClause:
+    """Rows whose name or text contains every query word as a word prefix."""
+    if dialect == "sqlite":
+        expression = " AND ".join('"' + w.replace('"', '""') + '"*' for w in words)
+        matching = (
+            select(literal_column("rowid"))
+            .select_from(text("asset_fts"))
+            .where(text("asset_fts MATCH :fts_query").bindparams(fts_query=expression))
+        )
+        return assets.c.id.in_(matching)
+    expression = " & ".join("'" + w.replace("'", "''") + "':*" for w in words)
+    return literal_column("assets.search_vector").op("@@")(
+        func.to_tsquery(literal_column("'simple'::regconfig"), expression)
+    )
+
+
+def score(dialect: str, words: list[str]) -> ColumnElement[int]:
+    """Relevance of a matched row: 3 per word that starts a word of the name, 1 per other."""
+    if not words:  # a query of punctuation only matches nothing; any constant will do
+        return literal(0)
+    position = func.instr if dialect == "sqlite" else func.strpos
+    parts = []
+    for word in words:
+        needle = " " + word
+        in_name = position(" " + assets.c.search_name, needle) > 0
+        in_text = position(" " + assets.c.search_text, needle) > 0
+        parts.append(case((in_name, 3), (in_text, 1), else_=0))
+    total: ColumnElement[int] = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total

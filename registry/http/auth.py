@@ -1,0 +1,37 @@
+"""Who a request acts for: a bearer token (API)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from registry.accounts import Principal
+from registry.errors import Forbidden, Unauthorized
+from registry.services import Services
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+async def optional_principal(request: Request) -> Principal | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("use an 'Authorization: Bearer <token>' header")
+    return await services(request).authenticate(token.strip())
+
+
+async def require_principal(request: Request) -> Principal:
+    principal = await optional_principal(request)
+    if principal is None:
+        raise Unauthorized("this needs a bearer token: 'Authorization: Bearer <token>'")
+    return principal
+
+
+async def require_admin(request: Request) -> Principal:
+    principal = await require_principal(request)
+    if not principal.is_admin:
+        raise Forbidden("this needs an admin token")
+    return principal

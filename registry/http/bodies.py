@@ -1,0 +1,50 @@
+"""Reading request bodies: size limit first, then media type, then JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from registry.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
+
+
+async def read_limited(request: Request, max_bytes: int) -> bytes:
+    """The raw body, refusing more than max_bytes without reading it all into memory."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > max_bytes:
+                raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {max_bytes}")
+        except ValueError:
+            raise MalformedBody("the Content-Length header is not a number") from None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"the body is over the limit of {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+async def read_json(request: Request, max_bytes: int) -> Any:
+    content_type = request.headers.get("content-type", "")
+    if not is_json_type(content_type):
+        raise UnsupportedMediaType(
+            f"send the body as application/json (got {content_type or 'no Content-Type'})"
+        )
+    body = await read_limited(request, max_bytes)
+    if not body.strip():
+        raise MalformedBody("the request body is empty; send a JSON object")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody(f"the body is not valid JSON: {exc}") from None

@@ -1,0 +1,65 @@
+"""Turn every error into an RFC 9457 problem document; nothing escapes as a bare 500."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from registry import errors
+from registry.http.responses import problem_response
+
+log = logging.getLogger("registry.http")
+
+_BY_STATUS: dict[int, type[errors.Problem]] = {
+    400: errors.BadRequest,
+    401: errors.Unauthorized,
+    403: errors.Forbidden,
+    404: errors.NotFound,
+    405: errors.MethodNotAllowed,
+    406: errors.NotAcceptable,
+    409: errors.Conflict,
+    410: errors.Gone,
+    413: errors.PayloadTooLarge,
+    415: errors.UnsupportedMediaType,
+    422: errors.Unprocessable,
+    429: errors.TooManyRequests,
+    503: errors.ServiceUnavailable,
+}
+
+
+class InternalError(errors.Problem):
+    status, slug, title = 500, "internal-error", "Internal error"
+
+
+async def on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.Problem)
+    return problem_response(exc, request.url.path)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    cls = _BY_STATUS.get(exc.status_code, errors.BadRequest)
+    if exc.status_code == 404:
+        detail = f"nothing is published at {request.url.path}"
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        detail = str(exc.detail)
+    problem = cls(detail, headers=dict(exc.headers or {}))
+    if exc.status_code not in _BY_STATUS:
+        problem.status = exc.status_code
+    return problem_response(problem, request.url.path)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        InternalError("the server failed to handle this request; the error was logged"),
+        request.url.path,
+    )
+
+
+HANDLERS = {errors.Problem: on_problem, HTTPException: on_http_exception, Exception: on_unexpected}

@@ -1,0 +1,39 @@
+"""Alembic environment: runs migrations on the async engine the registry uses."""
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from registry.db import create_engine
+from registry.tables import all_metadata
+
+config = context.config
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=all_metadata(),
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            assert isinstance(connection, AsyncConnection)
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+if context.is_offline_mode():
+    raise SystemExit("offline (SQL script) migrations are not supported; run them on a database")
+asyncio.run(_run_async(url))

@@ -1,0 +1,36 @@
+"""The node's services, built once by the composition root and shared by every entry point."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry import accounts
+from registry.assets import AssetService
+from registry.config import Settings
+
+TOKEN_TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one token
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    assets: AssetService
+    _touched: dict[int, float] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings, engine: AsyncEngine) -> Services:
+        return cls(settings=settings, engine=engine, assets=AssetService(engine, settings))
+
+    async def authenticate(self, token: str) -> accounts.Principal:
+        principal = await accounts.authenticate(self.engine, token)
+        # Record use, but not on every request: a write per call would halve API throughput.
+        if principal.token_id is not None:
+            last = self._touched.get(principal.token_id, 0.0)
+            if time.monotonic() - last > TOKEN_TOUCH_INTERVAL:
+                self._touched[principal.token_id] = time.monotonic()
+                await accounts.touch_token(self.engine, principal.token_id)
+        return principal

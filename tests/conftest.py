@@ -1,0 +1,152 @@
+"""Shared fixtures: every database-backed test runs on SQLite, and on PostgreSQL when
+TEST_DATABASE_URL is set (`.ci/run` sets it to the machine's server)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry import accounts, db, migrate
+from registry.app import create_app
+from registry.config import Settings, load_settings
+from registry.node import ensure_node_keys
+from registry.tables import all_metadata
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+DATABASES = ["sqlite", "postgresql"]
+BASE_URL = "http://registry.test"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_pg = pytest.mark.skip(reason="set TEST_DATABASE_URL to run on PostgreSQL")
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and callspec.params.get("database") == "postgresql" and not PG_URL:
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database, copied for each test (migrating each time is slow)."""
+    path = tmp_path_factory.mktemp("template") / "registry.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_ready() -> str:
+    """The PostgreSQL test database, emptied and migrated once per session."""
+
+    async def reset() -> None:
+        engine = db.create_engine(PG_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(reset())
+    migrate.upgrade(PG_URL)
+    return PG_URL
+
+
+def table_names() -> list[str]:
+    return [t.name for metadata in all_metadata() for t in metadata.sorted_tables]
+
+
+@pytest.fixture(params=DATABASES)
+def database(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(database: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if database == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "registry.db"
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_ready")
+    asyncio.run(_truncate(url))
+    return url
+
+
+async def _truncate(url: str) -> None:
+    engine = db.create_engine(url)
+    async with engine.begin() as conn:
+        names = ", ".join(f'"{name}"' for name in table_names())
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    base = load_settings(environ={})
+    return replace(
+        base,
+        node=replace(base.node, base_url=BASE_URL, data_dir=str(tmp_path)),
+        database=replace(base.database, url=database_url),
+    )
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = db.create_engine(settings.database_url)
+    await ensure_node_keys(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def make_app(engine: AsyncEngine, settings: Settings) -> Callable[..., object]:
+    def build(**overrides: object) -> object:
+        effective = settings
+        for section, values in overrides.items():
+            effective = replace(
+                effective, **{section: replace(getattr(effective, section), **values)}
+            )  # type: ignore[arg-type]
+        return create_app(effective, engine)
+
+    return build
+
+
+@pytest.fixture
+async def client(make_app: Callable[..., object]) -> AsyncIterator[httpx.AsyncClient]:
+    app = make_app()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+        base_url=BASE_URL,
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def admin_token(engine: AsyncEngine) -> str:
+    _, token = await accounts.create_admin_token(engine)
+    return token
+
+
+@pytest.fixture
+def auth() -> Callable[[str], dict[str, str]]:
+    return lambda token: {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def group_token(engine: AsyncEngine) -> str:
+    _, token = await accounts.create_group(engine, "Coop Fabricació", "coop-fab")
+    return token
+
+
+@pytest.fixture
+async def other_group_token(engine: AsyncEngine) -> str:
+    _, token = await accounts.create_group(engine, "Jardí del Barri", "jardi")
+    return token

@@ -1,0 +1,204 @@
+"""The Open Know-Where fablabs import, full-text and geographic search, on both databases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry.assets import AssetService
+from registry.config import Settings
+from registry.importers import adapter_for, run_import
+from tests.conftest import SHARED_DATA
+
+FABLABS = SHARED_DATA / "okw-fablabs.json"
+PARIS = (2.2241, 48.8156, 2.4699, 48.9022)  # min lon, min lat, max lon, max lat
+
+
+async def all_pages(client: httpx.AsyncClient, params: dict) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        page = (
+            await client.get(
+                "/api/assets",
+                params={**params, "limit": 100, **({"cursor": cursor} if cursor else {})},
+            )
+        ).json()
+        items += page["items"]
+        cursor = page["cursor"]
+        if not cursor:
+            return items
+
+
+async def test_fablabs_import_then_search(
+    engine: AsyncEngine, settings: Settings, client: httpx.AsyncClient, auth: Callable[[str], dict]
+) -> None:
+    source = json.loads(FABLABS.read_text())
+    named = [r for r in source if (r.get("facility") or {}).get("name", "").strip()]
+    report = await run_import(AssetService(engine, settings), adapter_for(FABLABS, None), FABLABS)
+    assert report.created == len(named), report.lines()
+    assert report.skipped_total == len(source) - len(named)
+
+    first = (await client.get("/api/assets", params={"limit": 1})).json()
+    assert first["total"] == len(named)
+    assert first["facets"]["kind"] == {"fablab": len(named)}
+
+    # A city: every lab whose locality is Barcelona, found by full text.
+    in_barcelona = {
+        r["facility"]["name"]
+        for r in named
+        if (r.get("region") or {}).get("city_town", "").strip().lower() == "barcelona"
+    }
+    assert len(in_barcelona) >= 5
+    found = {a["name"] for a in await all_pages(client, {"q": "Barcelona"})}
+    assert in_barcelona <= found
+
+    # Paris: exactly the labs whose coordinates lie in the box.
+    min_lon, min_lat, max_lon, max_lat = PARIS
+    expected = sorted(
+        r["facility"]["name"]
+        for r in named
+        if r.get("geocoding")
+        and min_lat <= r["geocoding"]["latitude"] <= max_lat
+        and min_lon <= r["geocoding"]["longitude"] <= max_lon
+    )
+    assert len(expected) >= 5
+    in_box = await all_pages(client, {"bbox": ",".join(map(str, PARIS))})
+    assert sorted(a["name"] for a in in_box) == expected
+
+    # Near: a 5 km circle is inside the wider box and sorted by distance.
+    near = await all_pages(client, {"near": "48.8566,2.3522,5"})
+    assert {a["id"] for a in near} <= {a["id"] for a in in_box}
+    distances = [a["distance_km"] for a in near]
+    assert distances == sorted(distances) and distances[-1] <= 5
+
+    # Country facet and filter agree.
+    fr_count = first["facets"]["country"]["FR"]
+    assert len(await all_pages(client, {"country": "fr", "facets": "false"})) == fr_count
+
+    # Re-running the import changes nothing.
+    again = await run_import(AssetService(engine, settings), adapter_for(FABLABS, None), FABLABS)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, len(named))
+
+
+async def test_accents_case_and_unicode_in_full_text(
+    client: httpx.AsyncClient, group_token: str, auth: Callable[[str], dict]
+) -> None:
+    for name, city in (
+        ("Fàbrica de Creació", "Sant Adrià"),
+        ("Ateliê Paço", "São Paulo"),
+        ("서울 팹랩", "서울"),
+        ("Werkstatt Köln", "Köln"),
+    ):
+        response = await client.post(
+            "/api/assets",
+            json={"name": name, "kind": "fablab", "location": {"locality": city}},
+            headers=auth(group_token),
+        )
+        assert response.status_code == 201
+    for query, expected in (
+        ("fabrica", "Fàbrica de Creació"),
+        ("SAO paulo", "Ateliê Paço"),
+        ("서울", "서울 팹랩"),
+        ("koln", "Werkstatt Köln"),
+        ("werk", "Werkstatt Köln"),
+    ):
+        names = [
+            a["name"]
+            for a in (await client.get("/api/assets", params={"q": query})).json()["items"]
+        ]
+        assert names == [expected], query
+    for junk in ('"', "*", "AND OR NOT", "'; drop table assets; --", "a:b", "(((", "NEAR(x y)"):
+        response = await client.get("/api/assets", params={"q": junk})
+        assert response.status_code == 200, (junk, response.text)
+
+
+async def test_name_matches_rank_first(
+    client: httpx.AsyncClient, group_token: str, auth: Callable[[str], dict]
+) -> None:
+    await client.post(
+        "/api/assets",
+        json={"name": "Tool shed", "kind": "tool-library", "summary": "Next to the garden"},
+        headers=auth(group_token),
+    )
+    await client.post(
+        "/api/assets",
+        json={"name": "Garden of Eden", "kind": "community-garden"},
+        headers=auth(group_token),
+    )
+    names = [
+        a["name"] for a in (await client.get("/api/assets", params={"q": "garden"})).json()["items"]
+    ]
+    assert names == ["Garden of Eden", "Tool shed"]
+
+
+async def test_cursor_pages_are_stable_under_concurrent_writes(
+    client: httpx.AsyncClient, group_token: str, auth: Callable[[str], dict]
+) -> None:
+    for i in range(25):
+        await client.post(
+            "/api/assets",
+            json={"name": f"Garden {i}", "kind": "community-garden"},
+            headers=auth(group_token),
+        )
+    for sort in ("newest", "name", "relevance"):
+        seen: list[str] = []
+        params = {"limit": 7, "sort": sort, "q": "garden"}
+        page = (await client.get("/api/assets", params=params)).json()
+        extra = 0
+        while True:
+            seen += [a["id"] for a in page["items"]]
+            # Somebody writes between pages: new assets and a rename must not shift the pages.
+            await client.post(
+                "/api/assets",
+                json={"name": f"Garden late {sort} {extra}", "kind": "community-garden"},
+                headers=auth(group_token),
+            )
+            extra += 1
+            if not page["cursor"]:
+                break
+            page = (
+                await client.get("/api/assets", params={**params, "cursor": page["cursor"]})
+            ).json()
+        assert len(seen) == len(set(seen)), sort
+
+
+async def test_bad_search_parameters_are_400_naming_the_parameter(
+    client: httpx.AsyncClient,
+) -> None:
+    for params, name in (
+        ({"kind": "castle"}, "kind"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"bbox": "a,b,c,d"}, "bbox"),
+        ({"near": "91,0,5"}, "near"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"cursor": "garbage!"}, "cursor"),
+        ({"origin": "mars"}, "origin"),
+        ({"sort": "relevance"}, "sort"),
+        ({"country": "FRA"}, "country"),
+        ({"status": "dead"}, "status"),
+        ({"moderation": "pending"}, None),
+    ):
+        response = await client.get("/api/assets", params=params)
+        if name is None:
+            assert response.status_code == 401
+            continue
+        assert response.status_code == 400, (params, response.text)
+        assert response.json()["errors"][0]["field"] == name
+
+
+async def test_cursor_of_another_query_is_refused(
+    client: httpx.AsyncClient, group_token: str, auth: Callable[[str], dict]
+) -> None:
+    for i in range(3):
+        await client.post(
+            "/api/assets", json={"name": f"Lab {i}", "kind": "fablab"}, headers=auth(group_token)
+        )
+    cursor = (await client.get("/api/assets", params={"limit": 1})).json()["cursor"]
+    response = await client.get(
+        "/api/assets", params={"limit": 1, "kind": "fablab", "cursor": cursor}
+    )
+    assert response.status_code == 400
