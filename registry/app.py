@@ -32,6 +32,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if check:
             await check_schema(engine)
+        if db.is_sqlite(engine):
+            await db.analyze(engine)  # cheap, and a restored or copied file may lack stats
         try:
             yield
         finally:

@@ -1,104 +1,36 @@
 """The asset service: create, change, delete and moderate the node's own assets.
 
-Every change is one transaction that stores the JSON-LD document (the source of truth), its
-projections and tags, and tells the change listeners (the federation outbox) inside the same
+Every change is one transaction that stores the document and its projections (through
+`asset_store`) and tells the change listeners (the federation outbox) inside the same
 transaction, so a change and its announcement are stored together or not at all.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import vocab
-from registry import db
+from registry import asset_store, db
 from registry.accounts import Principal, iso
+from registry.asset_store import (
+    AssetRow,
+    StoredAsset,
+    as_utc,
+    next_change_seq,
+    select_assets,
+    stored_from_row,
+    utcnow,
+)
 from registry.config import Settings
 from registry.errors import Forbidden, Gone, NotFound, Unprocessable
-from registry.projection import content_hash, dump_document, project
-from registry.schema import (
-    LOCAL,
-    PENDING,
-    PUBLISHED,
-    REJECTED,
-    asset_tags,
-    assets,
-    groups,
-    moderation_log,
-)
-
-_UID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32: no i, l, o, u
-CHANGE_LOCK = 727_001  # PostgreSQL advisory lock that orders change_seq with commits
-
-
-def new_uid() -> str:
-    return "".join(secrets.choice(_UID_ALPHABET) for _ in range(12))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class StoredAsset:
-    """An asset as the node holds it: its record, document and moderation state."""
-
-    id: int
-    uid: str
-    iri: str
-    origin: str
-    group_id: int | None
-    group_slug: str | None
-    moderation: str
-    moderation_reason: str | None
-    pending: dict[str, Any] | None
-    document: dict[str, Any]
-    record: vocab.AssetRecord
-    meta: vocab.AssetMeta
-    created_at: datetime
-    updated_at: datetime
-    deleted_at: datetime | None
-
-    @property
-    def is_public(self) -> bool:
-        return self.moderation == PUBLISHED and self.deleted_at is None
-
-    def to_json(self, base_url: str) -> dict[str, Any]:
-        """The REST representation: the record's fields plus where and how the node holds it."""
-        body: dict[str, Any] = {
-            "id": self.uid,
-            "iri": self.iri,
-            "url": self.meta.url,
-            "origin": self.origin,
-            "group": self.group_slug,
-            "moderation": {
-                "state": self.moderation,
-                "reason": self.moderation_reason,
-                "pending_change": self.pending is not None,
-            },
-            "created": iso(self.created_at),
-            "updated": iso(self.updated_at),
-        }
-        body.update(self.record.to_json())
-        body["links"] = {
-            "self": f"{base_url}/api/assets/{self.uid}",
-            "jsonld": self.iri if self.origin == LOCAL else f"{base_url}/mirror/{self.uid}",
-            "html": f"{base_url}/assets/{self.uid}"
-            if self.origin == LOCAL
-            else f"{base_url}/mirror/{self.uid}",
-        }
-        return body
+from registry.schema import LOCAL, PENDING, PUBLISHED, REJECTED, assets, groups, moderation_log
 
 
 @dataclass(frozen=True)
@@ -116,43 +48,6 @@ class AssetChange:
 ChangeListener = Callable[[AsyncConnection, AssetChange], Awaitable[None]]
 
 
-def asset_columns() -> list:
-    return [*assets.c, groups.c.slug.label("group_slug")]
-
-
-def stored_from_row(row: Any) -> StoredAsset:
-    document = orjson.loads(row.document)
-    record, meta = vocab.read_asset_document(document)
-    pending = orjson.loads(row.pending_document) if row.pending_document else None
-    return StoredAsset(
-        id=row.id,
-        uid=row.uid,
-        iri=row.iri,
-        origin=row.origin,
-        group_id=row.group_id,
-        group_slug=row.group_slug,
-        moderation=row.moderation,
-        moderation_reason=row.moderation_reason,
-        pending=pending,
-        document=document,
-        record=record,
-        meta=meta,
-        created_at=as_utc(row.created_at),
-        updated_at=as_utc(row.updated_at),
-        deleted_at=as_utc(row.deleted_at) if row.deleted_at else None,
-    )
-
-
-async def next_change_seq(conn: AsyncConnection, count: int = 1) -> int:
-    """First of `count` consecutive change numbers, in commit order on both databases."""
-    if not db.is_sqlite(conn):
-        # Serialise asset writers so that a reader of the changes feed never sees seq N+1
-        # committed while N is still in flight (sequences alone commit out of order).
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK})
-    current = (await conn.execute(select(func.max(assets.c.change_seq)))).scalar()
-    return (current or 0) + 1
-
-
 @dataclass
 class AssetService:
     engine: AsyncEngine
@@ -168,9 +63,11 @@ class AssetService:
     def iri_for(self, uid: str) -> str:
         return f"{self.base}/assets/{uid}"
 
-    def meta_for(self, uid: str, published: datetime, updated: datetime) -> vocab.AssetMeta:
+    def document_for(
+        self, record: vocab.AssetRecord, uid: str, published: datetime, updated: datetime
+    ) -> dict[str, Any]:
         iri = self.iri_for(uid)
-        return vocab.AssetMeta(
+        meta = vocab.AssetMeta(
             iri=iri,
             url=iri,
             attributed_to=f"{self.base}/actor",
@@ -178,12 +75,32 @@ class AssetService:
             updated=updated,
             followers=f"{self.base}/followers",
         )
+        return vocab.asset_document(record, meta, tag_base=f"{self.base}/tags")
 
-    def document_for(
-        self, record: vocab.AssetRecord, uid: str, published: datetime, updated: datetime
-    ) -> dict[str, Any]:
-        return vocab.asset_document(
-            record, self.meta_for(uid, published, updated), tag_base=f"{self.base}/tags"
+    def local_row(
+        self,
+        record: vocab.AssetRecord,
+        *,
+        uid: str,
+        group_id: int | None,
+        moderation: str,
+        created: datetime,
+        updated: datetime,
+        seq: int,
+        source_ref: str | None = None,
+    ) -> AssetRow:
+        return AssetRow(
+            uid=uid,
+            iri=self.iri_for(uid),
+            origin=LOCAL,
+            group_id=group_id,
+            moderation=moderation,
+            record=record,
+            document=self.document_for(record, uid, created, updated),
+            created=created,
+            updated=updated,
+            seq=seq,
+            source_ref=source_ref,
         )
 
     # -- reads --------------------------------------------------------------------------------
@@ -192,13 +109,8 @@ class AssetService:
         self, uid: str, principal: Principal | None = None, *, include_deleted: bool = False
     ) -> StoredAsset:
         """An asset the caller may see: published ones for everybody, the rest for its group."""
-        query = (
-            select(*asset_columns())
-            .select_from(assets.outerjoin(groups, groups.c.id == assets.c.group_id))
-            .where(assets.c.uid == uid)
-        )
         async with db.read(self.engine) as conn:
-            row = (await conn.execute(query)).first()
+            row = (await conn.execute(select_assets().where(assets.c.uid == uid))).first()
         if row is None:
             raise NotFound(f"there is no asset {uid!r}")
         asset = stored_from_row(row)
@@ -215,56 +127,49 @@ class AssetService:
     def _needs_approval(self, principal: Principal) -> bool:
         return self.settings.moderation.require_approval and not principal.is_admin
 
-    async def _resolve_group(
+    async def _group_for(
         self, conn: AsyncConnection, principal: Principal, group_slug: str | None
-    ) -> tuple[int | None, str | None]:
+    ) -> int | None:
         if group_slug is None or group_slug == principal.group_slug:
-            return principal.group_id, principal.group_slug
+            if principal.group_id is None and not principal.is_admin:
+                raise Forbidden("this token belongs to no group")
+            return principal.group_id
         if not principal.is_admin:
             raise Forbidden("a group token may only create assets for its own group")
-        group_id = (
-            await conn.execute(select(groups.c.id).where(groups.c.slug == group_slug))
-        ).scalar()
-        if group_id is None:
+        query = select(groups.c.id).where(groups.c.slug == group_slug)
+        found = (await conn.execute(query)).scalar()
+        if found is None:
             raise Unprocessable(
                 f"there is no group {group_slug!r}",
                 errors=[{"field": "group", "message": "unknown group"}],
             )
-        return group_id, group_slug
+        return found
 
     async def create(
         self, principal: Principal, data: Any, group_slug: str | None = None
     ) -> StoredAsset:
         record = validate(data)
         now = utcnow()
-        uid = new_uid()
-        document = self.document_for(record, uid, now, now)
         moderation = PENDING if self._needs_approval(principal) else PUBLISHED
         async with db.write(self.engine) as conn:
-            group_id, _ = await self._resolve_group(conn, principal, group_slug)
-            if group_id is None and not principal.is_admin:
-                raise Forbidden("this token belongs to no group")
-            seq = await next_change_seq(conn)
-            values = self._row(
+            group_id = await self._group_for(conn, principal, group_slug)
+            row = self.local_row(
                 record,
-                document,
-                uid=uid,
+                uid=asset_store.new_uid(),
                 group_id=group_id,
                 moderation=moderation,
                 created=now,
-                seq=seq,
+                updated=now,
+                seq=await next_change_seq(conn),
             )
-            asset_id = (
-                await conn.execute(insert(assets).values(**values).returning(assets.c.id))
-            ).scalar_one()
-            await self._write_tags(conn, asset_id, record)
+            [asset_id] = await asset_store.insert_assets(conn, [row])
             await self._notify(
                 conn,
                 AssetChange(
-                    "create", asset_id, values["iri"], document, moderation == PUBLISHED, now
+                    "create", asset_id, row.iri, row.document, moderation == PUBLISHED, now
                 ),
             )
-        return await self.get(uid, principal)
+        return await self.get(row.uid, principal)
 
     async def update(
         self, principal: Principal, uid: str, data: Any, *, partial: bool
@@ -275,34 +180,23 @@ class AssetService:
             base_record, _ = vocab.read_asset_document(current.pending)
         record = patch(base_record, data) if partial else validate(data)
         now = utcnow()
-        document = self.document_for(record, uid, current.created_at, now)
         async with db.write(self.engine) as conn:
             if current.moderation == PUBLISHED and self._needs_approval(principal):
                 # The public version stays as it is until an admin approves the change.
-                await conn.execute(
-                    update(assets)
-                    .where(assets.c.id == current.id)
-                    .values(
-                        pending_document=dump_document(document).decode(), moderation_reason=None
-                    )
-                )
+                pending = self.document_for(record, uid, current.created_at, now)
+                await asset_store.set_pending(conn, current.id, pending)
             else:
                 moderation = current.moderation
                 if moderation == REJECTED:  # a fixed submission goes back into the queue
                     moderation = PENDING if self._needs_approval(principal) else PUBLISHED
-                await self._store(conn, current, record, document, now, moderation)
+                await self._store(conn, current, record, now, moderation)
         return await self.get(uid, principal)
 
     async def delete(self, principal: Principal, uid: str) -> None:
         current = await self._managed(principal, uid)
         now = utcnow()
         async with db.write(self.engine) as conn:
-            seq = await next_change_seq(conn)
-            await conn.execute(
-                update(assets)
-                .where(assets.c.id == current.id)
-                .values(deleted_at=now, updated_at=now, change_seq=seq, pending_document=None)
-            )
+            await asset_store.mark_deleted(conn, current.id, now, await next_change_seq(conn))
             await self._notify(
                 conn,
                 AssetChange(
@@ -323,19 +217,12 @@ class AssetService:
             if current.pending is not None:
                 if approve:
                     record, _ = vocab.read_asset_document(current.pending)
-                    await self._store(conn, current, record, current.pending, now, PUBLISHED)
+                    await self._store(conn, current, record, now, PUBLISHED)
                 else:
-                    await conn.execute(
-                        update(assets)
-                        .where(assets.c.id == current.id)
-                        .values(pending_document=None, moderation_reason=reason)
-                    )
+                    await asset_store.set_pending(conn, current.id, None, reason)
             elif approve:
                 # First publication: its timestamps become the moment it went public.
-                document = self.document_for(current.record, uid, now, now)
-                await self._store(
-                    conn, current, current.record, document, now, PUBLISHED, created=now
-                )
+                await self._store(conn, current, current.record, now, PUBLISHED, created=now)
             else:
                 await conn.execute(
                     update(assets)
@@ -360,72 +247,27 @@ class AssetService:
         conn: AsyncConnection,
         current: StoredAsset,
         record: vocab.AssetRecord,
-        document: dict[str, Any],
         now: datetime,
         moderation: str,
         created: datetime | None = None,
     ) -> None:
-        seq = await next_change_seq(conn)
-        values = self._row(
+        row = self.local_row(
             record,
-            document,
             uid=current.uid,
             group_id=current.group_id,
             moderation=moderation,
             created=created or current.created_at,
-            seq=seq,
             updated=now,
+            seq=await next_change_seq(conn),
         )
-        for unchanged in ("uid", "iri", "origin", "group_id"):
-            values.pop(unchanged)
-        values["pending_document"] = None
-        values["moderation_reason"] = None
-        await conn.execute(update(assets).where(assets.c.id == current.id).values(**values))
-        await conn.execute(delete(asset_tags).where(asset_tags.c.asset_id == current.id))
-        await self._write_tags(conn, current.id, record)
-        was_public = current.is_public
-        action = "update" if was_public else "create"
+        await asset_store.replace_assets(conn, [(current.id, row)])
+        action = "update" if current.is_public else "create"
         await self._notify(
             conn,
-            AssetChange(action, current.id, current.iri, document, moderation == PUBLISHED, now),
+            AssetChange(
+                action, current.id, current.iri, row.document, moderation == PUBLISHED, now
+            ),
         )
-
-    def _row(
-        self,
-        record: vocab.AssetRecord,
-        document: dict[str, Any],
-        *,
-        uid: str,
-        group_id: int | None,
-        moderation: str,
-        created: datetime,
-        seq: int,
-        updated: datetime | None = None,
-        source_ref: str | None = None,
-    ) -> dict[str, Any]:
-        return {
-            "uid": uid,
-            "iri": self.iri_for(uid),
-            "origin": LOCAL,
-            "group_id": group_id,
-            "moderation": moderation,
-            "source_ref": source_ref,
-            **project(record).columns(),
-            "document": dump_document(document).decode(),
-            "content_hash": content_hash(document),
-            "created_at": created,
-            "updated_at": updated or created,
-            "change_seq": seq,
-        }
-
-    async def _write_tags(
-        self, conn: AsyncConnection, asset_id: int, record: vocab.AssetRecord
-    ) -> None:
-        tags = project(record).tags
-        if tags:
-            await conn.execute(
-                insert(asset_tags), [{"asset_id": asset_id, "tag": tag} for tag in tags]
-            )
 
     async def _notify(self, conn: AsyncConnection, change: AssetChange) -> None:
         for listener in self.listeners:
@@ -444,43 +286,31 @@ class AssetService:
         counts = {"created": 0, "updated": 0, "unchanged": 0}
         if not items:
             return counts
-        refs = [ref for ref, _ in items]
         async with db.write(self.engine) as conn:
             existing = {
                 row.source_ref: row
                 for row in await conn.execute(
-                    select(
-                        assets.c.id,
-                        assets.c.uid,
-                        assets.c.source_ref,
-                        assets.c.document,
-                        assets.c.created_at,
-                        assets.c.deleted_at,
-                        assets.c.moderation,
-                    ).where(assets.c.source_ref.in_(refs))
+                    select_assets().where(assets.c.source_ref.in_([ref for ref, _ in items]))
                 )
             }
             seq = await next_change_seq(conn)
             now = utcnow()
-            new_rows, changed, changes = [], [], []
+            new_rows: list[AssetRow] = []
+            changed: list[tuple[int, AssetRow]] = []
+            was_public: dict[int, bool] = {}
             for ref, record in items:
                 old = existing.get(ref)
                 if old is None:
-                    uid = new_uid()
-                    document = self.document_for(record, uid, now, now)
                     new_rows.append(
-                        (
+                        self.local_row(
                             record,
-                            self._row(
-                                record,
-                                document,
-                                uid=uid,
-                                group_id=group_id,
-                                moderation=PUBLISHED,
-                                created=now,
-                                seq=seq,
-                                source_ref=ref,
-                            ),
+                            uid=asset_store.new_uid(),
+                            group_id=group_id,
+                            moderation=PUBLISHED,
+                            created=now,
+                            updated=now,
+                            seq=seq,
+                            source_ref=ref,
                         )
                     )
                     seq += 1
@@ -489,60 +319,43 @@ class AssetService:
                 if old_record == record and old.deleted_at is None:
                     counts["unchanged"] += 1
                     continue
-                document = self.document_for(record, old.uid, as_utc(old.created_at), now)
-                row = self._row(
-                    record,
-                    document,
-                    uid=old.uid,
-                    group_id=group_id,
-                    moderation=PUBLISHED,
-                    created=as_utc(old.created_at),
-                    seq=seq,
-                    updated=now,
-                    source_ref=ref,
-                )
-                row["deleted_at"] = None
-                seq += 1
                 changed.append(
-                    (old.id, record, row, old.deleted_at is None and old.moderation == PUBLISHED)
-                )
-            if new_rows:
-                result = await conn.execute(
-                    insert(assets).returning(assets.c.id, sort_by_parameter_order=True),
-                    [row for _, row in new_rows],
-                )
-                ids = [r.id for r in result]
-                tag_rows = [
-                    {"asset_id": asset_id, "tag": tag}
-                    for asset_id, (record, _) in zip(ids, new_rows, strict=True)
-                    for tag in project(record).tags
-                ]
-                if tag_rows:
-                    await conn.execute(insert(asset_tags), tag_rows)
-                changes += [
-                    AssetChange(
-                        "create", asset_id, row["iri"], orjson.loads(row["document"]), True, now
-                    )
-                    for asset_id, (_, row) in zip(ids, new_rows, strict=True)
-                ]
-                counts["created"] = len(new_rows)
-            for asset_id, record, row, was_public in changed:
-                await conn.execute(update(assets).where(assets.c.id == asset_id).values(**row))
-                await conn.execute(delete(asset_tags).where(asset_tags.c.asset_id == asset_id))
-                await self._write_tags(conn, asset_id, record)
-                changes.append(
-                    AssetChange(
-                        "update" if was_public else "create",
-                        asset_id,
-                        row["iri"],
-                        orjson.loads(row["document"]),
-                        True,
-                        now,
+                    (
+                        old.id,
+                        self.local_row(
+                            record,
+                            uid=old.uid,
+                            group_id=group_id,
+                            moderation=PUBLISHED,
+                            created=as_utc(old.created_at),
+                            updated=now,
+                            seq=seq,
+                            source_ref=ref,
+                        ),
                     )
                 )
-            counts["updated"] = len(changed)
+                was_public[old.id] = old.deleted_at is None and old.moderation == PUBLISHED
+                seq += 1
+            ids = await asset_store.insert_assets(conn, new_rows)
+            await asset_store.replace_assets(conn, changed)
+            changes = [
+                AssetChange("create", asset_id, row.iri, row.document, True, now)
+                for asset_id, row in zip(ids, new_rows, strict=True)
+            ]
+            changes += [
+                AssetChange(
+                    "update" if was_public[asset_id] else "create",
+                    asset_id,
+                    row.iri,
+                    row.document,
+                    True,
+                    now,
+                )
+                for asset_id, row in changed
+            ]
             for change in changes:
                 await self._notify(conn, change)
+        counts["created"], counts["updated"] = len(new_rows), len(changed)
         return counts
 
 
@@ -583,14 +396,9 @@ async def log_moderation(
 
 async def moderation_queue(engine: AsyncEngine) -> list[StoredAsset]:
     query = (
-        select(*asset_columns())
-        .select_from(assets.outerjoin(groups, groups.c.id == assets.c.group_id))
+        select_assets()
         .where(
-            assets.c.deleted_at.is_(None),
-            or_(
-                assets.c.moderation == PENDING,
-                and_(assets.c.moderation == PUBLISHED, assets.c.pending_document.is_not(None)),
-            ),
+            assets.c.deleted_at.is_(None), or_(assets.c.moderation == PENDING, assets.c.has_pending)
         )
         .order_by(assets.c.updated_at, assets.c.id)
     )

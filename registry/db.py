@@ -98,3 +98,11 @@ async def read(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A read-only transaction (a consistent snapshot for the queries inside it)."""
     async with engine.connect() as conn, conn.begin():
         yield conn
+
+
+async def analyze(engine: AsyncEngine) -> None:
+    """Refresh the planner's statistics (after bulk loads: without them SQLite picks the
+    broad moderation index over the selective position index and a bbox query scans)."""
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("ANALYZE")
+        await conn.commit()

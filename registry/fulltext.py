@@ -3,10 +3,10 @@
 Text is folded in Python (Unicode decomposition, accents dropped, case folded, split into
 words) before it reaches either database, so both engines index and match the same words and
 no database extension (unaccent) is needed. Ranking is computed from the matched row alone
-(how many query words start a word of the name, and of the rest), never from corpus-wide
+(how many query words start a word of its name), never from corpus-wide
 statistics: a rank that moved whenever another asset was written would make cursor pages
-skip or repeat results. The index itself (FTS5 table and triggers, or the generated tsvector
-column) is created by the migrations.
+skip or repeat results. The index itself (an FTS5 table kept by triggers on `asset_search`, or a
+generated tsvector column of `asset_search`) is created by the migrations.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ import unicodedata
 from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, case, func, literal, literal_column, select, text
-from sqlalchemy.sql.elements import TextClause
 
-from registry.schema import assets
+from registry.schema import asset_search, assets
 
 _WORD = re.compile(r"[^\W_]+")
 MAX_QUERY_WORDS = 12
@@ -49,7 +48,7 @@ def query_words(q: str) -> list[str]:
     return words[:MAX_QUERY_WORDS]
 
 
-def match_clause(dialect: str, words: list[str]) -> ColumnElement[bool] | TextClause:
+def match_clause(dialect: str, words: list[str]) -> ColumnElement[bool]:
     """Rows whose name or text contains every query word as a word prefix."""
     if dialect == "sqlite":
         expression = " AND ".join('"' + w.replace('"', '""') + '"*' for w in words)
@@ -60,22 +59,24 @@ def match_clause(dialect: str, words: list[str]) -> ColumnElement[bool] | TextCl
         )
         return assets.c.id.in_(matching)
     expression = " & ".join("'" + w.replace("'", "''") + "':*" for w in words)
-    return literal_column("assets.search_vector").op("@@")(
-        func.to_tsquery(literal_column("'simple'::regconfig"), expression)
+    vector = literal_column("asset_search.search_vector")
+    matching = select(asset_search.c.asset_id).where(
+        vector.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), expression))
     )
+    return assets.c.id.in_(matching)
 
 
 def score(dialect: str, words: list[str]) -> ColumnElement[int]:
-    """Relevance of a matched row: 3 per word that starts a word of the name, 1 per other."""
+    """Relevance of a matched row: how many query words start a word of its name.
+
+    Every matched row holds all the words somewhere; those that hold them in the name come
+    first. The name is on the row being sorted, so no other table is read to rank.
+    """
     if not words:  # a query of punctuation only matches nothing; any constant will do
         return literal(0)
     position = func.instr if dialect == "sqlite" else func.strpos
-    parts = []
-    for word in words:
-        needle = " " + word
-        in_name = position(" " + assets.c.search_name, needle) > 0
-        in_text = position(" " + assets.c.search_text, needle) > 0
-        parts.append(case((in_name, 3), (in_text, 1), else_=0))
+    name = " " + assets.c.search_name
+    parts = [case((position(name, " " + word) > 0, 1), else_=0) for word in words]
     total: ColumnElement[int] = parts[0]
     for part in parts[1:]:
         total = total + part

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic import command
@@ -21,8 +23,18 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (blocking: call it outside the event loop)."""
-    command.upgrade(alembic_config(database_url), revision)
+    """Bring the schema up to `revision` (blocking).
+
+    Alembic's environment runs its own event loop, so from inside a running loop the work
+    moves to a thread of its own.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        command.upgrade(alembic_config(database_url), revision)
+        return
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(command.upgrade, alembic_config(database_url), revision).result()
 
 
 def head_revision() -> str:

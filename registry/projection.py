@@ -30,6 +30,7 @@ class Projection:
     tags: tuple[str, ...]
 
     def columns(self) -> dict[str, Any]:
+        """The projections kept on the `assets` row (search_text lives in `asset_search`)."""
         return {
             "name": self.name,
             "kind": self.kind,
@@ -39,7 +40,6 @@ class Projection:
             "latitude": self.latitude,
             "longitude": self.longitude,
             "search_name": self.search_name,
-            "search_text": self.search_text,
         }
 
 
@@ -74,10 +74,6 @@ def project(record: vocab.AssetRecord) -> Projection:
         search_text=fold(text_parts),
         tags=tuple(dict.fromkeys(tag.casefold() for tag in record.tags or ())),
     )
-
-
-def dump_document(document: dict[str, Any]) -> bytes:
-    return orjson.dumps(document)
 
 
 def content_hash(document: dict[str, Any]) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+from collections import Counter, OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 import vocab
 from registry import db, fulltext
 from registry.accounts import Principal
-from registry.assets import StoredAsset, asset_columns, stored_from_row
+from registry.asset_store import StoredAsset, select_assets, stored_from_row
 from registry.errors import BadRequest, Unauthorized
 from registry.schema import LOCAL, PENDING, PUBLISHED, REJECTED, asset_tags, assets, groups
 
@@ -316,20 +317,59 @@ def decode_cursor(query: SearchQuery) -> list[Any] | None:
     return key
 
 
+class FacetCache:
+    """Facet counts of recent queries, valid while no asset changes (by change_seq).
+
+    Counting facets means reading every matching row, which for a broad query (the home page,
+    a whole country) costs far more than the page itself; the counts only move when a write
+    moves `max(change_seq)`, and every write that changes what is published does.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[str, int], dict[str, dict[str, int]]] = OrderedDict()
+
+    def get(self, key: tuple[str, int]) -> dict[str, dict[str, int]] | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, int], counts: dict[str, dict[str, int]]) -> None:
+        self.entries[key] = counts
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
 async def facet_counts(conn: AsyncConnection, conditions: list[Any]) -> dict[str, dict[str, int]]:
-    counts: dict[str, dict[str, int]] = {}
-    for name, column in FACETS.items():
-        rows = await conn.execute(
-            select(column, func.count())
-            .where(*conditions)
-            .group_by(column)
-            .order_by(func.count().desc(), column)
-        )
-        counts[name] = {value: n for value, n in rows if value is not None}
+    """Counts per kind, country and status, from one pass over the matching rows."""
+    columns = list(FACETS.values())
+    rows = await conn.execute(select(*columns, func.count()).where(*conditions).group_by(*columns))
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    for *values, n in rows:
+        for name, value in zip(FACETS, values, strict=True):
+            if value is not None:
+                counts[name][value] += n
+    return {name: dict(counter.most_common()) for name, counter in counts.items()}
+
+
+async def _facets(
+    conn: AsyncConnection, query: SearchQuery, conditions: list[Any], cache: FacetCache | None
+) -> dict[str, dict[str, int]]:
+    if cache is None or query.moderation != PUBLISHED:
+        return await facet_counts(conn, conditions)
+    latest = (await conn.execute(select(func.max(assets.c.change_seq)))).scalar() or 0
+    key = (replace(query, sort="", limit=0, cursor=None).fingerprint(), latest)
+    counts = cache.get(key)
+    if counts is None:
+        counts = await facet_counts(conn, conditions)
+        cache.put(key, counts)
     return counts
 
 
-async def search(engine: AsyncEngine, query: SearchQuery) -> SearchPage:
+async def search(
+    engine: AsyncEngine, query: SearchQuery, cache: FacetCache | None = None
+) -> SearchPage:
     dialect = engine.dialect.name
     conditions = _conditions(query, dialect)
     sort_expr, descending = _sort_key(query, dialect)
@@ -345,37 +385,40 @@ async def search(engine: AsyncEngine, query: SearchQuery) -> SearchPage:
                 raise _fail("cursor", "not a cursor this registry issued")
             beyond = sort_expr < key[0] if descending else sort_expr > key[0]
             page_conditions.append(or_(beyond, and_(sort_expr == key[0], after_id)))
-    columns = asset_columns()
-    if sort_expr is not None:
-        columns.append(sort_expr.label("sort_key"))
+    columns: list[Any] = [assets.c.id]
     order = []
     if sort_expr is not None:
+        columns.append(sort_expr.label("sort_key"))
         order.append(sort_expr.desc() if descending else sort_expr.asc())
     order.append(assets.c.id.desc() if descending else assets.c.id.asc())
-    statement = (
-        select(*columns)
-        .select_from(assets.outerjoin(groups, groups.c.id == assets.c.group_id))
-        .where(*page_conditions)
-        .order_by(*order)
-        .limit(query.limit + 1)
-    )
+    # Two steps: pick the page from the slim assets rows, then read only its documents.
+    picking = select(*columns).where(*page_conditions).order_by(*order).limit(query.limit + 1)
     async with db.read(engine) as conn:
-        rows = list(await conn.execute(statement))
+        picked = list(await conn.execute(picking))
+        more = len(picked) > query.limit
+        picked = picked[: query.limit]
+        rows = {}
+        if picked:
+            ids = [row.id for row in picked]
+            rows = {
+                row.id: row
+                for row in await conn.execute(select_assets().where(assets.c.id.in_(ids)))
+            }
         facets = None
         if query.facets and key is None:
-            facets = await facet_counts(conn, conditions)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
+            facets = await _facets(conn, query, conditions, cache)
     next_cursor = None
-    if more and rows:
-        last = rows[-1]
+    if more and picked:
+        last = picked[-1]
         next_key = [last.id] if sort_expr is None else [last.sort_key, last.id]
         next_cursor = encode_cursor(query, next_key)
     page = SearchPage(
-        items=[stored_from_row(row) for row in rows], next_cursor=next_cursor, facets=facets
+        items=[stored_from_row(rows[row.id]) for row in picked],
+        next_cursor=next_cursor,
+        facets=facets,
     )
     if facets is not None:
         page.total = sum(facets["kind"].values())
     if query.sort == "distance":
-        page.distances = {row.id: row.sort_key for row in rows}
+        page.distances = {row.id: row.sort_key for row in picked}
     return page

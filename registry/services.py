@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from registry import accounts
 from registry.assets import AssetService
 from registry.config import Settings
+from registry.search import FacetCache
 
 TOKEN_TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one token
 
@@ -19,6 +20,7 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     assets: AssetService
+    facet_cache: FacetCache = field(default_factory=FacetCache)
     _touched: dict[int, float] = field(default_factory=dict)
 
     @classmethod

@@ -46,7 +46,7 @@ async def list_assets(request: Request) -> Response:
         max_page_size=svc.settings.search.max_page_size,
         principal=principal,
     )
-    return json_response(page_json(request, await search(svc.engine, query)))
+    return json_response(page_json(request, await search(svc.engine, query, svc.facet_cache)))
 
 
 async def create_asset(request: Request) -> Response:

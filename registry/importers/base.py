@@ -130,4 +130,6 @@ async def run_import(
         if progress is not None:
             progress(report.read)
     await flush()
+    if report.created or report.updated:
+        await db.analyze(assets.engine)
     return report

@@ -17,33 +17,33 @@ depends_on: str | Sequence[str] | None = None
 
 # The full-text index: an external-content FTS5 table kept in step by triggers on SQLite; a
 # generated, weighted tsvector column with a GIN index on PostgreSQL. Both index the folded
-# search_name / search_text columns that registry.projection writes.
+# search_name / search_text of asset_search, which registry.asset_store writes.
 FULLTEXT_DDL = {
     "sqlite": [
         """CREATE VIRTUAL TABLE asset_fts USING fts5(
-            search_name, search_text, content='assets', content_rowid='id',
+            search_name, search_text, content='asset_search', content_rowid='asset_id',
             tokenize='unicode61 remove_diacritics 2')""",
-        """CREATE TRIGGER assets_fts_insert AFTER INSERT ON assets BEGIN
+        """CREATE TRIGGER assets_fts_insert AFTER INSERT ON asset_search BEGIN
             INSERT INTO asset_fts(rowid, search_name, search_text)
-            VALUES (new.id, new.search_name, new.search_text);
+            VALUES (new.asset_id, new.search_name, new.search_text);
         END""",
-        """CREATE TRIGGER assets_fts_delete AFTER DELETE ON assets BEGIN
+        """CREATE TRIGGER assets_fts_delete AFTER DELETE ON asset_search BEGIN
             INSERT INTO asset_fts(asset_fts, rowid, search_name, search_text)
-            VALUES ('delete', old.id, old.search_name, old.search_text);
+            VALUES ('delete', old.asset_id, old.search_name, old.search_text);
         END""",
-        """CREATE TRIGGER assets_fts_update AFTER UPDATE OF search_name, search_text ON assets
+        """CREATE TRIGGER assets_fts_update AFTER UPDATE ON asset_search
         BEGIN
             INSERT INTO asset_fts(asset_fts, rowid, search_name, search_text)
-            VALUES ('delete', old.id, old.search_name, old.search_text);
+            VALUES ('delete', old.asset_id, old.search_name, old.search_text);
             INSERT INTO asset_fts(rowid, search_name, search_text)
-            VALUES (new.id, new.search_name, new.search_text);
+            VALUES (new.asset_id, new.search_name, new.search_text);
         END""",
     ],
     "postgresql": [
-        """ALTER TABLE assets ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
+        """ALTER TABLE asset_search ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
             setweight(to_tsvector('simple'::regconfig, search_name), 'A') ||
             setweight(to_tsvector('simple'::regconfig, search_text), 'B')) STORED""",
-        "CREATE INDEX ix_assets_search_vector ON assets USING gin (search_vector)",
+        "CREATE INDEX ix_asset_search_vector ON asset_search USING gin (search_vector)",
     ],
 }
 
@@ -83,7 +83,7 @@ def upgrade() -> None:
     sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('moderation', sa.String(length=16), nullable=False),
     sa.Column('moderation_reason', sa.Text(), nullable=True),
-    sa.Column('pending_document', sa.Text(), nullable=True),
+    sa.Column('has_pending', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('source_ref', sa.String(length=512), nullable=True),
     sa.Column('name', sa.Text(), nullable=False),
     sa.Column('kind', sa.String(length=64), nullable=False),
@@ -93,8 +93,6 @@ def upgrade() -> None:
     sa.Column('latitude', sa.Float(), nullable=True),
     sa.Column('longitude', sa.Float(), nullable=True),
     sa.Column('search_name', sa.Text(), server_default='', nullable=False),
-    sa.Column('search_text', sa.Text(), server_default='', nullable=False),
-    sa.Column('document', sa.Text(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -111,9 +109,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_assets_country', ['country'], unique=False)
         batch_op.create_index('ix_assets_group', ['group_id'], unique=False)
         batch_op.create_index('ix_assets_kind', ['kind'], unique=False)
-        batch_op.create_index('ix_assets_latitude', ['latitude'], unique=False)
+        batch_op.create_index('ix_assets_position', ['latitude', 'longitude'], unique=False)
         batch_op.create_index('ix_assets_search_name', ['search_name'], unique=False)
-        batch_op.create_index('ix_assets_search_scope', ['moderation', 'deleted_at', 'origin'], unique=False)
+        batch_op.create_index('ix_assets_facets', ['moderation', 'deleted_at', 'kind', 'country', 'status', 'origin'], unique=False)
         batch_op.create_index('ix_assets_status', ['status'], unique=False)
 
     op.create_table('tokens',
@@ -129,6 +127,20 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['group_id'], ['groups.id'], name=op.f('fk_tokens_group_id_groups'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_tokens_token_hash'))
+    )
+    op.create_table('asset_documents',
+    sa.Column('asset_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('document', sa.Text(), nullable=False),
+    sa.Column('pending_document', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['asset_id'], ['assets.id'], name=op.f('fk_asset_documents_asset_id_assets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('asset_id', name=op.f('pk_asset_documents'))
+    )
+    op.create_table('asset_search',
+    sa.Column('asset_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('search_name', sa.Text(), nullable=False),
+    sa.Column('search_text', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['asset_id'], ['assets.id'], name=op.f('fk_asset_search_asset_id_assets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('asset_id', name=op.f('pk_asset_search'))
     )
     op.create_table('asset_tags',
     sa.Column('asset_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -154,12 +166,14 @@ def downgrade() -> None:
         batch_op.drop_index('ix_asset_tags_tag')
 
     op.drop_table('asset_tags')
+    op.drop_table('asset_search')
+    op.drop_table('asset_documents')
     op.drop_table('tokens')
     with op.batch_alter_table('assets', schema=None) as batch_op:
         batch_op.drop_index('ix_assets_status')
-        batch_op.drop_index('ix_assets_search_scope')
+        batch_op.drop_index('ix_assets_facets')
         batch_op.drop_index('ix_assets_search_name')
-        batch_op.drop_index('ix_assets_latitude')
+        batch_op.drop_index('ix_assets_position')
         batch_op.drop_index('ix_assets_kind')
         batch_op.drop_index('ix_assets_group')
         batch_op.drop_index('ix_assets_country')
