@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from registry import db
 from registry.config import Settings
-from registry.http import api_accounts, api_assets
+from registry.http import api_accounts, api_assets, open_data, pages
 from registry.http.openapi import openapi
 from registry.http.problems import HANDLERS
 from registry.migrate import check_schema
 from registry.services import Services
+
+STATIC = Path(__file__).parent / "web" / "static"
 
 
 def create_app(
@@ -41,9 +45,12 @@ def create_app(
                 await engine.dispose()
 
     routes = [
+        *open_data.routes,
         *api_assets.routes,
         *api_accounts.routes,
         Route("/api/openapi.json", openapi, methods=["GET"]),
+        *pages.routes,
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
     app.state.services = services

@@ -288,3 +288,20 @@ async def set_pending(
         .where(assets.c.id == asset_id)
         .values(has_pending=document is not None, moderation_reason=reason)
     )
+
+
+async def published_document(conn: AsyncConnection, uid: str) -> Any:
+    """The stored document text of an asset with its state, without parsing it (the hot path
+    of GET /assets/{id} as JSON-LD)."""
+    query = (
+        select(
+            assets.c.iri,
+            assets.c.origin,
+            assets.c.moderation,
+            assets.c.deleted_at,
+            asset_documents.c.document,
+        )
+        .select_from(assets.join(asset_documents, asset_documents.c.asset_id == assets.c.id))
+        .where(assets.c.uid == uid)
+    )
+    return (await conn.execute(query)).first()

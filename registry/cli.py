@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import vocab
 from registry import __version__, accounts, db, migrate
 from registry.config import CONFIG_ENV, ConfigError, Settings, example_toml, load_settings
 from registry.errors import Problem
@@ -188,7 +189,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     try:
         adapter = adapter_for(path, args.format, **options)
         total = sum(1 for _ in adapter.rows(path))
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, vocab.ValidationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

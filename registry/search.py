@@ -14,6 +14,7 @@ import math
 from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -61,6 +62,7 @@ class SearchQuery:
     cursor: str | None = None
     facets: bool = True
     group_scope: int | None = None  # set for group tokens asking for unpublished assets
+    modified_since: datetime | None = None
 
     def fingerprint(self) -> str:
         parts = [
@@ -76,6 +78,7 @@ class SearchQuery:
             self.moderation,
             self.sort,
             self.group_scope,
+            self.modified_since and self.modified_since.isoformat(),
         ]
         return hashlib.sha256(orjson.dumps(parts)).hexdigest()[:16]
 
@@ -185,6 +188,16 @@ def parse_query(
     facets = str(params.get("facets", "true")).lower() not in ("0", "false", "no")
     group = str(params["group"]) if params.get("group") else None
     cursor = str(params["cursor"]) if params.get("cursor") else None
+    modified_since = None
+    if params.get("modified_since"):
+        try:
+            raw = str(params["modified_since"]).replace("Z", "+00:00")
+            modified_since = datetime.fromisoformat(raw)
+        except ValueError:
+            raise _fail("modified_since", "expected an ISO 8601 date or date-time") from None
+        if modified_since.tzinfo is None:
+            modified_since = modified_since.replace(tzinfo=UTC)
+        modified_since = modified_since.astimezone(UTC)  # stored times are UTC
     return SearchQuery(
         q=q,
         kinds=kinds,
@@ -201,6 +214,7 @@ def parse_query(
         cursor=cursor,
         facets=facets,
         group_scope=group_scope,
+        modified_since=modified_since,
     )
 
 
@@ -270,6 +284,8 @@ def _conditions(query: SearchQuery, dialect: str) -> list[Any]:
         conditions.append(
             assets.c.id.in_(select(asset_tags.c.asset_id).where(asset_tags.c.tag == tag))
         )
+    if query.modified_since:
+        conditions.append(assets.c.updated_at >= query.modified_since)
     if query.bbox:
         conditions += _bbox_conditions(query.bbox)
     if query.near:

@@ -124,6 +124,8 @@ def dcat_resource(
         node["dcat:keyword"] = list(record.tags)
     if record.license:
         node["dct:license"] = {"@id": SPDX_LICENSES + record.license}
+    if record.rights:
+        node["dct:rights"] = record.rights
     if record.access_rights:
         node["dct:accessRights"] = {"@id": ACCESS_RIGHTS.iris[record.access_rights]}
     if meta.updated is not None:

@@ -69,6 +69,7 @@ class AssetRecord:
     amenities: tuple[str, ...] = ()
     identifier: str | None = None
     derived_from: str | None = None
+    rights: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The REST form: snake_case names, empty fields left out."""
@@ -221,6 +222,13 @@ FIELDS: tuple[Field, ...] = (
         PROV + "wasDerivedFrom",
         Url(),
         description="URL of the record this one was made from",
+    ),
+    Field(
+        "rights",
+        "rights",
+        DCT + "rights",
+        Text(1000, multiline=True),
+        description="Rights over this record's data, e.g. the attribution a source requires",
     ),
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}

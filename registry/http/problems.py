@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from registry import errors
-from registry.http.responses import problem_response
+from registry.http.negotiation import HTML, choose
+from registry.http.responses import PROBLEM_JSON, problem_response
+from registry.web.render import render
 
 log = logging.getLogger("registry.http")
 
@@ -34,8 +36,28 @@ class InternalError(errors.Problem):
     status, slug, title = 500, "internal-error", "Internal error"
 
 
+def _wants_page(request: Request) -> bool:
+    """Outside the API, a browser asking for HTML gets an error page, not JSON."""
+    if request.url.path.startswith("/api/"):
+        return False
+    accept = request.headers.get("accept", "")
+    try:
+        return choose(accept, (HTML, PROBLEM_JSON)) == HTML and "text/html" in accept
+    except errors.NotAcceptable:
+        return False
+
+
 async def on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.Problem)
+    if _wants_page(request):
+        return render(
+            request,
+            "error.html",
+            status_code=exc.status,
+            title=exc.title,
+            detail=exc.detail,
+            headers=exc.headers,
+        )
     return problem_response(exc, request.url.path)
 
 
@@ -51,7 +73,7 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     problem = cls(detail, headers=dict(exc.headers or {}))
     if exc.status_code not in _BY_STATUS:
         problem.status = exc.status_code
-    return problem_response(problem, request.url.path)
+    return await on_problem(request, problem)
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:

@@ -55,6 +55,7 @@ class OkwAdapter:
         if page and page.startswith(("http://", "https://")):
             fields["same_as"] = [page]
             fields["derived_from"] = page
+        fields["rights"] = ATTRIBUTION
         if facility.get("facility_id"):
             fields["identifier"] = str(facility["facility_id"])
         location = self.location(item)

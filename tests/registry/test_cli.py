@@ -75,3 +75,31 @@ def test_bad_configuration_names_the_key(
     monkeypatch.setenv("COMMONS_SERVER_PORT", "http")
     code, _, err = run(capsys, "serve")
     assert code == 2 and "server.port" in err and "COMMONS_SERVER_PORT" in err
+
+
+def test_csv_import_with_a_column_mapping(node: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "init")
+    table = node / "tools.csv"
+    table.write_text(
+        "Library,Town,Land,Lat,Lon,Web\n"
+        "Eina Comuna,Barcelona,ES,41.40,2.16,https://eina.example.org\n"
+        "Werkzeugkiste,Köln,DE,50.94,6.96,not a url\n"
+        ",Nowhere,FR,,,\n",
+        encoding="utf-8",
+    )
+    mapping = node / "tools.toml"
+    mapping.write_text(
+        '[columns]\nLibrary = "name"\nTown = "locality"\nLand = "country"\n'
+        'Lat = "latitude"\nLon = "longitude"\nWeb = "website"\n'
+        '[defaults]\nkind = "tool-library"\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run(
+        capsys, "import", str(table), "--mapping", str(mapping), "--group", "tool-libraries"
+    )
+    assert code == 0, out
+    assert "1 created" in out and "2 skipped" in out and "website" in out and "name" in out
+    bad = node / "bad.toml"
+    bad.write_text('[columns]\nLibrary = "nom"\n', encoding="utf-8")
+    code, _, err = run(capsys, "import", str(table), "--mapping", str(bad))
+    assert code == 2 and "nom" in err

@@ -52,6 +52,7 @@ FIELD_IRIS = {
     "amenities": SDO + "amenityFeature",
     "identifier": DCT + "identifier",
     "derived_from": "http://www.w3.org/ns/prov#wasDerivedFrom",
+    "rights": "http://purl.org/dc/terms/rights",
 }
 # Inside the location: the point on the AS2 Place, the rest on its schema.org PostalAddress.
 LOCATION_IRIS = {

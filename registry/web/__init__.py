@@ -1,0 +1,1 @@
+"""Server-rendered HTML: templates, static files and the helpers pages share."""
