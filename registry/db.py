@@ -8,15 +8,15 @@ transactions, so they never wait for a writer (WAL).
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-WRITE_OPTION = "registry_write"
+from federation.transactions import WRITE_OPTION, read, write
+
+__all__ = ["analyze", "create_engine", "distance_km", "is_sqlite", "read", "write"]
 
 
 def async_url(url: str) -> str:
@@ -82,22 +82,6 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     def on_begin(conn) -> None:  # type: ignore[no-untyped-def]
         immediate = conn.get_execution_options().get(WRITE_OPTION)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-@asynccontextmanager
-async def write(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A transaction that will write: commits on success, rolls back on any error."""
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(**{WRITE_OPTION: True})
-        async with conn.begin():
-            yield conn
-
-
-@asynccontextmanager
-async def read(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A read-only transaction (a consistent snapshot for the queries inside it)."""
-    async with engine.connect() as conn, conn.begin():
-        yield conn
 
 
 async def analyze(engine: AsyncEngine) -> None:

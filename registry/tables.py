@@ -2,9 +2,10 @@
 
 from sqlalchemy import MetaData
 
+from federation import tables as federation_tables
 from registry import schema
 
 
 def all_metadata() -> list[MetaData]:
     """The registry's tables and the federation layer's tables (added as it grows)."""
-    return [schema.metadata]
+    return [schema.metadata, federation_tables.metadata]

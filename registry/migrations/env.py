@@ -11,12 +11,21 @@ from registry.tables import all_metadata
 config = context.config
 
 
+def _managed(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    """Leave the full-text index to the migrations that made it: FTS5's shadow tables and the
+    generated tsvector column are not in the metadata, and must not be dropped."""
+    if type_ == "table" and name and name.startswith("asset_fts"):
+        return False
+    return not (type_ == "column" and name == "search_vector")
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=all_metadata(),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_managed,
     )
     with context.begin_transaction():
         context.run_migrations()
