@@ -6,6 +6,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from federation import keys
+from tests.federation.db_fixtures import Workers
 from tests.federation.httpserver import LocalServer
 
 
@@ -43,3 +44,11 @@ async def second_server() -> AsyncIterator[LocalServer]:
     await local.start()
     yield local
     await local.stop()
+
+
+@pytest.fixture
+async def workers(rsa_key: rsa.RSAPrivateKey) -> AsyncIterator[Workers]:
+    """Delivery workers over the test's databases, closed at the end of the test."""
+    made = Workers(rsa_key)
+    yield made
+    await made.close()

@@ -35,7 +35,7 @@ class RecordingBackend(httpcore.AsyncNetworkBackend):
         self.inner = httpcore.AnyIOBackend()
         self.connects: list[tuple[str, int]] = []
 
-    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # noqa: ASYNC109
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         self.connects.append((host, port))
         return await self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
 

@@ -1,0 +1,180 @@
+"""The inbox's front half: check an incoming activity and persist it once.
+
+Order matters: size and JSON first (cheap), then who sent it (domain policy), then the HTTP
+signature (a key fetch), then that the signer is the activity's actor and that the activity
+lives on the actor's host, and only then a row. The row's unique activity id makes a replay a
+no-op: it is answered 202 like the first, and applied never again. The handlers run later,
+from `federation.dispatch`, so the sender gets its 202 at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from federation import safejson
+from federation.actors import ActorDirectory, ActorError
+from federation.hosts import InvalidHost, host_of
+from federation.httpsig import KeyUnavailable, SignatureError, SkewWindow, verify_request
+from federation.tables import inbox_items
+from federation.transactions import write
+from federation.upserts import insert_new
+
+log = logging.getLogger("federation.inbox")
+
+
+class InboxRefused(Exception):
+    """An activity that is not taken: `status` is the HTTP answer, `reason` says why."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Receipt:
+    activity_id: str
+    type: str
+    duplicate: bool
+    ignored: bool = False
+
+
+@dataclass
+class InboxPolicy:
+    window: SkewWindow = field(default_factory=SkewWindow)
+    blocked: Callable[[str], bool] = lambda host: False
+    max_body_bytes: int = 1_048_576
+
+
+def first_type(value: Any) -> str | None:
+    """An activity or object's type; for a list, the first string in it."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return next((t for t in value if isinstance(t, str)), None)
+    return None
+
+
+def ref(value: Any) -> str | None:
+    """The id of a reference that may be an IRI or an embedded object."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
+        return value["id"]
+    return None
+
+
+def _host(iri: str, what: str) -> str:
+    try:
+        return host_of(iri)
+    except InvalidHost as exc:
+        raise InboxRefused(400, f"the {what} {iri[:200]!r} is not a valid URL: {exc}") from None
+
+
+class Inbox:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        directory: ActorDirectory,
+        policy: InboxPolicy,
+        on_stored: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.engine = engine
+        self.directory = directory
+        self.policy = policy
+        self.on_stored = on_stored
+
+    async def receive(self, method: str, url: str, headers: Any, body: bytes) -> Receipt:
+        if len(body) > self.policy.max_body_bytes:
+            raise InboxRefused(413, f"the body is over {self.policy.max_body_bytes} bytes")
+        try:
+            activity = safejson.loads(body)
+        except safejson.JsonError as exc:
+            raise InboxRefused(400, f"the body is not usable JSON: {exc}") from None
+        if not isinstance(activity, dict):
+            raise InboxRefused(400, "an activity is a JSON object")
+        activity_id, kind, actor = (
+            activity.get("id"),
+            first_type(activity.get("type")),
+            ref(activity.get("actor")),
+        )
+        if not isinstance(activity_id, str) or not activity_id:
+            raise InboxRefused(400, "the activity has no id")
+        if kind is None:
+            raise InboxRefused(400, "the activity has no type")
+        if actor is None:
+            raise InboxRefused(400, "the activity has no actor")
+        actor_host = _host(actor, "actor")
+        if self.policy.blocked(actor_host):
+            raise InboxRefused(403, f"activities from {actor_host} are not accepted here")
+        signer = await self._verify(method, url, headers, body, activity, actor, kind)
+        if signer is None:  # an actor deleting itself whose key is gone: nothing to do
+            return Receipt(activity_id, kind, duplicate=False, ignored=True)
+        if _host(activity_id, "activity id") != actor_host:
+            raise InboxRefused(
+                403, f"the activity {activity_id} is not on its actor's host {actor_host}"
+            )
+        now = datetime.now(UTC)
+        async with write(self.engine) as conn:
+            stored = await insert_new(
+                conn,
+                inbox_items,
+                {
+                    "activity_id": activity_id[:2048],
+                    "actor": actor[:2048],
+                    "host": actor_host,
+                    "type": kind[:64],
+                    "object_id": (ref(activity.get("object")) or "")[:2048] or None,
+                    "body": orjson.dumps(activity).decode(),
+                    "signer": signer[:2048],
+                    "received_at": now,
+                    "state": "pending",
+                    "attempts": 0,
+                    "available_at": now,
+                },
+                unique=["activity_id"],
+            )
+        if stored:
+            self.on_stored()
+        else:
+            log.info("replayed activity %s ignored", activity_id)
+        return Receipt(activity_id, kind, duplicate=not stored)
+
+    async def _verify(
+        self,
+        method: str,
+        url: str,
+        headers: Any,
+        body: bytes,
+        activity: dict[str, Any],
+        actor: str,
+        kind: str,
+    ) -> str | None:
+        """The signing key's id, after every check; None for an unverifiable self-Delete."""
+        try:
+            verified = await verify_request(
+                method, url, headers, body, self.directory.resolve_key, window=self.policy.window
+            )
+        except KeyUnavailable as exc:
+            if kind == "Delete" and ref(activity.get("object")) == actor:
+                # The actor is gone and took its key with it; a 401 would only make its
+                # server retry for days (PeerTube and BookWyrm answer the same way).
+                log.info("unverifiable self-delete of %s accepted and ignored", actor)
+                return None
+            raise InboxRefused(401, f"the signature cannot be checked: {exc.reason}") from None
+        except SignatureError as exc:
+            raise InboxRefused(401, f"the signature is not valid: {exc.reason}") from None
+        except ActorError as exc:
+            raise InboxRefused(401, f"the signer cannot be found: {exc}") from None
+        if verified.owner != actor:
+            raise InboxRefused(
+                401, f"signed by {verified.owner}, but the activity's actor is {actor}"
+            )
+        return verified.key_id
