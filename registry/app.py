@@ -13,7 +13,15 @@ from starlette.staticfiles import StaticFiles
 
 from registry import db
 from registry.config import Settings
-from registry.http import api_accounts, api_assets, open_data, pages
+from registry.http import (
+    api_accounts,
+    api_assets,
+    api_federation,
+    federation_routes,
+    open_data,
+    pages,
+    partner_feeds,
+)
 from registry.http.openapi import openapi
 from registry.http.problems import HANDLERS
 from registry.migrate import check_schema
@@ -38,9 +46,11 @@ def create_app(
             await check_schema(engine)
         if db.is_sqlite(engine):
             await db.analyze(engine)  # cheap, and a restored or copied file may lack stats
+        await services.start_federation(run_workers=settings.federation.workers_in_server)
         try:
             yield
         finally:
+            await services.stop_federation()
             if owns_engine:
                 await engine.dispose()
 
@@ -48,8 +58,11 @@ def create_app(
         *open_data.routes,
         *api_assets.routes,
         *api_accounts.routes,
+        *api_federation.routes,
         Route("/api/openapi.json", openapi, methods=["GET"]),
         *pages.routes,
+        *federation_routes.routes,
+        *partner_feeds.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)

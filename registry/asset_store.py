@@ -305,3 +305,58 @@ async def published_document(conn: AsyncConnection, uid: str) -> Any:
         .where(assets.c.uid == uid)
     )
     return (await conn.execute(query)).first()
+
+
+async def find_by_iri(conn: AsyncConnection, iri: str) -> Any:
+    """The state of an asset by IRI (also tombstones), without its document."""
+    query = select(
+        assets.c.id,
+        assets.c.uid,
+        assets.c.origin,
+        assets.c.updated_at,
+        assets.c.deleted_at,
+        assets.c.content_hash,
+    ).where(assets.c.iri == iri)
+    return (await conn.execute(query)).first()
+
+
+async def insert_tombstone(
+    conn: AsyncConnection, *, iri: str, origin: str, at: datetime, seq: int
+) -> None:
+    """Remember the deletion of an asset we never held, so a late copy cannot appear."""
+    document = {"id": iri, "type": "Tombstone", "deleted": iso(at)}
+    result = await conn.execute(
+        insert(assets)
+        .values(
+            uid=new_uid(),
+            iri=iri,
+            origin=origin,
+            group_id=None,
+            moderation=PUBLISHED,
+            name="",
+            kind="other",
+            status="closed",
+            search_name="",
+            content_hash="",
+            created_at=at,
+            updated_at=at,
+            deleted_at=at,
+            change_seq=seq,
+        )
+        .returning(assets.c.id)
+    )
+    await conn.execute(
+        insert(asset_documents).values(asset_id=result.scalar_one(), document=dump(document))
+    )
+
+
+async def find_by_iris(conn: AsyncConnection, iris: list[str]) -> list[Any]:
+    query = select(
+        assets.c.id,
+        assets.c.iri,
+        assets.c.uid,
+        assets.c.origin,
+        assets.c.updated_at,
+        assets.c.deleted_at,
+    ).where(assets.c.iri.in_(iris))
+    return list(await conn.execute(query))

@@ -13,10 +13,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import vocab
+from federation import proofs
 from registry import asset_store, db
 from registry.accounts import Principal, iso
 from registry.asset_store import (
@@ -30,6 +32,7 @@ from registry.asset_store import (
 )
 from registry.config import Settings
 from registry.errors import Forbidden, Gone, NotFound, Unprocessable
+from registry.node import load_node_keys
 from registry.schema import LOCAL, PENDING, PUBLISHED, REJECTED, assets, groups, moderation_log
 
 
@@ -43,6 +46,7 @@ class AssetChange:
     document: dict[str, Any]
     published: bool  # whether the change is public (moderation passed)
     at: datetime
+    source: str = "api"  # "api" or "import"
 
 
 ChangeListener = Callable[[AsyncConnection, AssetChange], Awaitable[None]]
@@ -53,6 +57,8 @@ class AssetService:
     engine: AsyncEngine
     settings: Settings
     listeners: list[ChangeListener] = field(default_factory=list)
+    committed: list[Callable[[], None]] = field(default_factory=list)  # after each change
+    proof_key: Ed25519PrivateKey | None = None
 
     # -- identities ---------------------------------------------------------------------------
 
@@ -73,9 +79,20 @@ class AssetService:
             attributed_to=f"{self.base}/actor",
             published=published,
             updated=updated,
-            followers=f"{self.base}/followers",
+            followers=f"{self.base}/actor/followers",
         )
-        return vocab.asset_document(record, meta, tag_base=f"{self.base}/tags")
+        document = vocab.asset_document(record, meta, tag_base=f"{self.base}/tags")
+        if self.proof_key is None:
+            raise RuntimeError("the node's keys are not loaded (call load_keys first)")
+        # FEP-8b32: any node re-serving the document can show it came unaltered from here.
+        return proofs.sign_object(
+            document, self.proof_key, f"{self.base}/actor#ed25519-key", created=updated
+        )
+
+    async def load_keys(self) -> None:
+        """Load the node's Ed25519 key, which signs every local document, once."""
+        if self.proof_key is None:
+            self.proof_key = (await load_node_keys(self.engine)).ed25519_private_key
 
     def local_row(
         self,
@@ -113,9 +130,9 @@ class AssetService:
             row = (await conn.execute(select_assets().where(assets.c.uid == uid))).first()
         if row is None:
             raise NotFound(f"there is no asset {uid!r}")
+        if row.deleted_at is not None and not include_deleted:
+            raise Gone(f"the asset {uid!r} was deleted on {iso(as_utc(row.deleted_at))}")
         asset = stored_from_row(row)
-        if asset.deleted_at is not None and not include_deleted:
-            raise Gone(f"the asset {uid!r} was deleted on {iso(asset.deleted_at)}")
         if asset.moderation != PUBLISHED and not (
             principal is not None and principal.may_manage_group(asset.group_id)
         ):
@@ -148,6 +165,7 @@ class AssetService:
     async def create(
         self, principal: Principal, data: Any, group_slug: str | None = None
     ) -> StoredAsset:
+        await self.load_keys()
         record = validate(data)
         now = utcnow()
         moderation = PENDING if self._needs_approval(principal) else PUBLISHED
@@ -169,11 +187,13 @@ class AssetService:
                     "create", asset_id, row.iri, row.document, moderation == PUBLISHED, now
                 ),
             )
+        self._after_commit()
         return await self.get(row.uid, principal)
 
     async def update(
         self, principal: Principal, uid: str, data: Any, *, partial: bool
     ) -> StoredAsset:
+        await self.load_keys()
         current = await self._managed(principal, uid)
         base_record = current.record
         if current.pending is not None:  # edits build on the newest submitted version
@@ -190,6 +210,7 @@ class AssetService:
                 if moderation == REJECTED:  # a fixed submission goes back into the queue
                     moderation = PENDING if self._needs_approval(principal) else PUBLISHED
                 await self._store(conn, current, record, now, moderation)
+        self._after_commit()
         return await self.get(uid, principal)
 
     async def delete(self, principal: Principal, uid: str) -> None:
@@ -203,12 +224,14 @@ class AssetService:
                     "delete", current.id, current.iri, current.document, current.is_public, now
                 ),
             )
+        self._after_commit()
 
     async def moderate(
         self, principal: Principal, uid: str, *, approve: bool, reason: str | None = None
     ) -> StoredAsset:
         if not principal.is_admin:
             raise Forbidden("only an admin may approve or reject assets")
+        await self.load_keys()
         current = await self._managed(principal, uid)
         if current.moderation == PUBLISHED and current.pending is None:
             raise Unprocessable(f"the asset {uid!r} has nothing waiting for a decision")
@@ -232,6 +255,7 @@ class AssetService:
             await log_moderation(
                 conn, principal.describe(), "approve" if approve else "reject", current.iri, reason
             )
+        self._after_commit()
         return await self.get(uid, principal)
 
     async def _managed(self, principal: Principal, uid: str) -> StoredAsset:
@@ -273,6 +297,10 @@ class AssetService:
         for listener in self.listeners:
             await listener(conn, change)
 
+    def _after_commit(self) -> None:
+        for hook in self.committed:  # e.g. wake the delivery worker
+            hook()
+
     # -- batch import -------------------------------------------------------------------------
 
     async def import_batch(
@@ -284,6 +312,7 @@ class AssetService:
         """
         items = list(items)
         counts = {"created": 0, "updated": 0, "unchanged": 0}
+        await self.load_keys()
         if not items:
             return counts
         async with db.write(self.engine) as conn:
@@ -339,7 +368,7 @@ class AssetService:
             ids = await asset_store.insert_assets(conn, new_rows)
             await asset_store.replace_assets(conn, changed)
             changes = [
-                AssetChange("create", asset_id, row.iri, row.document, True, now)
+                AssetChange("create", asset_id, row.iri, row.document, True, now, "import")
                 for asset_id, row in zip(ids, new_rows, strict=True)
             ]
             changes += [
@@ -350,11 +379,13 @@ class AssetService:
                     row.document,
                     True,
                     now,
+                    "import",
                 )
                 for asset_id, row in changed
             ]
             for change in changes:
                 await self._notify(conn, change)
+        self._after_commit()
         counts["created"], counts["updated"] = len(new_rows), len(changed)
         return counts
 

@@ -17,6 +17,8 @@ import vocab
 from registry import __version__, accounts, db, migrate
 from registry.config import CONFIG_ENV, ConfigError, Settings, example_toml, load_settings
 from registry.errors import Problem
+from registry.fediverse.service import Federation
+from registry.services import Services
 
 
 class Progress:
@@ -212,6 +214,155 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_engine(settings, work))
 
 
+def _federation_command(
+    settings: Settings, work: Callable[[Services, Federation], Awaitable[int]]
+) -> int:
+    async def run(engine: AsyncEngine) -> int:
+        services = Services.build(settings, engine)
+        federation = await services.start_federation(run_workers=False)
+        try:
+            return await work(services, federation)
+        finally:
+            await services.stop_federation()
+
+    return asyncio.run(_with_engine(settings, run))
+
+
+def cmd_follow(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.fediverse import following
+
+    async def work(services: Services, federation: Federation) -> int:
+        actor = await following.follow(federation, args.target)
+        print(
+            f"following {actor.iri} requested; it is delivered by the server's worker "
+            "(or `commons-registry worker`) and becomes active when they accept"
+        )
+        return 0
+
+    return _federation_command(settings, work)
+
+
+def cmd_unfollow(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.fediverse import following
+
+    async def work(services: Services, federation: Federation) -> int:
+        actor_iri = await following.unfollow(federation, args.target)
+        print(f"no longer following {actor_iri}")
+        return 0
+
+    return _federation_command(settings, work)
+
+
+def cmd_following(settings: Settings, args: argparse.Namespace) -> int:
+    from federation import follows
+
+    async def work(engine: AsyncEngine) -> int:
+        async with db.read(engine) as conn:
+            for row in await follows.list_following(conn):
+                print(f"{row.actor}\t{row.state}\tsince {accounts.iso(row.created_at)}")
+        return 0
+
+    return asyncio.run(_with_engine(settings, work))
+
+
+def cmd_followers(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.fediverse import following
+
+    async def work(services: Services, federation: Federation) -> int:
+        action = args.followers_command or "list"
+        if action == "list":
+            for row in await following.followers(federation, args.state):
+                print(f"{row.actor}\t{row.state}\tsince {accounts.iso(row.created_at)}")
+        else:
+            await following.decide(federation, args.actor, action)
+            print(f"{args.actor}: {action} done")
+        return 0
+
+    return _federation_command(settings, work)
+
+
+def cmd_partner(settings: Settings, args: argparse.Namespace) -> int:
+    from registry import partners
+
+    async def work(services: Services, federation: Federation) -> int:
+        if args.partner_command == "add":
+            partner = await partners.add(federation, args.target)
+            print(
+                f"partner {partner.host} added ({partner.actor}); following requested. Its "
+                "catalog is mirrored once it accepts (or run `commons-registry sync`)."
+            )
+        elif args.partner_command == "remove":
+            print(f"partner {await partners.remove(federation, args.target)} removed")
+        else:
+            for p in await partners.list_partners(services.engine):
+                state = p.last_sync_error or ("synced" if p.last_sync_at else "not synced yet")
+                print(
+                    f"{p.host}\t{p.follow_state or '-'}\tcheckpoint {p.checkpoint_seq}\t"
+                    f"last sync {accounts.iso(p.last_sync_at) or 'never'}\t{state}"
+                )
+        return 0
+
+    return _federation_command(settings, work)
+
+
+def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
+    from registry import partners, sync
+
+    async def work(services: Services, federation: Federation) -> int:
+        chosen = (
+            [await partners.find(services.engine, args.partner)]
+            if args.partner
+            else await partners.list_partners(services.engine)
+        )
+        if not chosen:
+            print("no partners yet: add one with `commons-registry partner add URL`")
+            return 0
+        failed = 0
+        for partner in chosen:
+
+            def show(report: sync.SyncReport) -> None:
+                print(
+                    f"\r{report.partner}: page {report.pages}, {report.created} created, "
+                    f"{report.updated} updated, {report.deleted} deleted",
+                    end="",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+            try:
+                report = await sync.sync_partner(
+                    federation, partner, force=args.force, progress=show
+                )
+                print(file=sys.stderr)
+                print(report.line())
+            except sync.SyncError as exc:
+                failed += 1
+                print(f"\n{partner.host}: sync failed: {exc}", file=sys.stderr)
+        return 1 if failed else 0
+
+    return _federation_command(settings, work)
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    import signal
+
+    async def work(services: Services, federation: Federation) -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        federation.start()
+        print(
+            f"worker {federation.delivery.worker_id} running (inbox and deliveries); "
+            "stop with Ctrl-C",
+            flush=True,
+        )
+        await stop.wait()
+        return 0
+
+    return _federation_command(settings, work)
+
+
 def cmd_config(settings: Settings | None, args: argparse.Namespace) -> int:
     if args.config_command == "example":
         sys.stdout.write(example_toml())
@@ -266,6 +417,38 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--mapping", help="column-mapping file for CSV (TOML or JSON)")
     imp.add_argument("--group", help="slug of the group that will own the assets")
 
+    follow = sub.add_parser("follow", help="follow another node or fediverse account")
+    follow.add_argument("target", help="@user@host, user@host, an actor URL or a node's URL")
+    unfollow = sub.add_parser("unfollow", help="stop following")
+    unfollow.add_argument("target")
+    sub.add_parser("following", help="list whom this node follows")
+    fol = sub.add_parser("followers", help="list and manage followers")
+    fsub = fol.add_subparsers(dest="followers_command")
+    flist = fsub.add_parser("list", help="list followers")
+    flist.add_argument("--state", choices=["pending", "accepted", "rejected"])
+    fol.set_defaults(state=None)
+    for action, text in (
+        ("approve", "accept a pending follow request"),
+        ("reject", "refuse a follow request"),
+        ("remove", "remove a follower"),
+    ):
+        fsub.add_parser(action, help=text).add_argument("actor", help="the follower's actor IRI")
+    sub.add_parser("worker", help="run the inbox, delivery and sync workers (no web server)")
+    partner = sub.add_parser("partner", help="partner nodes whose catalogs are mirrored")
+    psub = partner.add_subparsers(dest="partner_command", required=True)
+    psub.add_parser("add", help="resolve, follow and mirror a partner node").add_argument(
+        "target", help="the node's URL, its actor URL or @handle@host"
+    )
+    psub.add_parser("remove", help="stop mirroring a partner").add_argument("target")
+    psub.add_parser("list", help="partners and their sync state")
+    sync_cmd = sub.add_parser("sync", help="pull what pushes missed from partners now")
+    sync_cmd.add_argument("partner", nargs="?", help="one partner (host or URL); all if omitted")
+    sync_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="apply a full comparison even past the mass-deletion guard",
+    )
+
     config = sub.add_parser("config", help="show or check configuration")
     csub = config.add_subparsers(dest="config_command", required=True)
     csub.add_parser("example", help="print a documented example configuration")
@@ -281,6 +464,13 @@ COMMANDS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "token": cmd_token,
     "import": cmd_import,
     "config": cmd_config,
+    "follow": cmd_follow,
+    "unfollow": cmd_unfollow,
+    "following": cmd_following,
+    "followers": cmd_followers,
+    "worker": cmd_worker,
+    "partner": cmd_partner,
+    "sync": cmd_sync,
 }
 
 

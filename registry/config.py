@@ -120,12 +120,128 @@ class SearchSection:
 
 
 @dataclass(frozen=True)
+class FederationSection:
+    """ActivityPub: followers, partners, signatures, deliveries."""
+
+    manually_approves_followers: bool = key(
+        False,
+        "When true, follow requests wait for an admin (`commons-registry followers "
+        "approve`); when false they are accepted at once (unless blocked).",
+    )
+    discoverable: bool = key(True, "Let fediverse servers list the node actor in directories.")
+    indexable: bool = key(True, "Let fediverse servers index the node's public posts for search.")
+    icon_url: str = key("", "URL of the node actor's avatar image (empty for none).")
+    authorized_fetch: bool = key(
+        False,
+        "Require HTTP signatures on GETs of ActivityPub documents (Mastodon's "
+        "'secure mode'); WebFinger and NodeInfo stay open.",
+    )
+    blocked_domains: list = key(
+        [], "Domains whose activities and follow requests are refused (subdomains included)."
+    )
+    clock_skew_past_seconds: int = key(
+        3600, "How old a signed request's Date may be.", minimum=30, maximum=43200
+    )
+    clock_skew_future_seconds: int = key(
+        300, "How far in the future a signed request's Date may be.", minimum=0, maximum=3600
+    )
+    fetch_timeout_seconds: float = key(
+        10.0, "Overall deadline of one fetch from another server.", minimum=1, maximum=120
+    )
+    fetch_max_bytes: int = key(
+        1_048_576,
+        "Largest document fetched from another server.",
+        minimum=65536,
+        maximum=64 * 1_048_576,
+    )
+    delivery_max_age_days: float = key(
+        3.0,
+        "How long a delivery to an unreachable server is retried before it is dropped.",
+        minimum=0.01,
+        maximum=60,
+    )
+    delivery_retry_base_seconds: float = key(
+        30.0,
+        "First retry delay of a failed delivery; each retry doubles it, up to an hour.",
+        minimum=0.1,
+        maximum=3600,
+    )
+    delivery_concurrency: int = key(
+        16, "Deliveries in flight at once, per worker.", minimum=1, maximum=512
+    )
+    delivery_per_host: int = key(
+        4, "Deliveries in flight at once to one host.", minimum=1, maximum=64
+    )
+    push_imports: bool = key(
+        False,
+        "Announce assets loaded by `commons-registry import` to followers one by one. "
+        "Off by default: a bulk import would flood fediverse timelines; partners still get "
+        "them through sync.",
+    )
+    workers_in_server: bool = key(
+        True,
+        "Run the delivery and inbox workers inside the web server. Set false when "
+        "running separate `commons-registry worker` processes (PostgreSQL).",
+    )
+    allow_private_addresses: bool = key(
+        False, "DEVELOPMENT AND TESTS ONLY: federate with loopback and private addresses."
+    )
+    allow_http: bool = key(False, "DEVELOPMENT AND TESTS ONLY: federate over plain http.")
+
+
+@dataclass(frozen=True)
+class MirrorSection:
+    """Partner-state mirroring: copies of partners' catalogs."""
+
+    partners: list = key(
+        [],
+        "Actor URLs or hosts of partner nodes whose follow requests are accepted at once, "
+        "even when federation.manually_approves_followers is true.",
+    )
+    partners_only: bool = key(
+        False,
+        "Allowlist mode: federate with partner nodes (those listed above and those "
+        "added with `commons-registry partner add`) and with nobody else.",
+    )
+    reshare: bool = key(
+        True,
+        "Re-share partners' new and changed assets to this node's own followers with "
+        "Announce (never re-issued under this node's name).",
+    )
+    sync_interval_minutes: float = key(
+        60.0,
+        "How often each partner's changes feed is pulled to repair what pushes missed.",
+        minimum=0.05,
+        maximum=10080,
+    )
+    tombstone_days: float = key(
+        30.0,
+        "How long deletions are listed in this node's changes feed. A partner away for "
+        "longer gets a full comparison of catalogs instead.",
+        minimum=0.01,
+        maximum=3650,
+    )
+    mass_delete_guard_percent: float = key(
+        25.0,
+        "A full comparison that would delete more than this share of a partner's copies "
+        "stops and asks for `commons-registry sync --force`.",
+        minimum=0,
+        maximum=100,
+    )
+    page_size: int = key(
+        100, "Assets per page of the catalog and changes collections.", minimum=10, maximum=1000
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     node: NodeSection = field(default_factory=NodeSection)
     server: ServerSection = field(default_factory=ServerSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
     moderation: ModerationSection = field(default_factory=ModerationSection)
     search: SearchSection = field(default_factory=SearchSection)
+    federation: FederationSection = field(default_factory=FederationSection)
+    mirror: MirrorSection = field(default_factory=MirrorSection)
 
     @property
     def base_url(self) -> str:

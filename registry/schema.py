@@ -149,6 +149,35 @@ moderation_log = Table(
     Column("reason", Text),
 )
 
+# Partner nodes whose catalogs this node mirrors, and where their sync stands.
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("actor", String(2048), nullable=False, unique=True),
+    Column("host", String(255), nullable=False, unique=True),
+    Column("name", Text),
+    Column("changes_url", String(2048), nullable=False),
+    Column("catalog_url", String(2048), nullable=False),
+    Column("added_at", utc(), nullable=False),
+    Column("checkpoint_seq", BigInteger, nullable=False, server_default="0"),
+    Column("backfilled_at", utc()),  # the first complete pass over its catalog
+    Column("sync_requested_at", utc()),
+    Column("last_sync_at", utc()),
+    Column("last_sync_error", Text),
+    Column("last_sync_report", Text),
+    Column("locked_by", String(64)),
+    Column("locked_until", utc()),
+)
+
+# Small facts about this node that outlive processes (e.g. the changes-feed horizon).
+node_state = Table(
+    "node_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 ADMIN = "admin"
 GROUP = "group"
 PUBLISHED, PENDING, REJECTED = "published", "pending", "rejected"
@@ -169,5 +198,7 @@ __all__ = [
     "metadata",
     "moderation_log",
     "node_keys",
+    "node_state",
+    "partners",
     "tokens",
 ]

@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from registry import accounts
 from registry.assets import AssetService
 from registry.config import Settings
+from registry.fediverse.identity import NodeIdentity
+from registry.fediverse.service import Federation, worker_name
+from registry.node import load_node_keys
 from registry.search import FacetCache
 
 TOKEN_TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one token
@@ -21,11 +24,33 @@ class Services:
     engine: AsyncEngine
     assets: AssetService
     facet_cache: FacetCache = field(default_factory=FacetCache)
+    federation: Federation | None = None
     _touched: dict[int, float] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine) -> Services:
         return cls(settings=settings, engine=engine, assets=AssetService(engine, settings))
+
+    async def start_federation(self, *, run_workers: bool) -> Federation:
+        """Load the node's keys, wire publishing into the asset service, start the workers."""
+        if self.federation is None:
+            from registry import partners, sync
+
+            node = NodeIdentity(self.settings, await load_node_keys(self.engine))
+            federation = Federation(self.settings, self.engine, node)
+            federation.partner_hosts |= await partners.hosts(self.engine)
+            federation.on_following_accepted.append(partners.request_sync)
+            federation.background.append(sync.SyncWorker(federation, worker_name()).run)
+            self.assets.listeners.append(federation.publisher.on_change)
+            self.assets.committed.append(federation.delivery.wake)
+            self.federation = federation
+        if run_workers:
+            self.federation.start()
+        return self.federation
+
+    async def stop_federation(self) -> None:
+        if self.federation is not None:
+            await self.federation.stop()
 
     async def authenticate(self, token: str) -> accounts.Principal:
         principal = await accounts.authenticate(self.engine, token)

@@ -7,6 +7,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -59,6 +60,12 @@ def pg_ready() -> str:
     return PG_URL
 
 
+def run_blocking(coro):  # type: ignore[no-untyped-def]
+    """Run a coroutine to completion from sync code, even inside a running event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def table_names() -> list[str]:
     return [t.name for metadata in all_metadata() for t in metadata.sorted_tables]
 
@@ -76,7 +83,7 @@ def database_url(database: str, request: pytest.FixtureRequest, tmp_path: Path) 
         shutil.copy(template, path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_ready")
-    asyncio.run(_truncate(url))
+    run_blocking(_truncate(url))
     return url
 
 
@@ -150,3 +157,32 @@ async def group_token(engine: AsyncEngine) -> str:
 async def other_group_token(engine: AsyncEngine) -> str:
     _, token = await accounts.create_group(engine, "Jardí del Barri", "jardi")
     return token
+
+
+@pytest.fixture
+def node_factory(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Make real nodes (server processes), each on SQLite or on a PostgreSQL database of its
+    own (`on=`). All are stopped at the end of the test."""
+    from tests.nodes import Node, fresh_pg_database
+
+    made: list[Node] = []
+
+    def make(
+        name: str, *, on: str = "sqlite", env: dict[str, str] | None = None, start: bool = True
+    ) -> Node:
+        if on == "postgresql":
+            if not PG_URL:
+                pytest.skip("set TEST_DATABASE_URL to run on PostgreSQL")
+            url = run_blocking(fresh_pg_database(PG_URL, f"cr_node_{name.lower()}"))
+        else:
+            url = f"sqlite:///{tmp_path / name / 'data' / 'registry.db'}"
+        node = Node(name=name, workdir=tmp_path / name, database_url=url, extra_env=env or {})
+        node.init()
+        made.append(node)
+        if start:
+            node.start()
+        return node
+
+    yield make
+    for node in made:
+        node.stop()

@@ -17,6 +17,7 @@ from registry.asset_store import StoredAsset, published_document
 from registry.errors import BadRequest, Gone, NotFound, Problem
 from registry.http import negotiation
 from registry.http.auth import services
+from registry.http.signed import require_signed_get
 from registry.schema import LOCAL, PUBLISHED
 from registry.search import parse_query, search
 from registry.web.render import render
@@ -79,6 +80,7 @@ async def asset(request: Request) -> Response:
         if stored.origin != LOCAL:
             return RedirectResponse(asset_page_url(svc.settings.base_url, stored), 308)
         return render(request, "asset.html", asset=stored, jsonld_url=stored.iri, headers=VARY)
+    await require_signed_get(request)
     async with db.read(svc.engine) as conn:
         row = await published_document(conn, uid)
     if row is None or row.origin != LOCAL or row.moderation != PUBLISHED:

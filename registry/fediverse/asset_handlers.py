@@ -1,0 +1,135 @@
+"""What the node does with partners' asset activities: Create, Update, Delete, Announce."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from federation import activities, follows
+from federation.actors import ActorDirectory
+from federation.dispatch import Activity, Handlers, Ignore, Retry
+from federation.fetcher import FetchError, HttpStatusError
+from federation.hosts import InvalidHost, host_of
+from federation.inbox import ref
+from federation.outbox import publish
+from federation.tables import followers
+from registry.fediverse.identity import NodeIdentity
+from registry.mirror import (
+    CopyRefused,
+    RemoteCopy,
+    apply_copy,
+    apply_delete,
+    check_copy,
+    is_commons_asset,
+)
+
+log = logging.getLogger("registry.mirror")
+
+
+def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) -> None:
+    async def embedded_copy(activity: Activity) -> RemoteCopy:
+        obj = activity.object
+        if not isinstance(obj, dict):
+            raise Ignore("the asset must be embedded in the activity")
+        try:
+            return await check_copy(obj, from_host=activity.host, directory=directory)
+        except CopyRefused as exc:
+            raise Ignore(str(exc)) from None
+
+    async def apply_from_partner(
+        conn: AsyncConnection, activity: Activity, copy: RemoteCopy
+    ) -> str:
+        await require_partner(conn, activity.actor)
+        result, changed = await apply_copy(conn, copy)
+        if changed:
+            await reshare(conn, copy)
+        return result
+
+    for kind in ("Create", "Update"):
+        handlers.on(kind, object_match=is_commons_asset, prepare=embedded_copy)(apply_from_partner)
+
+    @handlers.on("Delete")
+    async def on_delete(conn: AsyncConnection, activity: Activity, _: Any) -> str:
+        iri = ref(activity.object)
+        if iri is None or iri == activity.actor:
+            raise Ignore("a Delete of an actor or of nothing")
+        await require_partner(conn, activity.actor)
+        try:
+            result, _changed = await apply_delete(conn, iri, from_host=activity.host)
+        except CopyRefused as exc:
+            raise Ignore(str(exc)) from None
+        return result
+
+    async def fetched_copy(activity: Activity) -> RemoteCopy:
+        """Trust an Announce's object only as its origin serves it (or proves it)."""
+        obj, iri = activity.object, ref(activity.object)
+        if iri is None:
+            raise Ignore("an Announce of nothing")
+        try:
+            origin = host_of(iri)
+        except InvalidHost as exc:
+            raise Ignore(f"an Announce of an unusable id: {exc}") from None
+        if origin == host_of(node.base):
+            raise Ignore("an Announce of our own asset")
+        if isinstance(obj, dict) and "proof" in obj:
+            try:
+                copy = await check_copy(obj, from_host=origin, directory=directory)
+                if copy.proof_checked:
+                    return copy
+            except CopyRefused:
+                pass  # fall back to the origin's own copy
+        try:
+            fetched = await directory.fetcher.get_json(iri)
+        except HttpStatusError as exc:
+            if exc.status in (404, 410):
+                raise Ignore(f"{iri} is gone at its origin ({exc.status})") from None
+            raise Retry(f"fetching {iri}: {exc}") from None
+        except FetchError as exc:
+            raise Retry(f"fetching {iri}: {exc}") from None
+        if not is_commons_asset(fetched.data):
+            raise Ignore(f"{iri} is not a commons asset")
+        try:
+            return await check_copy(
+                fetched.data, from_host=host_of(fetched.url_final), directory=directory
+            )
+        except CopyRefused as exc:
+            raise Ignore(str(exc)) from None
+
+    @handlers.on("Announce", prepare=fetched_copy)
+    async def on_announce(conn: AsyncConnection, activity: Activity, copy: RemoteCopy) -> str:
+        await require_partner(conn, activity.actor)
+        result, changed = await apply_copy(conn, copy)
+        if changed:
+            await reshare(conn, copy)
+        return result
+
+    async def reshare(conn: AsyncConnection, copy: RemoteCopy) -> None:
+        """Announce a partner's new or changed asset to our followers (never to its origin)."""
+        if not node.settings.mirror.reshare:
+            return
+        rows = await conn.execute(
+            select(func.coalesce(followers.c.shared_inbox, followers.c.inbox))
+            .where(followers.c.state == follows.ACCEPTED, followers.c.host != copy.origin)
+            .distinct()
+        )
+        inboxes = [row[0] for row in rows]
+        if not inboxes:
+            return
+        share = activities.announce(
+            id=node.new_activity_id(),
+            actor=node.actor_iri,
+            object=copy.meta.iri,
+            to=[activities.PUBLIC],
+            cc=[node.followers],
+        )
+        await publish(conn, share, inboxes, public=True)
+
+
+async def require_partner(conn: AsyncConnection, actor: str) -> None:
+    """Copies come only from nodes this node follows."""
+    row = await follows.get_following(conn, actor)
+    if row is None or row.state != follows.ACCEPTED:
+        raise Ignore(f"{actor} is not a partner this node follows")

@@ -1,0 +1,100 @@
+"""What the node does with Follow, Undo(Follow), Accept and Reject."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from federation import activities, follows
+from federation.actors import ActorDirectory, ActorError, RemoteActor
+from federation.dispatch import Activity, Handlers, Ignore, Retry
+from federation.inbox import first_type, ref
+from federation.outbox import publish
+from registry.fediverse.identity import NodeIdentity
+
+log = logging.getLogger("registry.follows")
+
+FollowAccepted = Callable[[AsyncConnection, str], Awaitable[None]]
+
+
+def is_follow(value: Any) -> bool:
+    """An Accept/Reject/Undo object that is (or names) a Follow; bare IRIs can only be
+    checked against our own records, which the handlers do."""
+    if isinstance(value, dict):
+        return first_type(value.get("type")) == "Follow"
+    return isinstance(value, str)
+
+
+def register(
+    handlers: Handlers,
+    node: NodeIdentity,
+    directory: ActorDirectory,
+    *,
+    blocked: Callable[[str], bool],
+    is_partner: Callable[[str], bool],
+    on_following_accepted: list[FollowAccepted],
+) -> None:
+    fed = node.settings.federation
+
+    async def fetch_actor(activity: Activity) -> RemoteActor:
+        try:
+            return await directory.get(activity.actor)
+        except ActorError as exc:
+            raise Retry(str(exc)) from None
+
+    @handlers.on("Follow", prepare=fetch_actor)
+    async def on_follow(conn: AsyncConnection, activity: Activity, actor: RemoteActor) -> str:
+        if ref(activity.object) != node.actor_iri:
+            raise Ignore(f"a follow of {ref(activity.object)}, not of this node")
+        if not actor.inbox:
+            raise Ignore(f"{actor.iri} has no inbox to answer")
+        if blocked(actor.host):
+            state = follows.REJECTED
+        elif fed.manually_approves_followers and not is_partner(actor.host):
+            state = follows.PENDING
+        else:
+            state = follows.ACCEPTED
+        await follows.record_follower(conn, actor, activity.body["id"], state)
+        if state != follows.PENDING:
+            await answer_follow(conn, node, activity.body, actor.inbox, state)
+        return f"follow {state}"
+
+    @handlers.on("Undo", object_match=is_follow)
+    async def on_undo_follow(conn: AsyncConnection, activity: Activity, _: Any) -> str:
+        undone = activity.object
+        follow_id = ref(undone)
+        if isinstance(undone, dict) and ref(undone.get("actor")) not in (None, activity.actor):
+            raise Ignore("an Undo of somebody else's Follow")
+        removed = await follows.remove_follower(conn, activity.actor, follow_id)
+        if not removed:  # some servers undo with a new id for the Follow; the actor is enough
+            removed = await follows.remove_follower(conn, activity.actor)
+        return "follower removed" if removed else "was not a follower"
+
+    async def answered(conn: AsyncConnection, activity: Activity, state: str) -> str:
+        row = await follows.answer_following(conn, activity.actor, ref(activity.object), state)
+        if row is None:
+            raise Ignore(f"{activity.type} of a follow we did not ask {activity.actor} for")
+        if state == follows.ACCEPTED:
+            for hook in on_following_accepted:
+                await hook(conn, activity.actor)
+        return f"our follow of {activity.actor} {state}"
+
+    @handlers.on("Accept", object_match=is_follow)
+    async def on_accept(conn: AsyncConnection, activity: Activity, _: Any) -> str:
+        return await answered(conn, activity, follows.ACCEPTED)
+
+    @handlers.on("Reject", object_match=is_follow)
+    async def on_reject(conn: AsyncConnection, activity: Activity, _: Any) -> str:
+        return await answered(conn, activity, follows.REJECTED)
+
+
+async def answer_follow(
+    conn: AsyncConnection, node: NodeIdentity, follow: dict[str, Any], inbox: str, state: str
+) -> None:
+    """Send Accept or Reject of a Follow (durably, with this transaction)."""
+    build = activities.accept if state == follows.ACCEPTED else activities.reject
+    answer = build(id=node.new_activity_id(), actor=node.actor_iri, object=follow)
+    await publish(conn, answer, [inbox], public=False)

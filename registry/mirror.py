@@ -1,0 +1,175 @@
+"""The mirror: how partners' assets become (and stay) copies in the local catalog.
+
+A copy is keyed by its origin IRI and stored verbatim (proof included), so it can be served
+onwards and its content hash matches the origin's. Only the origin's host may change a copy;
+an older version never replaces a newer one; a deletion leaves a tombstone that a late Create
+or Update cannot bring back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+import vocab
+from federation import proofs
+from federation.actors import ActorDirectory, ActorError
+from federation.hosts import InvalidHost, host_of
+from registry import asset_store
+from registry.asset_store import AssetRow, as_utc, next_change_seq, utcnow
+from registry.schema import LOCAL, PUBLISHED
+
+log = logging.getLogger("registry.mirror")
+
+
+class CopyRefused(Exception):
+    """A remote document that is not taken into the catalog; the message says why."""
+
+
+@dataclass(frozen=True)
+class RemoteCopy:
+    document: dict[str, Any]
+    record: vocab.AssetRecord
+    meta: vocab.AssetMeta
+    origin: str  # the host the asset belongs to
+    proof_checked: bool
+
+
+def is_commons_asset(value: Any) -> bool:
+    """Whether an embedded object says it is a commons asset (any spelling of the type)."""
+    if not isinstance(value, dict):
+        return False
+    types = value.get("type")
+    types = types if isinstance(types, list) else [types]
+    return any(
+        isinstance(t, str) and t.rsplit("#", 1)[-1].rsplit(":", 1)[-1] == "CommonsAsset"
+        for t in types
+    )
+
+
+async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory) -> RemoteCopy:
+    """Validate a remote asset document and its origin (network: the proof key may be fetched).
+
+    `from_host` is the host that vouches for the document: the signer of a Create/Update, or
+    the host it was fetched from. It must be the document's own host.
+    """
+    try:
+        record, meta = vocab.read_asset_document(document)
+    except vocab.ValidationError as exc:
+        fields = ", ".join(sorted({e.field or "(document)" for e in exc.errors}))[:300]
+        raise CopyRefused(f"not a valid commons asset ({fields}): {exc}") from None
+    try:
+        origin = host_of(meta.iri)
+    except InvalidHost as exc:
+        raise CopyRefused(f"the asset id {meta.iri!r} is not usable: {exc}") from None
+    if origin != from_host:
+        raise CopyRefused(f"{from_host} may not speak for {meta.iri}: only its own host may")
+    proof_checked = False
+    if "proof" in document:
+        method = proofs.verification_method(document)
+        if not isinstance(method, str) or host_of(method) != origin:
+            raise CopyRefused(f"the proof of {meta.iri} names a key off its host: {method!r}")
+        try:
+            key = await directory.resolve_key(method, False)
+            if key is None:
+                raise CopyRefused(f"the proof key {method} was not found")
+            proofs.verify_object(document, key.public_key)
+        except proofs.ProofError as first:
+            # The origin may have rotated its key: look once more before refusing.
+            key = await directory.resolve_key(method, True)
+            try:
+                if key is None:
+                    raise first
+                proofs.verify_object(document, key.public_key)
+            except proofs.ProofError as exc:
+                log.warning("refused %s: its integrity proof fails: %s", meta.iri, exc.reason)
+                raise CopyRefused(
+                    f"the integrity proof of {meta.iri} fails: {exc.reason}"
+                ) from None
+        except ActorError as exc:
+            raise CopyRefused(f"the proof key of {meta.iri} cannot be fetched: {exc}") from None
+        proof_checked = True
+    return RemoteCopy(document, record, meta, origin, proof_checked)
+
+
+async def apply_copies(conn: AsyncConnection, copies: list[RemoteCopy]) -> dict[str, int]:
+    """Store each copy unless the one held is as new, deleted, or ours; in one batch."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
+    if not copies:
+        return counts
+    held = {
+        row.iri: row for row in await asset_store.find_by_iris(conn, [c.meta.iri for c in copies])
+    }
+    new_rows: list[AssetRow] = []
+    changed: list[tuple[int, AssetRow]] = []
+    seq = await next_change_seq(conn)
+    for copy in copies:
+        row = held.get(copy.meta.iri)
+        updated = copy.meta.updated or copy.meta.published or utcnow()
+        if row is not None and (row.origin == LOCAL or row.deleted_at is not None):
+            # Never overwrite our own asset; a tombstone outranks any late copy.
+            counts["refused" if row.origin == LOCAL else "unchanged"] += 1
+            continue
+        if row is not None and as_utc(row.updated_at) >= updated:
+            counts["unchanged"] += 1
+            continue
+        stored = AssetRow(
+            uid=row.uid if row else asset_store.new_uid(),
+            iri=copy.meta.iri,
+            origin=copy.origin,
+            group_id=None,
+            moderation=PUBLISHED,
+            record=copy.record,
+            document=copy.document,
+            created=copy.meta.published or updated,
+            updated=updated,
+            seq=seq,
+        )
+        seq += 1
+        if row is None:
+            new_rows.append(stored)
+        else:
+            changed.append((row.id, stored))
+    # The same IRI twice in one batch: keep only the newest of the new rows.
+    newest: dict[str, AssetRow] = {}
+    for row in new_rows:
+        if row.iri not in newest or newest[row.iri].updated < row.updated:
+            newest[row.iri] = row
+    await asset_store.insert_assets(conn, list(newest.values()))
+    await asset_store.replace_assets(conn, changed)
+    counts["created"], counts["updated"] = len(newest), len(changed)
+    return counts
+
+
+async def apply_copy(conn: AsyncConnection, copy: RemoteCopy) -> tuple[str, bool]:
+    """One copy (a live Create, Update or Announce); returns (what happened, changed)."""
+    counts = await apply_copies(conn, [copy])
+    for what in ("created", "updated", "refused"):
+        if counts[what]:
+            return what, what != "refused"
+    return "ignored: not newer than the copy held, or deleted", False
+
+
+async def apply_delete(
+    conn: AsyncConnection, iri: str, *, from_host: str, at: datetime | None = None
+) -> tuple[str, bool]:
+    """Tombstone a copy (or remember the deletion of one never seen)."""
+    if host_of(iri) != from_host:
+        raise CopyRefused(f"{from_host} may not delete {iri}: only its own host may")
+    held = await asset_store.find_by_iri(conn, iri)
+    now = utcnow()
+    if held is None:
+        await asset_store.insert_tombstone(
+            conn, iri=iri, origin=from_host, at=at or now, seq=await next_change_seq(conn)
+        )
+        return "tombstone recorded for an asset never seen", True
+    if held.origin == LOCAL:
+        return "refused: this node is the asset's origin", False
+    if held.deleted_at is not None:
+        return "already deleted", False
+    await asset_store.mark_deleted(conn, held.id, at or now, await next_change_seq(conn))
+    return "deleted", True
