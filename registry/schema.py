@@ -178,6 +178,54 @@ node_state = Table(
     Column("value", Text, nullable=False),
 )
 
+# People who sign in to the web interface: a group's members, or the node's admins.
+members = Table(
+    "members",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, server_default=""),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("role", String(16), nullable=False),  # "admin" or "group"
+    Column("group_id", Id, ForeignKey("groups.id", ondelete="CASCADE")),
+    Column("created_at", utc(), nullable=False),
+    Column("last_login_at", utc()),
+    Column("disabled_at", utc()),
+)
+
+# Browser sessions; the cookie holds a random secret, the table only its hash.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("member_id", Id, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_secret", String(64), nullable=False),
+    Column("created_at", utc(), nullable=False),
+    Column("expires_at", utc(), nullable=False),
+)
+
+# Remote domains the admins blocked: no activities, follows or fetches; mirrored copies purged.
+domain_blocks = Table(
+    "domain_blocks",
+    metadata,
+    Column("domain", String(255), primary_key=True),  # normalised (IDNA, lower case)
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("created_at", utc(), nullable=False),
+    Column("created_by", String(200), nullable=False, server_default=""),
+)
+
+# What admins did (blocks, suspensions, revocations), for the audit log.
+admin_log = Table(
+    "admin_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", utc(), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(2048), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+)
+
 ADMIN = "admin"
 GROUP = "group"
 PUBLISHED, PENDING, REJECTED = "published", "pending", "rejected"
@@ -190,11 +238,14 @@ __all__ = [
     "PENDING",
     "PUBLISHED",
     "REJECTED",
+    "admin_log",
     "asset_documents",
     "asset_search",
     "asset_tags",
     "assets",
+    "domain_blocks",
     "groups",
+    "members",
     "metadata",
     "moderation_log",
     "node_keys",

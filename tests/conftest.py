@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -173,7 +174,9 @@ def node_factory(tmp_path: Path):  # type: ignore[no-untyped-def]
         if on == "postgresql":
             if not PG_URL:
                 pytest.skip("set TEST_DATABASE_URL to run on PostgreSQL")
-            url = run_blocking(fresh_pg_database(PG_URL, f"cr_node_{name.lower()}"))
+            # Named after the test database, so that runs on other test databases never collide.
+            prefix = urlsplit(PG_URL).path.lstrip("/") or "test"
+            url = run_blocking(fresh_pg_database(PG_URL, f"{prefix}_node_{name.lower()}"))
         else:
             url = f"sqlite:///{tmp_path / name / 'data' / 'registry.db'}"
         node = Node(name=name, workdir=tmp_path / name, database_url=url, extra_env=env or {})
