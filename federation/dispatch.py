@@ -55,6 +55,14 @@ class Activity:
     def object(self) -> Any:
         return self.body.get("object")
 
+    def standalone_object(self) -> Any:
+        """The embedded object as a document of its own: an object without `@context` is
+        read under the activity's context (JSON-LD scoping), so it gets that context."""
+        obj = self.object
+        if isinstance(obj, dict) and "@context" not in obj and "@context" in self.body:
+            return {"@context": self.body["@context"], **obj}
+        return obj
+
 
 Prepare = Callable[[Activity], Awaitable[Any]]
 Apply = Callable[[AsyncConnection, Activity, Any], Awaitable[str | None]]

@@ -76,10 +76,13 @@ class Node:
                 "COMMONS_NODE_DATA_DIR": str(self.workdir / "data"),
                 "COMMONS_DATABASE_URL": self.database_url,
                 "COMMONS_SERVER_PORT": str(self.port),
-                "COMMONS_SERVER_LOG_LEVEL": "warning",
+                "COMMONS_SERVER_LOG_LEVEL": os.environ.get("TEST_NODE_LOG_LEVEL", "warning"),
                 "COMMONS_FEDERATION_ALLOW_PRIVATE_ADDRESSES": "true",
                 "COMMONS_FEDERATION_ALLOW_HTTP": "true",
                 "COMMONS_FEDERATION_DELIVERY_RETRY_BASE_SECONDS": "1",
+                # These tests write hundreds of assets a second through one token; the
+                # limiter has tests of its own (tests/registry/test_rate_limits.py).
+                "COMMONS_LIMITS_RATE_LIMITS": "false",
                 **self.extra_env,
             }
         )

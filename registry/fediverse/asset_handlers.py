@@ -31,7 +31,7 @@ log = logging.getLogger("registry.mirror")
 
 def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) -> None:
     async def embedded_copy(activity: Activity) -> RemoteCopy:
-        obj = activity.object
+        obj = activity.standalone_object()
         if not isinstance(obj, dict):
             raise Ignore("the asset must be embedded in the activity")
         try:
@@ -65,7 +65,7 @@ def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) 
 
     async def fetched_copy(activity: Activity) -> RemoteCopy:
         """Trust an Announce's object only as its origin serves it (or proves it)."""
-        obj, iri = activity.object, ref(activity.object)
+        obj, iri = activity.standalone_object(), ref(activity.object)
         if iri is None:
             raise Ignore("an Announce of nothing")
         try:

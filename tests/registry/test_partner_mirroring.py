@@ -9,11 +9,15 @@ import random
 import subprocess
 import time
 
+import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from federation.tables import deliveries
+from federation import keys
+from federation.httpsig import CavageAuth
+from federation.tables import deliveries, inbox_items
 from registry import db
+from registry.node import load_node_keys
 from registry.schema import LOCAL, assets, partners
 from tests.conftest import SHARED_DATA
 from tests.nodes import Node, eventually
@@ -40,19 +44,41 @@ def host(node: Node) -> str:
     return f"127.0.0.1:{node.port}"
 
 
-async def converged(origin: Node, *mirrors: Node) -> bool:
-    """Every mirror holds exactly the origin's live assets (same hashes) and tombstones for
-    every asset the origin deleted."""
+async def divergence(origin: Node, *mirrors: Node) -> str:
+    """How the mirrors differ from the origin ("" when every mirror holds exactly the
+    origin's live assets, with the same hashes, and tombstones for every deleted one)."""
     source = await catalog(origin)
     live = {iri: h for iri, (h, deleted) in source.items() if not deleted}
     gone = {iri for iri, (_, deleted) in source.items() if deleted}
+    report = []
     for mirror in mirrors:
         held = await catalog(mirror, host(origin))
-        if {iri: h for iri, (h, deleted) in held.items() if not deleted} != live:
-            return False
-        if {iri for iri, (_, deleted) in held.items() if deleted} != gone:
-            return False
-    return True
+        held_live = {iri: h for iri, (h, deleted) in held.items() if not deleted}
+        held_gone = {iri for iri, (_, deleted) in held.items() if deleted}
+        missing = live.keys() - held_live.keys()
+        stale = {iri for iri in live.keys() & held_live.keys() if live[iri] != held_live[iri]}
+        extra = held_live.keys() - live.keys()
+        if missing or stale or extra or held_gone != gone:
+            report.append(
+                f"{mirror.name}: {len(missing)} missing, {len(stale)} stale, {len(extra)} extra, "
+                f"{len(gone - held_gone)} tombstones missing, {len(held_gone - gone)} wrong "
+                f"tombstones (e.g. {sorted(missing | stale | extra)[:2]})"
+            )
+    return "; ".join(report)
+
+
+async def converged(origin: Node, *mirrors: Node) -> bool:
+    return not await divergence(origin, *mirrors)
+
+
+async def await_convergence(origin: Node, *mirrors: Node, timeout: float, what: str) -> None:
+    try:
+        await eventually(
+            lambda: converged(origin, *mirrors), timeout=timeout, interval=1, what=what
+        )
+    except AssertionError as exc:
+        logs = "\n".join(f"--- {n.name} ---\n{n.log()[-3000:]}" for n in (origin, *mirrors))
+        raise AssertionError(f"{exc}\n{await divergence(origin, *mirrors)}\n{logs}") from None
 
 
 async def token_for(node: Node) -> str:
@@ -118,12 +144,7 @@ async def test_three_nodes_converge(node_factory) -> None:
     made = await write_assets(a, token, create=500)
     uids = [asset["id"] for asset in made]
     await write_assets(a, token, update=uids[:50], delete=uids[450:470])
-    await eventually(
-        lambda: converged(a, b, c),
-        timeout=240,
-        interval=1,
-        what="B and C holding exactly A's catalog",
-    )
+    await await_convergence(a, b, c, timeout=240, what="B and C holding exactly A's catalog")
     print(
         f"\n500 creates, 50 updates, 20 deletes: B and C converged in "
         f"{time.monotonic() - started:.1f} s"
@@ -138,9 +159,7 @@ async def test_three_nodes_converge(node_factory) -> None:
     c.start()
     started = time.monotonic()
     c.cli("sync")
-    await eventually(
-        lambda: converged(a, b, c), timeout=120, interval=1, what="C converging after its outage"
-    )
+    await await_convergence(a, b, c, timeout=120, what="C converging after its outage")
     print(f"after C's outage: converged {time.monotonic() - started:.1f} s after restart")
     assert more
 
@@ -248,3 +267,87 @@ async def test_fablabs_catalog_mirrors_completely_and_resumes_after_a_kill(node_
     await engine.dispose()
     assert checkpoint >= 2237
     await asyncio.sleep(0)
+
+
+async def node_keys(node: Node) -> keys.NodeKeys:
+    engine = db.create_engine(node.database_url)
+    try:
+        return await load_node_keys(engine)
+    finally:
+        await engine.dispose()
+
+
+async def post_as(sender: Node, target: Node, activity: dict) -> int:
+    """POST `activity` to `target`'s inbox signed with `sender`'s real node key."""
+    signing = await node_keys(sender)
+    auth = CavageAuth(f"{sender.actor}#main-key", signing.rsa_private_key)
+    async with httpx.AsyncClient(base_url=target.base_url, timeout=10) as http:
+        response = await http.post(
+            "/inbox",
+            json=activity,
+            auth=auth,
+            headers={"Content-Type": "application/activity+json"},
+        )
+    return response.status_code
+
+
+async def inbox_results(node: Node, activity_id: str) -> list[tuple[str, str]]:
+    engine = db.create_engine(node.database_url)
+    try:
+        async with db.read(engine) as conn:
+            rows = await conn.execute(
+                select(inbox_items.c.state, inbox_items.c.result).where(
+                    inbox_items.c.activity_id == activity_id
+                )
+            )
+            return [(r.state, r.result or "") for r in rows]
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.timeout(300)
+async def test_only_the_origin_changes_its_assets(node_factory) -> None:
+    # B and C are both partners of A and of each other, so what refuses B's forgeries below
+    # is the authority rule, not the partnership check.
+    a, b, c = node_factory("A"), node_factory("B"), node_factory("C")
+    await become_partners(a, b, c)
+    token = await token_for(a)
+    made = await write_assets(a, token, create=3)
+    await await_convergence(a, b, c, timeout=60, what="B and C mirroring A")
+    before = await catalog(c, host(a))
+
+    async with a.client() as http:
+        response = await http.get(
+            f"/assets/{made[0]['id']}", headers={"Accept": "application/activity+json"}
+        )
+        original = response.json()
+    forged = {**original, "name": "Taken over by B", "updated": "2099-01-01T00:00:00Z"}
+    attempts = {
+        # B re-publishes A's asset, changed, under A's IRI.
+        "update": {"type": "Update", "object": forged},
+        # B deletes A's asset.
+        "delete": {"type": "Delete", "object": made[1]["iri"]},
+        # A's own key, but the document was altered after A signed its proof.
+        "tampered": {"type": "Update", "object": forged, "signer": a},
+    }
+    for name, attempt in attempts.items():
+        sender = attempt.get("signer", b)
+        activity = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{sender.base_url}/activities/forged-{name}",
+            "type": attempt["type"],
+            "actor": sender.actor,
+            "object": attempt["object"],
+        }
+        assert await post_as(sender, c, activity) == 202, name
+
+        async def settled(activity_id: str = activity["id"]) -> list[tuple[str, str]]:
+            results = await inbox_results(c, activity_id)
+            return results if results and results[0][0] not in ("pending", "claimed") else []
+
+        [(state, result)] = await eventually(settled, timeout=30, what=f"C processing {name}")
+        assert state == "ignored", (name, state, result)
+        if name == "tampered":
+            assert "proof" in result, result
+    assert await catalog(c, host(a)) == before
+    assert await converged(a, c)
