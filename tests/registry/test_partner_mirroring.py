@@ -351,3 +351,30 @@ async def test_only_the_origin_changes_its_assets(node_factory) -> None:
             assert "proof" in result, result
     assert await catalog(c, host(a)) == before
     assert await converged(a, c)
+    await check_mirrored_in_the_product(c, a, made[0])
+
+
+async def check_mirrored_in_the_product(mirror: Node, origin: Node, asset: dict) -> None:
+    """The mirror's search, exports and pages show the copy under the origin's IRI and say
+    where it comes from; the mirror keeps and serves the origin's proof."""
+    async with mirror.client() as http:
+        found = await http.get("/api/assets", params={"origin": "mirrored", "q": asset["name"]})
+        [item] = [i for i in found.json()["items"] if i["iri"] == asset["iri"]]
+        assert item["origin"] == host(origin)
+        assert asset["iri"] not in {
+            i["iri"]
+            for i in (await http.get("/api/assets", params={"origin": "local"})).json()["items"]
+        }
+        features = (await http.get("/api/assets.geojson", params={"origin": "mirrored"})).json()
+        [feature] = [f for f in features["features"] if f["id"] == asset["iri"]]
+        assert feature["properties"]["origin"] == host(origin)
+        dcat = (await http.get("/dcat/catalog.jsonld", params={"origin": "mirrored"})).text
+        assert host(origin) in dcat and "wasAttributedTo" in dcat
+        page = await http.get(item["links"]["html"], headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        assert f'href="{asset["iri"]}"' in page.text  # a visible link to the origin
+        served = await http.get(
+            item["links"]["jsonld"], headers={"Accept": "application/activity+json"}
+        )
+        assert served.json()["id"] == asset["iri"]
+        assert served.json()["proof"]["verificationMethod"].startswith(origin.actor)
