@@ -19,6 +19,7 @@ from sqlalchemy import DateTime, bindparam, case, func, literal, or_, select, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from federation import leases
 from federation.tables import deliveries, delivery_hosts, outbox
 
 Kind = Literal["done", "retry", "dead", "deferred", "released"]
@@ -101,28 +102,18 @@ async def claim(
     """Take up to `limit` due deliveries that no live lease holds, skipping open hosts."""
     skip_locked = conn.dialect.name != "sqlite"
     open_hosts = await _defer_open_hosts(conn, now, breaker, skip_locked)
-    candidates = (
-        select(_d.c.id)
-        .where(_d.c.state == "pending", _d.c.next_attempt_at <= now, _UNLOCKED)
-        .order_by(_d.c.next_attempt_at, _d.c.id)
-        .limit(limit)
-    )
-    if open_hosts:
-        candidates = candidates.where(_d.c.host.not_in(open_hosts))
-    if skip_locked:
-        candidates = candidates.with_for_update(skip_locked=True)
     lease_until = now + lease
-    claimed = (
-        await conn.execute(
-            update(_d)
-            .where(_d.c.id.in_(candidates))
-            .values(locked_by=worker_id, locked_until=lease_until)
-            .returning(
-                _d.c.id, _d.c.outbox_id, _d.c.inbox, _d.c.host, _d.c.attempts, _d.c.created_at
-            ),
-            {"now": now},
-        )
-    ).all()
+    claimed = await leases.claim(
+        conn,
+        _d,
+        due_column="next_attempt_at",
+        worker_id=worker_id,
+        limit=limit,
+        lease=lease,
+        now=now,
+        where=[_d.c.host.not_in(open_hosts)] if open_hosts else [],
+        returning=[_d.c.id, _d.c.outbox_id, _d.c.inbox, _d.c.host, _d.c.attempts, _d.c.created_at],
+    )
     if not claimed:
         return []
     bodies = dict(

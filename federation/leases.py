@@ -8,10 +8,11 @@ A worker that dies leaves its rows to expire; the next claim after the lease tak
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import ColumnElement, Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
@@ -24,8 +25,11 @@ async def claim(
     limit: int,
     lease: timedelta,
     now: datetime,
+    where: Sequence[ColumnElement[bool]] = (),
+    returning: Sequence[ColumnElement[Any]] | None = None,
 ) -> list[Any]:
-    """Take up to `limit` pending rows that are due and not held by a live lease."""
+    """Take up to `limit` pending rows that are due, match `where` and are not held by a
+    live lease; returns the `returning` columns (all by default) of the rows taken."""
     due = table.c[due_column]
     candidates = (
         select(table.c.id)
@@ -33,6 +37,7 @@ async def claim(
             table.c.state == "pending",
             due <= now,
             or_(table.c.locked_until.is_(None), table.c.locked_until < now),
+            *where,
         )
         .order_by(due, table.c.id)
         .limit(limit)
@@ -43,7 +48,7 @@ async def claim(
         update(table)
         .where(table.c.id.in_(candidates.scalar_subquery()))
         .values(locked_by=worker_id, locked_until=now + lease)
-        .returning(*table.c)
+        .returning(*(table.c if returning is None else returning))
     )
     return list(await conn.execute(statement))
 
