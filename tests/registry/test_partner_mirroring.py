@@ -8,6 +8,7 @@ import asyncio
 import random
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from federation import keys
 from federation.httpsig import CavageAuth
 from federation.tables import deliveries, inbox_items
 from registry import db
+from registry.changes import purge_tombstones
 from registry.node import load_node_keys
 from registry.schema import LOCAL, assets, partners
 from tests.conftest import SHARED_DATA
@@ -378,3 +380,47 @@ async def check_mirrored_in_the_product(mirror: Node, origin: Node, asset: dict)
         )
         assert served.json()["id"] == asset["iri"]
         assert served.json()["proof"]["verificationMethod"].startswith(origin.actor)
+
+
+async def forget_deletions(node: Node) -> int:
+    """What the node does once deletions pass its tombstone window, done now."""
+    engine = db.create_engine(node.database_url)
+    try:
+        async with db.write(engine) as conn:
+            # A second on: change times are stored to the second.
+            later = datetime.now(UTC) + timedelta(seconds=1)
+            return await purge_tombstones(conn, timedelta(0), now=later)
+    finally:
+        await engine.dispose()
+
+
+async def live(node: Node, origin: str | None = None) -> dict[str, str]:
+    return {iri: h for iri, (h, deleted) in (await catalog(node, origin)).items() if not deleted}
+
+
+@pytest.mark.timeout(300)
+async def test_a_partner_away_past_the_window_gets_a_full_comparison(node_factory) -> None:
+    a, b = node_factory("A"), node_factory("B")
+    b.cli("partner", "add", a.base_url)
+    await eventually(lambda: _accepted(b, a), timeout=60, what="A accepting B")
+    token = await token_for(a)
+    uids = [x["id"] for x in await write_assets(a, token, create=8)]
+    await await_convergence(a, b, timeout=60, what="B mirroring A")
+    b.stop()  # B is away; A deletes, and later forgets that it did
+
+    await write_assets(a, token, delete=uids[:1])
+    assert await forget_deletions(a) == 1
+    out = b.cli("sync")
+    assert "full" in out, out
+    assert await live(b, host(a)) == await live(a)
+
+    # Most of the catalog vanishing looks like a broken partner: nothing is deleted until
+    # an admin says so.
+    await write_assets(a, token, delete=uids[1:5])
+    await forget_deletions(a)
+    out = b.cli("sync", check=False)
+    assert "would delete 4 of 7" in out, out
+    assert len(await live(b, host(a))) == 7
+    b.cli("sync", "--force")
+    assert await live(b, host(a)) == await live(a)
+    assert len(await live(a)) == 3
