@@ -11,6 +11,7 @@ from federation.httpsig import CavageAuth
 from federation.keys import NodeKeys
 from registry import __version__
 from registry.config import Settings
+from vocab.htmltext import escape_text
 
 SOFTWARE = "commons-registry"
 
@@ -73,7 +74,9 @@ class NodeIdentity:
             actor_iri=self.actor_iri,
             preferred_username=node.handle,
             name=node.name,
-            summary=node.summary,
+            # AS2 `summary` is HTML (Mastodon shows it as the profile note): the configured
+            # plain text goes out escaped, so `&` or `<` in it is text, not markup.
+            summary=escape_text(node.summary),
             url=f"{self.base}/",
             icon=fed.icon_url or None,
             rsa_public_pem=self.keys.rsa_public_pem,
