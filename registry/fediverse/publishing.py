@@ -14,8 +14,6 @@ from federation.outbox import publish
 from registry.assets import AssetChange
 from registry.fediverse.identity import NodeIdentity
 
-ASSET_TYPE = ["Page", "commons:CommonsAsset"]
-
 
 def asset_activity(node: NodeIdentity, change: AssetChange) -> dict:
     common = {
