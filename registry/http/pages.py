@@ -11,13 +11,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 import vocab
-from registry import db
+from registry import db, partners
 from registry.accounts import iso
 from registry.asset_store import StoredAsset, published_document
 from registry.errors import BadRequest, Gone, NotFound, Problem
 from registry.http import negotiation
 from registry.http.auth import services
+from registry.http.open_data import with_provenance
+from registry.http.responses import json_response
 from registry.http.signed import require_signed_get
+from registry.http.web_session import load_session
 from registry.schema import LOCAL, PUBLISHED
 from registry.search import parse_query, search
 from registry.web.render import render
@@ -73,21 +76,26 @@ async def asset(request: Request) -> Response:
     uid = request.path_params["uid"]
     svc = services(request)
     if chosen == negotiation.HTML:
+        session = await load_session(request)
         try:
-            stored = await svc.assets.get(uid)
+            stored = await svc.assets.get(uid, session.member.principal if session else None)
         except (NotFound, Gone) as problem:
             return html_problem(request, problem)
         if stored.origin != LOCAL:
             return RedirectResponse(asset_page_url(svc.settings.base_url, stored), 308)
         return render(request, "asset.html", asset=stored, jsonld_url=stored.iri, headers=VARY)
     await require_signed_get(request)
-    async with db.read(svc.engine) as conn:
-        row = await published_document(conn, uid)
-    if row is None or row.origin != LOCAL or row.moderation != PUBLISHED:
-        raise NotFound(f"there is no asset {uid!r}", headers=VARY)
-    if row.deleted_at is not None:
-        return jsonld(tombstone(row.iri, row.deleted_at), accept, chosen, 410)
-    return jsonld(row.document.encode(), accept, chosen)
+    body = svc.documents.get(uid)  # the hot path: no database round trip on a hit
+    if body is None:
+        async with db.read(svc.engine) as conn:
+            row = await published_document(conn, uid)
+        if row is None or row.origin != LOCAL or row.moderation != PUBLISHED:
+            raise NotFound(f"there is no asset {uid!r}", headers=VARY)
+        if row.deleted_at is not None:
+            return jsonld(tombstone(row.iri, row.deleted_at), accept, chosen, 410)
+        body = row.document.encode()
+        svc.documents.put(uid, body)
+    return jsonld(body, accept, chosen)
 
 
 def _concept_or_404(scheme_name: str, slug: str | None = None) -> Any:
@@ -143,15 +151,28 @@ async def context(request: Request) -> Response:
 
 async def home(request: Request) -> Response:
     svc = services(request)
+    await load_session(request)
     query = parse_query({"limit": "1"}, page_size=1, max_page_size=1, principal=None)
     page = await search(svc.engine, query, svc.facet_cache)
+    known = [
+        {"name": p.name or p.host, "host": p.host, "url": "/".join(p.actor.split("/")[:3])}
+        for p in await partners.list_partners(svc.engine)
+    ]
     return render(
-        request, "home.html", kind_counts=(page.facets or {}).get("kind", {}), partners=[]
+        request, "home.html", kind_counts=(page.facets or {}).get("kind", {}), partners=known
     )
+
+
+async def asset_geojson(request: Request) -> Response:
+    """One public asset as a GeoJSON Feature (its page links here)."""
+    svc = services(request)
+    stored = await svc.assets.get(request.path_params["uid"])
+    return json_response(vocab.feature(*with_provenance(stored)), media_type="application/geo+json")
 
 
 async def search_page(request: Request) -> Response:
     svc = services(request)
+    await load_session(request)
     params = {k: v for k, v in request.query_params.items() if v}
     error, page, query = None, None, None
     try:
@@ -176,6 +197,7 @@ async def search_page(request: Request) -> Response:
         kind_slugs=vocab.slugs("kinds"),
         status_slugs=vocab.slugs("status"),
         geojson_url=f"{svc.settings.base_url}/api/assets.geojson?{geo_params}",
+        csv_url=f"{svc.settings.base_url}/api/assets.csv?{geo_params}",
         asset_page=lambda a: asset_page_url(svc.settings.base_url, a),
     )
 
@@ -189,6 +211,7 @@ async def tag(request: Request) -> Response:
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/search", search_page, methods=["GET"]),
+    Route("/assets/{uid}.geojson", asset_geojson, methods=["GET"]),
     Route("/assets/{uid}", asset, methods=["GET"]),
     Route("/tags/{tag}", tag, methods=["GET"]),
     Route("/vocab/{scheme}", scheme_resource, methods=["GET"]),

@@ -7,10 +7,13 @@ exist the null translations give English.
 
 from __future__ import annotations
 
+import functools
 import gettext
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -25,12 +28,31 @@ HERE = Path(__file__).parent
 environment = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
-    extensions=["jinja2.ext.i18n"],
+    extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
     trim_blocks=True,
     lstrip_blocks=True,
 )
-environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-_ = gettext.gettext
+LOCALE_DIR = HERE / "locale"
+_language: ContextVar[str] = ContextVar("web_language", default="en")
+
+
+@functools.cache
+def translations(lang: str) -> gettext.NullTranslations:
+    """The catalog `locale/{lang}/LC_MESSAGES/messages.mo`, or English (the msgids) without."""
+    return gettext.translation("messages", LOCALE_DIR, languages=[lang], fallback=True)
+
+
+def _gettext(message: str) -> str:
+    return translations(_language.get()).gettext(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_language.get()).ngettext(singular, plural, n)
+
+
+# Each render sets the language; `_()` in templates then reads that language's catalog.
+environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+_ = _gettext
 
 
 def preferred_language(request: Request) -> str:
@@ -70,6 +92,7 @@ environment.globals.update(
     concept_scheme_label=scheme_label,
     version=__version__,
     schemes=vocab.SCHEMES,
+    scheme_slugs=vocab.slugs,
     languages=LANGUAGES,
 )
 environment.filters.update(iso=iso, day=day)
@@ -84,23 +107,40 @@ def render(
 ) -> HTMLResponse:
     settings = request.app.state.services.settings
     lang = preferred_language(request)
+    _language.set(lang)
+    session = getattr(request.state, "web_session", None)
     html = environment.get_template(template).render(
         request=request,
         settings=settings,
         node=settings.node,
         base=settings.base_url,
         lang=lang,
+        # The page's language is its interface's: English until a catalog for `lang` exists.
+        ui_lang=lang if type(translations(lang)) is not gettext.NullTranslations else "en",
+        session=session,
+        member=session.member if session else None,
+        csrf_token=session.csrf_secret if session else "",
         **context,
     )
     response = HTMLResponse(html, status_code=status_code, headers=headers)
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Content-Security-Policy", csp(settings.web.tile_url))
+    if session is not None:  # pages for one member must not be kept by shared caches
+        response.headers.setdefault("Cache-Control", "private, no-store")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
 
 
-# Scripts and styles only from the node itself; map tiles may come from the configured host.
-CSP = (
-    "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
+def csp(tile_url: str) -> str:
+    """Scripts and styles only from the node itself; images also from the tile server."""
+    tiles = urlsplit(tile_url)
+    host = tiles.netloc.replace("{s}.", "*.")  # Leaflet's subdomain placeholder
+    tile_origin = f" {tiles.scheme}://{host}" if tiles.scheme and host else ""
+    return (
+        f"default-src 'self'; img-src 'self' data:{tile_origin}; style-src 'self'; "
+        "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'self'"
+    )
+
+
+CSP = csp("")

@@ -1,0 +1,220 @@
+"""Pages for the node's admins: the moderation queue, partners, followers, domain blocks and
+tokens. Each page is a list with small forms; each form posts back to its page, which
+redirects (so a reload never repeats an action) with a short notice of what was done."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+import vocab
+from registry import accounts, db, moderation, partners
+from registry.assets import moderation_queue
+from registry.errors import Problem, ServiceUnavailable, Unprocessable
+from registry.fediverse import following
+from registry.http.auth import services
+from registry.http.web_session import member_page
+from registry.members import Session, list_members
+from registry.web.render import render
+
+# What a redirect's ?done= may say; only these keys are shown, never text from the URL.
+NOTICES = {
+    "approved": "The asset is approved and public.",
+    "rejected": "The asset is rejected; its group sees the reason.",
+    "partner-added": "The partner is added; mirroring starts when it accepts our follow.",
+    "partner-removed": "The partner is removed.",
+    "sync-requested": "A sync is requested; the worker pulls at its next round.",
+    "follower-approve": "The follower is approved.",
+    "follower-reject": "The follow request is rejected.",
+    "follower-remove": "The follower is removed.",
+    "blocked": "The domain is blocked.",
+    "unblocked": "The domain is unblocked.",
+    "revoked": "The token is revoked.",
+}
+
+
+def _back(request: Request, page: str, done: str) -> Response:
+    path = f"/admin/{page}" if page else "/admin"
+    return RedirectResponse(f"{services(request).settings.base_url}{path}?done={done}", 303)
+
+
+def _notice(request: Request) -> str:
+    return NOTICES.get(request.query_params.get("done", ""), "")
+
+
+def _field(form, name: str, limit: int = 2000) -> str:  # type: ignore[no-untyped-def]
+    return str(form.get(name, "")).strip()[:limit]
+
+
+@member_page(admin=True)
+async def queue(request: Request, session: Session) -> Response:
+    items = [
+        # A published asset with a change waiting: show the change, which is what is decided.
+        (asset, vocab.read_asset_document(asset.pending)[0] if asset.pending else asset.record)
+        for asset in await moderation_queue(services(request).engine)
+    ]
+    return render(request, "admin_queue.html", items=items, notice=_notice(request))
+
+
+@member_page(admin=True)
+async def decide(request: Request, session: Session) -> Response:
+    form = await request.form()
+    action = _field(form, "action")
+    if action not in ("approve", "reject"):
+        raise Unprocessable("action: approve or reject")
+    reason = _field(form, "reason") or None
+    await services(request).assets.moderate(
+        session.member.principal,
+        request.path_params["uid"],
+        approve=action == "approve",
+        reason=reason,
+    )
+    return _back(request, "", "approved" if action == "approve" else "rejected")
+
+
+def _federation(request: Request):  # type: ignore[no-untyped-def]
+    federation = services(request).federation
+    if federation is None:
+        raise ServiceUnavailable("federation is not running in this process")
+    return federation
+
+
+@member_page(admin=True)
+async def partners_page(request: Request, session: Session) -> Response:
+    error = ""
+    if request.method == "POST":
+        form = await request.form()
+        action, target = _field(form, "action"), _field(form, "target")
+        try:
+            if not target:
+                raise Unprocessable("say which node: its URL, its actor URL or @handle@host")
+            if action == "add":
+                await partners.add(_federation(request), target)
+                return _back(request, "partners", "partner-added")
+            if action == "remove":
+                await partners.remove(_federation(request), target)
+                return _back(request, "partners", "partner-removed")
+            if action == "sync":
+                return await _sync(request, target)
+            raise Unprocessable("action: add, remove or sync")
+        except Problem as problem:  # show it on the page, beside the form
+            error = problem.detail
+    items = await partners.list_partners(services(request).engine)
+    return render(
+        request,
+        "admin_partners.html",
+        status_code=422 if error else 200,
+        items=items,
+        error=error,
+        notice=_notice(request),
+    )
+
+
+async def _sync(request: Request, target: str) -> Response:
+    engine = services(request).engine
+    chosen = (
+        await partners.list_partners(engine)
+        if target == "all"
+        else [await partners.find(engine, target)]
+    )
+    async with db.write(engine) as conn:
+        for partner in chosen:
+            await partners.request_sync(conn, partner.actor)
+    return _back(request, "partners", "sync-requested")
+
+
+@member_page(admin=True)
+async def followers_page(request: Request, session: Session) -> Response:
+    if request.method == "POST":
+        form = await request.form()
+        action = _field(form, "action")
+        if action not in ("approve", "reject", "remove"):
+            raise Unprocessable("action: approve, reject or remove")
+        await following.decide(_federation(request), _field(form, "actor"), action)
+        return _back(request, "followers", f"follower-{action}")
+    rows = await following.followers(_federation(request))
+    return render(request, "admin_followers.html", items=rows, notice=_notice(request))
+
+
+@member_page(admin=True)
+async def blocks_page(request: Request, session: Session) -> Response:
+    engine = services(request).engine
+    error, entered = "", {"domain": "", "reason": ""}
+    if request.method == "POST":
+        form = await request.form()
+        action, domain = _field(form, "action"), _field(form, "domain", 255)
+        by = session.member.principal.describe()
+        try:
+            if action == "block":
+                entered = {"domain": domain, "reason": _field(form, "reason")}
+                await moderation.block_domain(engine, domain, reason=entered["reason"], by=by)
+                return _back(request, "domain-blocks", "blocked")
+            if action == "unblock":
+                await moderation.unblock_domain(engine, domain, by=by)
+                return _back(request, "domain-blocks", "unblocked")
+            raise Unprocessable("action: block or unblock")
+        except Problem as problem:
+            error = problem.detail
+    return render(
+        request,
+        "admin_blocks.html",
+        status_code=422 if error else 200,
+        items=await moderation.list_domain_blocks(engine),
+        error=error,
+        entered=entered,
+        notice=_notice(request),
+    )
+
+
+@member_page(admin=True)
+async def tokens_page(request: Request, session: Session) -> Response:
+    engine = services(request).engine
+    principal = session.member.principal
+    error, new_token = "", None
+    if request.method == "POST":
+        form = await request.form()
+        action = _field(form, "action")
+        try:
+            if action == "create":
+                scope = _field(form, "scope")
+                info, token = await accounts.issue_token(
+                    engine,
+                    principal,
+                    group_slug=None if scope == "admin" else scope,
+                    admin=scope == "admin",
+                    label=_field(form, "label", 200),
+                )
+                new_token = (info, token)  # shown on this response only, never again
+            elif action == "revoke":
+                token_id = _field(form, "id")
+                if not token_id.isdigit():
+                    raise Unprocessable("id: the number of a token")
+                await moderation.revoke_token(engine, principal, int(token_id))
+                return _back(request, "tokens", "revoked")
+            else:
+                raise Unprocessable("action: create or revoke")
+        except Problem as problem:
+            error = problem.detail
+    response = render(
+        request,
+        "admin_tokens.html",
+        status_code=422 if error else 200,
+        items=await accounts.list_tokens(engine, principal),
+        groups=await accounts.list_groups(engine),
+        members=await list_members(engine),
+        new_token=new_token,
+        error=error,
+        notice=_notice(request),
+    )
+    return response
+
+
+routes = [
+    Route("/admin", queue, methods=["GET"]),
+    Route("/admin/moderation/{uid}", decide, methods=["POST"]),
+    Route("/admin/partners", partners_page, methods=["GET", "POST"]),
+    Route("/admin/followers", followers_page, methods=["GET", "POST"]),
+    Route("/admin/domain-blocks", blocks_page, methods=["GET", "POST"]),
+    Route("/admin/tokens", tokens_page, methods=["GET", "POST"]),
+]

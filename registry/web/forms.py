@@ -1,0 +1,256 @@
+"""The asset form: which inputs it has, how posted text becomes the REST input, and where
+each validation error goes.
+
+The form has one input per flat column of the CSV form of a record (`vocab.csv_io.COLUMNS`),
+and posted text is turned into values the way CSV cells are (`Kind.from_cell`); checking is
+left entirely to the record validation that the API uses, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import vocab
+from vocab.compound import Description, Geometry, ListOf
+from vocab.csv_io import COLUMNS
+from vocab.kinds import Bool, Field, Integer, Kind, Number, Text
+from vocab.linked import Choice, Concept
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; templates translate it with `_()` when shown."""
+    return message
+
+
+LABELS: dict[str, tuple[str, str]] = {
+    # column: (label, help) in plain words; help may be empty
+    "name": (N_("Name"), N_("What people call it.")),
+    "kind": (N_("Kind of asset"), ""),
+    "summary": (N_("Summary"), N_("One line, shown in lists and in fediverse timelines.")),
+    "description": (N_("Description"), N_("Plain text; leave a blank line between paragraphs.")),
+    "ownership_model": (N_("Who owns it"), ""),
+    "governance_model": (N_("How it is governed"), ""),
+    "status": (N_("Status"), ""),
+    "steward_name": (N_("Steward"), N_("The group or person who looks after it.")),
+    "steward_id": (N_("Steward's web address"), N_("A link to the steward, if it has one.")),
+    "access_conditions": (N_("Conditions of access"), ""),
+    "access_rights": (N_("Access"), ""),
+    "public_access": (N_("Open to the public"), ""),
+    "free_of_charge": (N_("Free of charge"), ""),
+    "license": (N_("Licence"), N_("An SPDX identifier, such as CC-BY-4.0 or CERN-OHL-S-2.0.")),
+    "latitude": (N_("Latitude"), N_("Decimal degrees, e.g. 41.3965.")),
+    "longitude": (N_("Longitude"), N_("Decimal degrees, e.g. 2.1943.")),
+    "street_address": (N_("Street address"), ""),
+    "locality": (N_("Town or city"), ""),
+    "region": (N_("Region"), ""),
+    "postal_code": (N_("Postal code"), ""),
+    "country": (N_("Country"), N_("Two-letter code, such as ES, FR or DE.")),
+    "geometry": (N_("Shape on the map"), N_("GeoJSON geometry; leave empty to use the point.")),
+    "tags": (N_("Tags"), N_("One per line, without spaces.")),
+    "website": (N_("Website"), ""),
+    "same_as": (N_("The same asset elsewhere"), N_("Links, one per line (Wikidata, OSM…).")),
+    "email": (N_("Email"), ""),
+    "telephone": (N_("Telephone"), ""),
+    "opening_hours": (N_("Opening hours"), N_("One rule per line, e.g. Mo-Fr 10:00-20:00.")),
+    "capacity": (N_("Capacity"), N_("How many people it holds.")),
+    "amenities": (N_("Amenities"), N_("One per line.")),
+    "identifier": (N_("Identifier elsewhere"), ""),
+    "derived_from": (N_("Source record"), N_("Link to the record this one was made from.")),
+    "rights": (N_("Rights over this data"), ""),
+}
+
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (N_("What it is"), ("name", "kind", "summary", "description", "status", "tags")),
+    (
+        N_("Where it is"),
+        (
+            "street_address",
+            "postal_code",
+            "locality",
+            "region",
+            "country",
+            "latitude",
+            "longitude",
+            "geometry",
+        ),
+    ),
+    (
+        N_("Who looks after it"),
+        ("steward_name", "steward_id", "ownership_model", "governance_model"),
+    ),
+    (
+        N_("Using it"),
+        (
+            "access_rights",
+            "public_access",
+            "free_of_charge",
+            "access_conditions",
+            "opening_hours",
+            "capacity",
+            "amenities",
+        ),
+    ),
+    (
+        N_("Contact and links"),
+        ("website", "email", "telephone", "same_as", "license", "identifier", "derived_from"),
+    ),
+    (N_("About this record"), ("rights",)),
+)
+
+
+@dataclass(frozen=True)
+class FormInput:
+    column: str
+    label: str
+    help: str
+    widget: str  # "text" | "textarea" | "select" | "number"
+    required: bool
+    options: tuple[tuple[str, str], ...] = ()  # (value, label msgid) for plain choices
+    scheme: str | None = None  # concept scheme whose labels fill a select
+    lines: bool = False  # a list, one item per line
+    inputmode: str | None = None
+    autocomplete: str | None = None
+
+
+def _widget(kind: Kind) -> dict[str, Any]:
+    if isinstance(kind, Concept):
+        return {"widget": "select", "scheme": kind.scheme}
+    if isinstance(kind, Bool):
+        return {
+            "widget": "select",
+            "options": (("", N_("Not said")), ("yes", N_("Yes")), ("no", N_("No"))),
+        }
+    if isinstance(kind, Choice):
+        names = {
+            "public": N_("Open to the public"),
+            "restricted": N_("Restricted"),
+            "non_public": N_("Not public"),
+        }
+        return {
+            "widget": "select",
+            "options": (("", N_("Not said")), *((w, names.get(w, w)) for w in kind.iris)),
+        }
+    if isinstance(kind, ListOf):
+        return {"widget": "textarea", "lines": True}
+    if isinstance(kind, (Description, Geometry)) or (isinstance(kind, Text) and kind.multiline):
+        return {"widget": "textarea"}
+    if isinstance(kind, Number):
+        return {"widget": "text", "inputmode": "decimal"}
+    if isinstance(kind, Integer):
+        return {"widget": "text", "inputmode": "numeric"}
+    return {"widget": "text"}
+
+
+_AUTOCOMPLETE = {
+    "street_address": "street-address",
+    "postal_code": "postal-code",
+    "locality": "address-level2",
+    "region": "address-level1",
+    "country": "country",
+    "email": "email",
+    "telephone": "tel",
+    "website": "url",
+}
+
+
+def _inputs() -> dict[str, FormInput]:
+    out = {}
+    for column, f, sub in COLUMNS:
+        kind = (sub or f).kind
+        label, help_text = LABELS.get(column, (column, ""))
+        required = f.required if sub is None else False
+        out[column] = FormInput(
+            column,
+            label,
+            help_text,
+            required=required,
+            autocomplete=_AUTOCOMPLETE.get(column),
+            **_widget(kind),
+        )
+    return out
+
+
+INPUTS = _inputs()
+ITEM = re.compile(r"\[(\d+)\]")
+_COLUMN_OF_PATH = {
+    (f.name if sub is None else f"{f.name}.{sub.name}"): column for column, f, sub in COLUMNS
+}
+_KIND_OF_COLUMN: dict[str, tuple[Field, Field | None]] = {c: (f, s) for c, f, s in COLUMNS}
+
+
+def grouped_inputs() -> list[tuple[str, list[FormInput]]]:
+    """The inputs in their fieldsets; every column appears exactly once."""
+    placed = [c for _, columns in SECTIONS for c in columns]
+    leftover = [c for c in INPUTS if c not in placed]
+    groups = [(title, [INPUTS[c] for c in columns if c in INPUTS]) for title, columns in SECTIONS]
+    if leftover:  # a field added to vocab later still gets an input
+        groups.append((N_("More"), [INPUTS[c] for c in leftover]))
+    return groups
+
+
+def to_input(form: Mapping[str, str]) -> dict[str, Any]:
+    """Posted text → the REST input dict; empty inputs are left out, nothing is checked here."""
+    data: dict[str, Any] = {}
+    for column, (f, sub) in _KIND_OF_COLUMN.items():
+        raw = form.get(column)
+        if raw is None or not raw.strip():
+            continue
+        kind = (sub or f).kind
+        if isinstance(kind, ListOf):
+            value: Any = [
+                kind.item.from_cell(line.strip()) for line in raw.splitlines() if line.strip()
+            ]
+        elif isinstance(kind, Text):
+            value = raw.strip()
+        else:
+            value = kind.from_cell(raw)
+        if sub is None:
+            data[f.name] = value
+        else:
+            data.setdefault(f.name, {})[sub.name] = value
+    return data
+
+
+def from_record(record: vocab.AssetRecord) -> dict[str, str]:
+    """A stored record → the text each input starts with when editing."""
+    values: dict[str, str] = {}
+    for column, (f, sub) in _KIND_OF_COLUMN.items():
+        value = getattr(record, f.name)
+        if sub is not None:
+            value = None if value is None else getattr(value, sub.name)
+        if value is None or value == ():
+            continue
+        kind = (sub or f).kind
+        if isinstance(kind, ListOf):
+            values[column] = "\n".join(kind.item.to_cell(item) for item in value)
+        elif isinstance(kind, Bool):
+            values[column] = "yes" if value else "no"
+        elif isinstance(kind, Geometry):
+            values[column] = json.dumps(value, indent=1)
+        else:
+            values[column] = kind.to_cell(value)
+    return values
+
+
+def errors_by_column(errors: list[dict[str, str]]) -> dict[str, list[str]]:
+    """Validation errors keyed by the input they belong to (`tags[3]` → `tags`);
+    errors that fit no input are keyed by the empty string."""
+    out: dict[str, list[str]] = {}
+    for error in errors:
+        path = error.get("field") or ""
+        base = path.split("[", 1)[0]
+        column = _COLUMN_OF_PATH.get(base, "")
+        if not column and "." in base:  # a whole sub-record: `location` → its first input
+            column = _COLUMN_OF_PATH.get(base.split(".", 1)[0], "")
+        if not column and base in ("location", "steward"):
+            column = "latitude" if base == "location" else "steward_name"
+        message = error.get("message", "")
+        item = ITEM.match(path[len(base) :])
+        if column and item:  # say which item of a list is wrong, counting from one
+            message = f"line {int(item.group(1)) + 1}: {message}"
+        out.setdefault(column, []).append(message)
+    return out
