@@ -16,6 +16,7 @@ from registry.http import negotiation
 from registry.http.auth import services
 from registry.http.pages import VARY, jsonld, tombstone
 from registry.http.signed import require_signed_get
+from registry.http.web_session import load_session
 from registry.schema import LOCAL
 from registry.web.render import render
 
@@ -104,6 +105,7 @@ async def mirrored_asset(request: Request) -> Response:
         asset = await svc.assets.get(uid)
         if asset.origin == LOCAL:
             return RedirectResponse(asset.iri, 308, headers=VARY)
+        await load_session(request)  # the header shows who is signed in
         return render(
             request,
             "asset.html",
