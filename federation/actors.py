@@ -97,6 +97,13 @@ def check_actor_document(doc: Any, fetched_from: str) -> dict[str, Any]:
     return doc
 
 
+def may_name(handle_host: str, actor_host: str) -> bool:
+    """Whether a handle on `handle_host` may stand for an actor on `actor_host`: the same
+    host, or a subdomain of it (split-domain setups such as @user@example.org served from
+    social.example.org); both normalised."""
+    return actor_host == handle_host or actor_host.endswith("." + handle_host)
+
+
 class ActorDirectory:
     """Finds, checks and caches remote actors and keys."""
 
@@ -213,7 +220,13 @@ class ActorDirectory:
         except acct.InvalidHandle as exc:
             raise ActorError(str(exc)) from None
         if isinstance(parsed, acct.Acct):
-            return await self.get(await self._webfinger(parsed))
+            actor = await self.get(await self._webfinger(parsed))
+            if not may_name(parsed.host, actor.host):
+                # Mastodon CVE-2023-42451: a server's WebFinger may not hand out others' actors.
+                raise ActorError(
+                    f"WebFinger at {parsed.host} names {actor.iri}, an actor of another host"
+                )
+            return actor
         try:
             return await self.get(parsed, refresh=True)
         except ActorError:
