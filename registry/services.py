@@ -12,6 +12,7 @@ from registry.assets import AssetService
 from registry.config import Settings
 from registry.fediverse.identity import NodeIdentity
 from registry.fediverse.service import Federation, worker_name
+from registry.http.document_cache import DocumentCache
 from registry.node import load_node_keys
 from registry.search import FacetCache
 
@@ -24,12 +25,20 @@ class Services:
     engine: AsyncEngine
     assets: AssetService
     facet_cache: FacetCache = field(default_factory=FacetCache)
+    documents: DocumentCache = field(default_factory=DocumentCache)  # GET /assets/{id}
     federation: Federation | None = None
     _touched: dict[int, float] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine) -> Services:
-        return cls(settings=settings, engine=engine, assets=AssetService(engine, settings))
+        services = cls(
+            settings=settings,
+            engine=engine,
+            assets=AssetService(engine, settings),
+            documents=DocumentCache(settings.server.document_cache_seconds),
+        )
+        services.assets.committed.append(services.documents.clear)
+        return services
 
     async def start_federation(self, *, run_workers: bool) -> Federation:
         """Load the node's keys, wire publishing into the asset service, start the workers."""
@@ -39,6 +48,7 @@ class Services:
             node = NodeIdentity(self.settings, await load_node_keys(self.engine))
             federation = Federation(self.settings, self.engine, node)
             federation.partner_hosts |= await partners.hosts(self.engine)
+            await federation.open()  # domain blocks, kept fresh across processes
             federation.on_following_accepted.append(partners.request_sync)
             federation.background.append(sync.SyncWorker(federation, worker_name()).run)
             self.assets.listeners.append(federation.publisher.on_change)

@@ -1,0 +1,158 @@
+"""`python -m bench [--db sqlite|postgresql|both] [--size tiny|full] [--only B1,B3] [--out FILE]`
+
+Runs the benchmarks against real servers on 127.0.0.1, prints each figure beside the baseline
+measured in the same run, and writes the table as JSON (bench/results/latest.json)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench import backfill, catalog, fanout, httpload, inbox, machine
+from bench.results import Figure, table
+from bench.servers import cluster, free_port
+
+SIZES: dict[str, dict[str, Any]] = {
+    "full": {
+        "b1_activities": 6000,
+        "b2_assets": 10_000,
+        "b3_assets": 100_000,
+        "b3_queries": 200,
+        "b4_followers": 1000,
+        "b4_hosts": 50,
+        "seconds": 5.0,
+        "connections": 16,
+        "timeout": 600.0,
+    },
+    "tiny": {
+        "b1_activities": 60,
+        "b2_assets": 150,
+        "b3_assets": 300,
+        "b3_queries": 10,
+        "b4_followers": 20,
+        "b4_hosts": 4,
+        "seconds": 0.5,
+        "connections": 4,
+        "timeout": 60.0,
+    },
+}
+ALL = ["B1", "B2", "B3", "B4", "B5", "B6"]
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+async def generator_capacity(seconds: float, connections: int) -> float:
+    """Requests/s the load generator reaches against `bench.sink` (a server doing nothing),
+    with a body the size of a signed activity: the ceiling of every req/s figure here."""
+    with tempfile.TemporaryDirectory() as tmp, cluster(Path(tmp), "sqlite", "") as made:
+        port = free_port()
+        made.spawn("-m", "bench.sink", str(port), ready_url=f"http://127.0.0.1:{port}/")
+        request = httpload.request_bytes(
+            "POST", "/inbox", f"127.0.0.1:{port}", {"Signature": "x" * 600}, b"x" * 2500
+        )
+        result = await httpload.run(
+            "127.0.0.1", port, [request], connections=connections, duration=seconds
+        )
+    return result.per_second
+
+
+async def run_on(db: str, size: dict[str, Any], only: list[str], pg_url: str) -> list[Figure]:
+    figures: list[Figure] = []
+    steps = [
+        ("B1", inbox.run),
+        ("B2", backfill.run),
+        ("B4", fanout.run),
+    ]
+    for name, step in steps:
+        if name in only:
+            figures += await _one(name, db, step, size, pg_url)
+    if {"B3", "B5", "B6"} & set(only):
+        found = await _one("B3/B5/B6", db, catalog.run, size, pg_url)
+        figures += [f for f in found if f.id in only]
+    return figures
+
+
+async def _one(name: str, db: str, step: Any, size: dict[str, Any], pg_url: str) -> list[Figure]:
+    print(f"[{db}] {name} … (load {machine.load_average()})", file=sys.stderr, flush=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{db}-"))
+    started = time.perf_counter()
+    try:
+        with cluster(workdir, db, pg_url) as made:
+            found = await step(made, size)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    found = found if isinstance(found, list) else [found]
+    for figure in found:
+        figure.details["load_average_after"] = machine.load_average()
+        figure.details["wall_seconds"] = round(time.perf_counter() - started, 1)
+        print(
+            f"    {figure.id} {figure.what}: {figure.value:.4g} {figure.unit} "
+            f"(baseline {figure.baseline:.4g})",
+            file=sys.stderr,
+            flush=True,
+        )
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--size", choices=list(SIZES), default="full")
+    parser.add_argument("--only", help="comma-separated ids, e.g. B1,B3 (default: all)")
+    parser.add_argument("--out", default="bench/results/latest.json")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),
+        help="PostgreSQL server to make fresh databases on (named <its db>_bench_<node>)",
+    )
+    args = parser.parse_args(argv)
+    only = [x.strip().upper() for x in args.only.split(",")] if args.only else ALL
+    unknown = set(only) - set(ALL)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    size = SIZES[args.size]
+    info = machine.describe(args.pg_url if "postgresql" in dbs else None)
+
+    async def everything() -> tuple[float, list[Figure]]:
+        capacity = await generator_capacity(size["seconds"], size["connections"])
+        figures: list[Figure] = []
+        for db in dbs:
+            figures += await run_on(db, size, only, args.pg_url)
+        return capacity, figures
+
+    capacity, figures = asyncio.run(everything())
+    info["load_average_at_end"] = machine.load_average()
+    print(table(figures))
+    print(
+        f"load generator ceiling: {capacity:,.0f} req/s against a do-nothing server; "
+        f"load average {info['load_average_at_start']} -> {info['load_average_at_end']}"
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(
+        orjson.dumps(
+            {
+                "command": "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv),
+                "size": args.size,
+                "machine": info,
+                "generator_capacity_per_second": capacity,
+                "figures": [f.as_json() for f in figures],
+            },
+            option=orjson.OPT_INDENT_2,
+        )
+    )
+    print(f"written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The benchmarks keep working: every one runs at tiny size, through the documented command,
+and produces its figure and baseline. Timings are not asserted (a shared CI machine is no
+place for them; docs/performance.md records real runs). About 25 s per database."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from tests.conftest import PG_URL
+
+ROOT = Path(__file__).resolve().parents[1]
+IDS = {"B1", "B2", "B3", "B4", "B5", "B6"}
+
+
+def test_every_benchmark_produces_figures_at_tiny_size(tmp_path: Path) -> None:
+    databases = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+    out = tmp_path / "bench.json"
+    db = "both" if PG_URL else "sqlite"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--size", "tiny", "--db", db, "--out", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "BENCH_DATABASE_URL": PG_URL},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    result = orjson.loads(out.read_bytes())
+    for name in databases:
+        figures = [f for f in result["figures"] if f["db"] == name]
+        assert {f["id"] for f in figures} == IDS, output
+        for figure in figures:
+            for value in (figure["value"], figure["baseline"]):
+                assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, (
+                    figure
+                )
+    assert len(result["figures"]) == 8 * len(databases)  # B3 gives one figure per query kind
+    assert result["generator_capacity_per_second"] > 0
+    assert result["machine"]["cpu"] and result["machine"]["cores"]
+    # The table is printed with each figure beside its baseline.
+    assert "baseline (same run)" in run.stdout and "B6" in run.stdout
