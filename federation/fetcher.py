@@ -169,8 +169,9 @@ class SafeFetcher:
         try:
             parts = urlsplit(url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError as exc:
-            raise BlockedAddress(f"not a valid URL: {url!r}") from exc
+            httpx.URL(url)  # stricter than urlsplit (control characters): fail here, not later
+        except (ValueError, httpx.InvalidURL) as exc:
+            raise BlockedAddress(f"not a valid URL: {url[:300]!r}") from exc
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise BlockedAddress(f"only absolute https URLs are fetched, not {url!r}")
         if parts.scheme == "http" and not self.allow_http:

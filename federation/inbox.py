@@ -51,6 +51,7 @@ class InboxPolicy:
     window: SkewWindow = field(default_factory=SkewWindow)
     blocked: Callable[[str], bool] = lambda host: False
     max_body_bytes: int = 1_048_576
+    max_json_depth: int = safejson.MAX_DEPTH
 
 
 def first_type(value: Any) -> str | None:
@@ -95,7 +96,7 @@ class Inbox:
         if len(body) > self.policy.max_body_bytes:
             raise InboxRefused(413, f"the body is over {self.policy.max_body_bytes} bytes")
         try:
-            activity = safejson.loads(body)
+            activity = safejson.loads(body, max_depth=self.policy.max_json_depth)
         except safejson.JsonError as exc:
             raise InboxRefused(400, f"the body is not usable JSON: {exc}") from None
         if not isinstance(activity, dict):
@@ -111,6 +112,11 @@ class Inbox:
             raise InboxRefused(400, "the activity has no type")
         if actor is None:
             raise InboxRefused(400, "the activity has no actor")
+        if any(
+            "\x00" in text for text in (activity_id, kind, actor, ref(activity.get("object")) or "")
+        ):
+            # PostgreSQL text cannot hold U+0000; no real id or type contains it.
+            raise InboxRefused(400, "the activity's id, type, actor or object contains NUL")
         actor_host = _host(actor, "actor")
         if self.policy.blocked(actor_host):
             raise InboxRefused(403, f"activities from {actor_host} are not accepted here")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -17,13 +18,19 @@ from registry.http import (
     api_accounts,
     api_assets,
     api_federation,
+    api_moderation,
     federation_routes,
     open_data,
     pages,
     partner_feeds,
+    web_admin,
+    web_member,
+    web_session,
 )
 from registry.http.openapi import openapi
 from registry.http.problems import HANDLERS
+from registry.http.ratelimit import Limits, RateLimitMiddleware
+from registry.http.text_guard import RefuseNulMiddleware
 from registry.migrate import check_schema
 from registry.services import Services
 
@@ -59,19 +66,40 @@ def create_app(
         *api_assets.routes,
         *api_accounts.routes,
         *api_federation.routes,
+        *api_moderation.routes,
         Route("/api/openapi.json", openapi, methods=["GET"]),
         *pages.routes,
+        *web_session.routes,
+        *web_member.routes,
+        *web_admin.routes,
         *federation_routes.routes,
         *partner_feeds.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
+    # Partners are known once federation has started (some are added at run time).
+    limits = Limits(
+        settings.limits,
+        lambda host: services.federation is not None and services.federation.is_partner(host),
+    )
+    app = Starlette(
+        routes=routes,
+        exception_handlers=HANDLERS,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(RateLimitMiddleware, limits=limits),
+            Middleware(RefuseNulMiddleware),
+        ],
+    )
     app.state.services = services
+    app.state.limits = limits
     return app
 
 
 def app_from_environment() -> Starlette:
     """Factory for `uvicorn --factory` and worker processes: settings from file and env."""
+    from registry import logs
     from registry.config import load_settings
 
-    return create_app(load_settings())
+    settings = load_settings()
+    logs.configure(settings.server.log_level)
+    return create_app(settings)

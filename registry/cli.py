@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import vocab
-from registry import __version__, accounts, db, migrate
+from registry import __version__, accounts, db, logs, migrate
 from registry.config import CONFIG_ENV, ConfigError, Settings, example_toml, load_settings
 from registry.errors import Problem
 from registry.fediverse.service import Federation
@@ -144,8 +144,14 @@ def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
                 state = " (suspended)" if group.suspended_at else ""
                 print(f"{group.slug}\t{group.name}{state}")
         elif args.group_command in ("suspend", "unsuspend"):
-            group = await accounts.set_group_suspended(
-                engine, args.slug, args.group_command == "suspend", getattr(args, "reason", None)
+            from registry import moderation
+
+            group = await moderation.set_group_suspended(
+                engine,
+                args.slug,
+                args.group_command == "suspend",
+                reason=getattr(args, "reason", None),
+                by=accounts.CLI_ADMIN.describe(),
             )
             print(f"group {group.slug} {'suspended' if group.suspended_at else 'active'}")
         return 0
@@ -172,8 +178,52 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
             )
             print(f"token #{info.id} ({info.role}) (shown once): {token}")
         elif args.token_command == "revoke":
-            info = await accounts.revoke_token(engine, accounts.CLI_ADMIN, args.id)
+            from registry import moderation
+
+            info = await moderation.revoke_token(engine, accounts.CLI_ADMIN, args.id)
             print(f"token #{info.id} revoked")
+        return 0
+
+    return asyncio.run(_with_engine(settings, work))
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    password = getpass.getpass("password: ")
+    if getpass.getpass("the same password again: ") != password:
+        raise SystemExit("the passwords differ; nothing was changed")
+    return password
+
+
+def cmd_member(settings: Settings, args: argparse.Namespace) -> int:
+    """People who sign in to the web interface."""
+    from registry import members
+
+    password = ""
+    if args.member_command == "create":
+        password = _read_password(args.password_stdin)
+
+    async def work(engine: AsyncEngine) -> int:
+        if args.member_command == "create":
+            member = await members.create_member(
+                engine,
+                args.username,
+                password,
+                group_slug=args.group,
+                admin=args.admin,
+                display_name=args.name or "",
+            )
+            print(f"member {member.username} created ({member.group_slug or 'admin'})")
+        elif args.member_command == "list":
+            for m in await members.list_members(engine):
+                state = " (disabled)" if m.disabled_at else ""
+                print(f"{m.username}\t{m.group_slug or 'admin'}\t{m.display_name}{state}")
+        elif args.member_command == "disable":
+            member = await members.disable_member(engine, args.username)
+            print(f"member {member.username} disabled; their sessions are ended")
         return 0
 
     return asyncio.run(_with_engine(settings, work))
@@ -363,6 +413,45 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return _federation_command(settings, work)
 
 
+def cmd_block(settings: Settings, args: argparse.Namespace) -> int:
+    from registry import moderation
+
+    by = accounts.CLI_ADMIN.describe()
+
+    async def work(engine: AsyncEngine) -> int:
+        if args.command == "block":
+            block = await moderation.block_domain(engine, args.domain, reason=args.reason, by=by)
+            print(f"{block.domain} blocked (and its subdomains); what it held was purged")
+        elif args.command == "unblock":
+            if not await moderation.unblock_domain(engine, args.domain, by=by):
+                print(f"error: {args.domain} is not blocked", file=sys.stderr)
+                return 1
+            print(f"{moderation.normalize_domain(args.domain)} unblocked")
+        else:
+            for block in await moderation.list_domain_blocks(engine):
+                print(
+                    f"{block.domain}\t{accounts.iso(block.created_at)}\t{block.created_by}\t"
+                    f"{block.reason}"
+                )
+        return 0
+
+    return asyncio.run(_with_engine(settings, work))
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from registry import backup
+
+    try:
+        if args.command == "backup":
+            print(backup.backup(settings, Path(args.path)))
+        else:
+            print(backup.restore(settings, Path(args.path), force=args.force))
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_config(settings: Settings | None, args: argparse.Namespace) -> int:
     if args.config_command == "example":
         sys.stdout.write(example_toml())
@@ -411,6 +500,19 @@ def build_parser() -> argparse.ArgumentParser:
     trevoke = tsub.add_parser("revoke", help="revoke a token")
     trevoke.add_argument("id", type=int)
 
+    member = sub.add_parser("member", help="people who sign in to the web interface")
+    msub = member.add_subparsers(dest="member_command", required=True)
+    mcreate = msub.add_parser("create", help="create a member of a group, or a web admin")
+    mcreate.add_argument("username")
+    mscope = mcreate.add_mutually_exclusive_group(required=True)
+    mscope.add_argument("--group", help="slug of the member's group")
+    mscope.add_argument("--admin", action="store_true", help="an admin of this node")
+    mcreate.add_argument("--name", help="display name")
+    mcreate.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    msub.add_parser("list", help="list members")
+    msub.add_parser("disable", help="stop a member signing in").add_argument("username")
     imp = sub.add_parser("import", help="import assets from a file (OKW JSON, CSV)")
     imp.add_argument("file")
     imp.add_argument("--format", choices=["okw", "csv"])
@@ -449,6 +551,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply a full comparison even past the mass-deletion guard",
     )
 
+    block = sub.add_parser("block", help="block a domain (and its subdomains), purge its data")
+    block.add_argument("domain")
+    block.add_argument("--reason", default="")
+    sub.add_parser("unblock", help="lift a domain block").add_argument("domain")
+    sub.add_parser("blocks", help="list blocked domains")
+    backup_cmd = sub.add_parser("backup", help="copy the database (SQLite: online, consistent)")
+    backup_cmd.add_argument("path", help="the backup file to write")
+    restore_cmd = sub.add_parser("restore", help="replace the database with a backup (SQLite)")
+    restore_cmd.add_argument("path", help="a file made by `commons-registry backup`")
+    restore_cmd.add_argument(
+        "--force", action="store_true", help="restore even if the database seems in use"
+    )
+
     config = sub.add_parser("config", help="show or check configuration")
     csub = config.add_subparsers(dest="config_command", required=True)
     csub.add_parser("example", help="print a documented example configuration")
@@ -462,6 +577,7 @@ COMMANDS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "group": cmd_group,
     "token": cmd_token,
+    "member": cmd_member,
     "import": cmd_import,
     "config": cmd_config,
     "follow": cmd_follow,
@@ -471,6 +587,11 @@ COMMANDS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "worker": cmd_worker,
     "partner": cmd_partner,
     "sync": cmd_sync,
+    "block": cmd_block,
+    "unblock": cmd_block,
+    "blocks": cmd_block,
+    "backup": cmd_backup,
+    "restore": cmd_backup,
 }
 
 
@@ -483,6 +604,7 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"configuration error: {exc}", file=sys.stderr)
             return 2
+        logs.configure(settings.server.log_level)
     try:
         return COMMANDS[args.command](settings, args)
     except migrate.SchemaBehind as exc:

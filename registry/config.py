@@ -81,6 +81,14 @@ class ServerSection:
         maximum=64 * 1_048_576,
     )
     log_level: str = key("info", "Logging level.", choices=("debug", "info", "warning", "error"))
+    document_cache_seconds: float = key(
+        5.0,
+        "How long a web process may serve an asset's JSON-LD document from memory; changes "
+        "it commits itself show at once, others' (another worker, an import) within this "
+        "time. 0 turns the cache off.",
+        minimum=0,
+        maximum=3600,
+    )
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,20 @@ class FederationSection:
     delivery_per_host: int = key(
         4, "Deliveries in flight at once to one host.", minimum=1, maximum=64
     )
+    inbox_lease_seconds: float = key(
+        120.0,
+        "How long a worker holds an incoming activity it is applying; if the worker dies, "
+        "another takes the activity over after this.",
+        minimum=1,
+        maximum=3600,
+    )
+    delivery_lease_seconds: float = key(
+        60.0,
+        "How long a worker holds the deliveries it claimed; if the worker dies, another "
+        "takes them over after this. At least twice fetch_timeout_seconds.",
+        minimum=2,
+        maximum=3600,
+    )
     push_imports: bool = key(
         False,
         "Announce assets loaded by `commons-registry import` to followers one by one. "
@@ -234,6 +256,93 @@ class MirrorSection:
 
 
 @dataclass(frozen=True)
+class LimitsSection:
+    """Rate and input limits."""
+
+    rate_limits: bool = key(
+        True,
+        "Answer 429 with Retry-After to clients over the rates below. Each process counts on "
+        "its own (token buckets in memory), so with N web workers a client may get up to N "
+        "times these rates.",
+    )
+    inbox_per_minute: int = key(
+        300,
+        "Activities accepted per minute from one remote host (the signing key's host).",
+        minimum=1,
+        maximum=1_000_000,
+    )
+    inbox_burst: int = key(
+        600, "How many activities one remote host may send at once.", minimum=1, maximum=1_000_000
+    )
+    partner_per_minute: int = key(
+        6000,
+        "Activities (and signed GETs) per minute from a partner node: high, so that a "
+        "partner's backlog is never throttled into loss.",
+        minimum=1,
+        maximum=1_000_000,
+    )
+    partner_burst: int = key(
+        20000, "How many requests a partner node may send at once.", minimum=1, maximum=1_000_000
+    )
+    unverified_per_minute: int = key(
+        30,
+        "Inbox requests per minute, per client address, whose signature does not verify.",
+        minimum=1,
+        maximum=1_000_000,
+    )
+    unverified_burst: int = key(
+        60, "Burst of unverifiable inbox requests per client address.", minimum=1, maximum=1_000_000
+    )
+    get_per_minute: int = key(
+        600,
+        "GET requests per minute from one client address without a bearer token.",
+        minimum=1,
+        maximum=1_000_000,
+    )
+    get_burst: int = key(
+        1200, "Burst of GET requests from one client address.", minimum=1, maximum=1_000_000
+    )
+    api_writes_per_minute: int = key(
+        120,
+        "API writes (POST, PUT, PATCH, DELETE under /api) per minute per bearer token.",
+        minimum=1,
+        maximum=1_000_000,
+    )
+    api_writes_burst: int = key(
+        240, "Burst of API writes per bearer token.", minimum=1, maximum=1_000_000
+    )
+    tracked_clients: int = key(
+        100_000,
+        "Most buckets kept in memory; the least recently seen are forgotten first.",
+        minimum=100,
+        maximum=10_000_000,
+    )
+    max_json_depth: int = key(
+        64,
+        "Deepest nesting of arrays and objects accepted in an API or inbox JSON body.",
+        minimum=8,
+        maximum=512,
+    )
+
+
+@dataclass(frozen=True)
+class WebSection:
+    """The web interface for people: maps, sign-in sessions."""
+
+    tile_url: str = key(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "Map tile URL template ({z}, {x}, {y}); empty for maps without a background. Pages "
+        "and result lists work when tiles cannot load.",
+    )
+    tile_attribution: str = key(
+        "© OpenStreetMap contributors", "Attribution shown on maps for the tiles (plain text)."
+    )
+    session_hours: float = key(
+        12, "How long a web sign-in lasts, in hours.", minimum=0.1, maximum=24 * 90
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     node: NodeSection = field(default_factory=NodeSection)
     server: ServerSection = field(default_factory=ServerSection)
@@ -242,6 +351,8 @@ class Settings:
     search: SearchSection = field(default_factory=SearchSection)
     federation: FederationSection = field(default_factory=FederationSection)
     mirror: MirrorSection = field(default_factory=MirrorSection)
+    limits: LimitsSection = field(default_factory=LimitsSection)
+    web: WebSection = field(default_factory=WebSection)
 
     @property
     def base_url(self) -> str:
@@ -327,6 +438,12 @@ def _validate(settings: Settings) -> None:
         )
     if settings.search.max_page_size < settings.search.page_size:
         raise ConfigError("search.max_page_size: must be at least search.page_size")
+    fed = settings.federation
+    if fed.delivery_lease_seconds < 2 * fed.fetch_timeout_seconds + 0.2:
+        raise ConfigError(
+            "federation.delivery_lease_seconds: must be at least twice "
+            "federation.fetch_timeout_seconds (a send must end inside its lease)"
+        )
 
 
 def load_settings(

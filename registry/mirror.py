@@ -70,8 +70,11 @@ async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory
         raise CopyRefused(f"{from_host} may not speak for {meta.iri}: only its own host may")
     proof_checked = False
     if "proof" in document:
-        method = proofs.verification_method(document)
-        if not isinstance(method, str) or host_of(method) != origin:
+        try:
+            method = proofs.verification_method(document)
+        except proofs.ProofError as exc:
+            raise CopyRefused(f"the proof of {meta.iri} is malformed: {exc.reason}") from None
+        if not on_host(method, origin):
             raise CopyRefused(f"the proof of {meta.iri} names a key off its host: {method!r}")
         try:
             key = await directory.resolve_key(method, False)
@@ -94,6 +97,14 @@ async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory
             raise CopyRefused(f"the proof key of {meta.iri} cannot be fetched: {exc}") from None
         proof_checked = True
     return RemoteCopy(document, record, meta, origin, proof_checked)
+
+
+def on_host(iri: str, host: str) -> bool:
+    """Whether `iri` lives on `host` (False for anything that is not a usable URL)."""
+    try:
+        return host_of(iri) == host
+    except InvalidHost:
+        return False
 
 
 async def apply_copies(conn: AsyncConnection, copies: list[RemoteCopy]) -> dict[str, int]:

@@ -23,13 +23,13 @@ import orjson
 from sqlalchemy import select, update
 
 from federation.fetcher import FetchError, HttpStatusError
-from federation.hosts import host_of
+from federation.hosts import InvalidHost
 from federation.tables import following
 from registry import db
 from registry.asset_store import utcnow
 from registry.changes import purge_tombstones
 from registry.fediverse.service import Federation
-from registry.mirror import CopyRefused, apply_copies, apply_delete, check_copy
+from registry.mirror import CopyRefused, apply_copies, apply_delete, check_copy, on_host
 from registry.partners import Partner, list_partners
 from registry.schema import assets, partners
 
@@ -111,11 +111,12 @@ async def sync_partner(
         if url in seen_urls or report.pages >= MAX_PAGES:
             raise SyncError(f"the changes feed of {partner.host} loops or never ends at {url}")
         seen_urls.add(url)
-        if host_of(url) != partner.host:
+        if not on_host(url, partner.host):
             raise SyncError(f"the changes feed of {partner.host} leads off-host to {url}")
         page = await _get_page(federation, url)
         items, url = _page_items(page, url)
-        horizon = max(horizon, int(page.get("commons:horizon") or 0))
+        announced = page.get("commons:horizon")
+        horizon = max(horizon, announced if isinstance(announced, int) else 0)
         await _apply_page(federation, partner, items, page.get("@context"), report)
         report.pages += 1
         if progress is not None:
@@ -178,7 +179,7 @@ async def _apply_page(
         for iri, deleted in deletions:
             try:
                 _what, changed = await apply_delete(conn, iri, from_host=partner.host, at=deleted)
-            except CopyRefused:
+            except (CopyRefused, InvalidHost):
                 report.refused += 1
                 continue
             report.deleted += int(changed)
@@ -206,10 +207,12 @@ async def _full_diff(
     report.full_diff = True
     listed: set[str] = set()
     first = await _get_page(federation, partner.catalog_url)
-    url = first.get("first") if isinstance(first.get("first"), str) else None
+    url = first.get("first") if isinstance(first, dict) else None
+    if not isinstance(url, str):
+        raise SyncError(f"the catalog of {partner.host} has no first page")
     seen: set[str] = set()
     while url is not None:
-        if url in seen or len(seen) >= MAX_PAGES or host_of(url) != partner.host:
+        if url in seen or len(seen) >= MAX_PAGES or not on_host(url, partner.host):
             raise SyncError(f"the catalog of {partner.host} loops or leaves its host at {url}")
         seen.add(url)
         items, url = _page_items(await _get_page(federation, url), url)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 from vocab import ldvalues
 from vocab.errors import ErrorList
-from vocab.geometry import GEOMETRY_TYPES, check_geometry
+from vocab.geometry import GEOMETRY_TYPES, MAX_POSITIONS, check_geometry
 from vocab.htmltext import html_to_text, paragraphs_html
 from vocab.kinds import Field, Kind, Text, nullable
 from vocab.ldvalues import INVALID, MISSING
@@ -101,7 +102,11 @@ class Tag(Text):
         return super().check(value, path, errs)
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": r"^\s*#?\S{1,64}\s*$"}
+        return {
+            "type": "string",
+            "pattern": r"^\s*#?\S{1,64}\s*$",
+            "maxLength": self.max_length + 1,  # and a leading '#'
+        }
 
 
 class Tags(ListOf):
@@ -118,8 +123,9 @@ class Tags(ListOf):
 
     def write_node(self, value: Any, field: Field, out: dict[str, Any], tag_base: str) -> None:
         out["tag"] = [
-            {"type": "Hashtag", "name": f"#{t}", "href": f"{tag_base}/{quote(t, safe='')}"}
+            {"type": "Hashtag", "name": f"#{name}", "href": f"{tag_base}/{quote(t, safe='')}"}
             for t in value
+            if (name := hashtag_name(t))
         ]
         out[field.term] = list(value)
 
@@ -139,6 +145,17 @@ class Tags(ListOf):
             for i, t in enumerate(hashtags)
         ]
         return [n.removeprefix("#") if isinstance(n, str) else n for n in names] or MISSING
+
+
+def hashtag_name(tag: str) -> str | None:
+    """The tag as a fediverse hashtag, or None when it cannot be one. Mastodon keeps only
+    word characters (and `_`, `·` inside) and drops a name without a letter, so `open-data`
+    becomes `opendata` and `2024` gets no hashtag (both stay keywords as written)."""
+    name = _NOT_IN_HASHTAG.sub("", tag).strip("·")
+    return name if any(c.isalpha() for c in name) else None
+
+
+_NOT_IN_HASHTAG = re.compile(r"[^\w·]")
 
 
 class Amenities(ListOf):
@@ -214,8 +231,12 @@ class Geometry(Kind):
         return {
             "type": "object",
             "required": ["type"],
-            "description": "GeoJSON geometry",
-            "properties": {"type": {"type": "string", "enum": list(GEOMETRY_TYPES)}},
+            "description": f"GeoJSON geometry of at most {MAX_POSITIONS:,} positions",
+            "properties": {
+                "type": {"type": "string", "enum": list(GEOMETRY_TYPES)},
+                "coordinates": {"type": "array", "maxItems": MAX_POSITIONS},
+                "geometries": {"type": "array", "maxItems": MAX_POSITIONS},
+            },
         }
 
     def write_ld(self, value: Any) -> Any:

@@ -64,10 +64,13 @@ def _geometry(
         if not isinstance(members, list) or not members:
             errs.add(f"{path}.geometries", "expected a non-empty list of geometries")
             return None
+        if len(members) > MAX_POSITIONS:  # refused, not cut short: nothing is silently lost
+            errs.add(f"{path}.geometries", f"at most {MAX_POSITIONS} geometries")
+            return None
         # RFC 7946 3.1.8: nested collections SHOULD be avoided; we do not accept them.
         parts = [
             _geometry(m, f"{path}.geometries[{i}]", errs, budget, allow_collection=False)
-            for i, m in enumerate(members[:MAX_POSITIONS])
+            for i, m in enumerate(members)
         ]
         return {"type": kind, "geometries": parts}
     if "coordinates" not in value:

@@ -154,7 +154,11 @@ class Country(Text):
         return text.upper()
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": r"^\s*([A-Za-z]{2})?\s*$"}
+        return {
+            "type": "string",
+            "pattern": r"^\s*([A-Za-z]{2})?\s*$",
+            "maxLength": self.max_length,
+        }
 
 
 class Bool(Kind):

@@ -171,7 +171,8 @@ FIELDS: tuple[Field, ...] = (
         "geometry",
         LOCN + "geometry",
         Geometry(),
-        description="GeoJSON geometry; wins over the location's point on maps",
+        description="GeoJSON geometry of at most 10,000 positions; wins over the location's "
+        "point on maps",
     ),
     Field(
         "tags",

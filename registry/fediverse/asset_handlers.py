@@ -59,7 +59,7 @@ def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) 
         await require_partner(conn, activity.actor)
         try:
             result, _changed = await apply_delete(conn, iri, from_host=activity.host)
-        except CopyRefused as exc:
+        except (CopyRefused, InvalidHost) as exc:  # InvalidHost: the object is not a URL
             raise Ignore(str(exc)) from None
         return result
 

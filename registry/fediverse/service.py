@@ -27,6 +27,7 @@ from registry.config import Settings
 from registry.fediverse import asset_handlers, follow_handlers
 from registry.fediverse.identity import NodeIdentity
 from registry.fediverse.publishing import Publisher
+from registry.moderation import BlockAwareHandlers, DomainBlocklist, covers
 
 log = logging.getLogger("registry.federation")
 
@@ -45,13 +46,6 @@ def _hosts(values: list[str]) -> set[str]:
     return hosts
 
 
-def within(host: str, domains: set[str]) -> bool:
-    """Whether `host` is one of `domains` or a subdomain of one."""
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    parts = name.split(".")
-    return host in domains or any(".".join(parts[i:]) in domains for i in range(len(parts)))
-
-
 class Federation:
     def __init__(self, settings: Settings, engine: AsyncEngine, node: NodeIdentity) -> None:
         fed = settings.federation
@@ -68,9 +62,11 @@ class Federation:
         )
         self.directory = ActorDirectory(engine, self.fetcher)
         self.blocked_domains = _hosts(fed.blocked_domains)
+        # Blocks the admins made at run time (database), shared by every process.
+        self.blocklist = DomainBlocklist(engine)
         # Partners: configured ones, plus those added at run time (loaded at start-up).
         self.partner_hosts: set[str] = _hosts(settings.mirror.partners)
-        self.handlers = Handlers()
+        self.handlers: Handlers = BlockAwareHandlers(self.domain_blocked)
         self.on_following_accepted: list[Callable[[AsyncConnection, str], Awaitable[None]]] = []
         follow_handlers.register(
             self.handlers,
@@ -81,7 +77,12 @@ class Federation:
             on_following_accepted=self.on_following_accepted,
         )
         asset_handlers.register(self.handlers, node, self.directory)
-        self.processor = InboxProcessor(engine, self.handlers, DispatchSettings(), worker_name())
+        self.processor = InboxProcessor(
+            engine,
+            self.handlers,
+            DispatchSettings(lease=timedelta(seconds=fed.inbox_lease_seconds)),
+            worker_name(),
+        )
         self.inbox = Inbox(
             engine,
             self.directory,
@@ -92,6 +93,7 @@ class Federation:
                 ),
                 blocked=self.blocked,
                 max_body_bytes=settings.server.max_body_bytes,
+                max_json_depth=settings.limits.max_json_depth,
             ),
             on_stored=self.processor.wake,
         )
@@ -103,6 +105,7 @@ class Federation:
                 backoff_base=timedelta(seconds=fed.delivery_retry_base_seconds),
                 concurrency=fed.delivery_concurrency,
                 per_host=fed.delivery_per_host,
+                lease=timedelta(seconds=fed.delivery_lease_seconds),
             ),
             worker_name(),
         )
@@ -117,14 +120,24 @@ class Federation:
     def is_partner(self, host: str) -> bool:
         return host in self.partner_hosts
 
+    def domain_blocked(self, host: str) -> bool:
+        """Blocked by the configuration or by an admin (this process's cached copy)."""
+        return covers(self.blocked_domains, host) or self.blocklist.covers(host)
+
     def blocked(self, host: str) -> bool:
         """Refused: a blocked domain, or anyone but a partner in allowlist mode."""
-        if within(host, self.blocked_domains):
+        if self.domain_blocked(host):
             return True
         return self.settings.mirror.partners_only and not self.is_partner(host)
 
+    async def open(self) -> None:
+        """Load the domain blocks and keep following changes made by other processes."""
+        await self.blocklist.refresh(force=True)
+        self.blocklist.start()
+
     def start(self) -> None:
         """Run the workers (inbox, deliveries, and whatever the application added)."""
+        self.blocklist.start()
         self._stop.clear()
         self._tasks = [asyncio.create_task(run(self._stop)) for run in self.background]
 
@@ -136,4 +149,5 @@ class Federation:
             except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
         self._tasks = []
+        await self.blocklist.stop()
         await self.fetcher.aclose()

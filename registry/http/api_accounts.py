@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from registry import accounts
-from registry.errors import Unprocessable
+from registry import accounts, moderation
+from registry.errors import NotFound, Unprocessable
 from registry.http.auth import require_admin, require_principal, services
 from registry.http.bodies import read_json
 from registry.http.responses import json_response
@@ -53,14 +53,18 @@ async def create_group(request: Request) -> Response:
 
 
 async def suspend_group(request: Request) -> Response:
-    await require_admin(request)
+    principal = await require_admin(request)
     suspended = request.method == "POST"
     reason = None
     if suspended:
         data = await read_json(request, services(request).settings.server.max_body_bytes)
         reason = _text(data, "reason", limit=2000)
-    group = await accounts.set_group_suspended(
-        services(request).engine, request.path_params["slug"], suspended, reason
+    group = await moderation.set_group_suspended(
+        services(request).engine,
+        request.path_params["slug"],
+        suspended,
+        reason=reason,
+        by=principal.describe(),
     )
     return json_response(group.to_json())
 
@@ -105,7 +109,9 @@ async def revoke_token(request: Request) -> Response:
             "the token id is a number",
             errors=[{"field": "token_id", "message": "expected an integer"}],
         ) from None
-    info = await accounts.revoke_token(services(request).engine, principal, token_id)
+    if not 0 < token_id < 2**63:  # beyond what the database's integer column can hold
+        raise NotFound(f"there is no token #{token_id}")
+    info = await moderation.revoke_token(services(request).engine, principal, token_id)
     return json_response(info.to_json())
 
 

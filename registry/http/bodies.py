@@ -7,7 +7,14 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from registry.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
+from federation import safejson
+from registry.errors import (
+    BadRequest,
+    MalformedBody,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 
 
 async def read_limited(request: Request, max_bytes: int) -> bytes:
@@ -44,7 +51,40 @@ async def read_json(request: Request, max_bytes: int) -> Any:
     body = await read_limited(request, max_bytes)
     if not body.strip():
         raise MalformedBody("the request body is empty; send a JSON object")
+    depth = request.app.state.services.settings.limits.max_json_depth
+    if safejson.too_deep(body, depth):
+        raise BadRequest(
+            f"the JSON nests deeper than {depth} levels",
+            errors=[{"field": "", "message": f"at most {depth} levels of nesting"}],
+        )
     try:
-        return orjson.loads(body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise MalformedBody(f"the body is not valid JSON: {exc}") from None
+    where = _nul_at(data) if b"\\u0000" in body else None
+    if where is not None:
+        raise Unprocessable(
+            f"{where[:200] or 'the body'}: text must not contain NUL characters (\\u0000)",
+            errors=[{"field": where, "message": "must not contain NUL characters"}],
+        )
+    return data
+
+
+def _nul_at(value: Any, path: str = "") -> str | None:
+    """The path of a string (or key) holding U+0000, which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                return inner.replace("\x00", "\\u0000")
+            found = _nul_at(item, inner)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_at(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None

@@ -22,6 +22,7 @@ from registry.http import negotiation
 from registry.http.auth import services
 from registry.http.bodies import read_limited
 from registry.http.pages import VARY, jsonld
+from registry.http.ratelimit import Limits
 from registry.http.responses import json_response
 from registry.http.signed import CHALLENGE, absolute_url, federation, require_signed_get
 from registry.schema import LOCAL, PUBLISHED, assets
@@ -42,13 +43,21 @@ class InboxProblem(Problem):
 
 async def inbox(request: Request) -> Response:
     fed = federation(request)
-    body = await read_limited(request, services(request).settings.server.max_body_bytes)
+    limits: Limits | None = getattr(request.app.state, "limits", None)
+    ticket = limits.inbox_gate(request) if limits is not None else None
     try:
+        body = await read_limited(request, services(request).settings.server.max_body_bytes)
         receipt = await fed.inbox.receive(
             request.method, absolute_url(request), request.headers.raw, body
         )
     except InboxRefused as refused:
+        if ticket is not None:
+            ticket.refused()
         raise InboxProblem(refused) from None
+    except Problem:
+        if ticket is not None:
+            ticket.refused()
+        raise
     return json_response({"id": receipt.activity_id, "duplicate": receipt.duplicate}, 202)
 
 

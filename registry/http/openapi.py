@@ -76,13 +76,114 @@ def _path(name: str, description: str, schema: dict[str, Any] | None = None) -> 
     }
 
 
+def _moderation_paths() -> dict[str, Any]:
+    """Domain blocks and the admin log (registry/http/api_moderation.py)."""
+    block = {
+        "type": "object",
+        "properties": {
+            "domain": {"type": "string"},
+            "reason": {"type": "string"},
+            "created": {"type": "string"},
+            "created_by": {"type": "string"},
+        },
+    }
+    entry = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "at": {"type": "string"},
+            "actor": {"type": "string"},
+            "action": {"type": "string"},
+            "target": {"type": "string"},
+            "detail": {"type": "string"},
+        },
+    }
+    return {
+        "/api/admin/domain-blocks": {
+            "get": _op(
+                "Blocked domains (admin)",
+                tag="moderation",
+                ok={
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"items": {"type": "array", "items": block}},
+                        }
+                    )
+                },
+                errors=(401, 403),
+                operation_id="listDomainBlocks",
+            ),
+            "post": _op(
+                "Block a domain and its subdomains, purging what the node holds from them (admin)",
+                tag="moderation",
+                ok={"201": _json(block, "Blocked")},
+                errors=(400, 401, 403, 413, 415, 422),
+                body={
+                    "type": "object",
+                    "required": ["domain"],
+                    "properties": {
+                        "domain": {"type": "string", "minLength": 1, "maxLength": 255},
+                        "reason": {"type": "string", "maxLength": 2000},
+                    },
+                },
+                operation_id="blockDomain",
+            ),
+        },
+        "/api/admin/domain-blocks/{domain}": {
+            "delete": _op(
+                "Lift a domain block (admin)",
+                tag="moderation",
+                ok={"204": {"description": "Unblocked"}},
+                errors=(401, 403, 404, 422),
+                params=[
+                    _path(
+                        "domain",
+                        "The blocked domain",
+                        {"type": "string", "minLength": 1, "maxLength": 255},
+                    )
+                ],
+                operation_id="unblockDomain",
+            ),
+        },
+        "/api/admin/log": {
+            "get": _op(
+                "What admins did: blocks, suspensions, revocations; newest first (admin)",
+                tag="moderation",
+                ok={
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "items": {"type": "array", "items": entry},
+                                "next_before": {"type": "integer"},
+                            },
+                        }
+                    )
+                },
+                errors=(401, 403, 422),
+                params=[
+                    _query("limit", "Page size", {"type": "integer", "minimum": 1, "maximum": 500}),
+                    _query("before", "Entries older than this id", {"type": "integer"}),
+                    _query("action", "Only this action, e.g. domain.block", {"type": "string"}),
+                ],
+                operation_id="adminLog",
+            ),
+        },
+    }
+
+
 def build_spec(base_url: str) -> dict[str, Any]:
     asset_input = vocab.asset_json_schema()
     create_input = {
         **asset_input,
         "properties": {
             **asset_input.get("properties", {}),
-            "group": {"type": "string", "description": "Group slug (admins only)"},
+            "group": {
+                "type": "string",
+                "maxLength": 64,
+                "description": "Group slug (admins only)",
+            },
         },
     }
     patch_input = {k: v for k, v in asset_input.items() if k != "required"}
@@ -361,6 +462,7 @@ def build_spec(base_url: str) -> dict[str, Any]:
                 operation_id="revokeToken",
             ),
         },
+        **_moderation_paths(),
     }
     asset = {
         "allOf": [

@@ -1,0 +1,22 @@
+"""Logging for the node's own loggers (`registry.*`, `federation.*`).
+
+uvicorn configures only its own loggers, so without this our messages (sync progress, refused
+activities, dead deliveries) would reach the console only at WARNING and above.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+OURS = ("registry", "federation", "vocab")
+
+
+def configure(level: str) -> None:
+    """Show our loggers' messages from `level` up on stderr (a root handler is added only
+    when nobody configured one, so a host application's or pytest's logging stays in charge)."""
+    for name in OURS:
+        logging.getLogger(name).setLevel(level.upper())
+    if not logging.getLogger().handlers:
+        logging.basicConfig(stream=sys.stderr, format=FORMAT)
