@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -44,6 +44,13 @@ def utcnow() -> datetime:
 
 def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def next_version_time(previous: datetime) -> datetime:
+    """When a new version of an asset last changed at `previous` is stamped: now, but always
+    at least a second later. Times are kept to the second, and mirrors order versions by
+    `updated`, so two edits within one second must not share a stamp."""
+    return max(utcnow(), as_utc(previous) + timedelta(seconds=1))
 
 
 def dump(document: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from registry.asset_store import (
     StoredAsset,
     as_utc,
     next_change_seq,
+    next_version_time,
     select_assets,
     stored_from_row,
     utcnow,
@@ -199,7 +200,7 @@ class AssetService:
         if current.pending is not None:  # edits build on the newest submitted version
             base_record, _ = vocab.read_asset_document(current.pending)
         record = patch(base_record, data) if partial else validate(data)
-        now = utcnow()
+        now = next_version_time(current.updated_at)
         async with db.write(self.engine) as conn:
             if current.moderation == PUBLISHED and self._needs_approval(principal):
                 # The public version stays as it is until an admin approves the change.
@@ -215,7 +216,7 @@ class AssetService:
 
     async def delete(self, principal: Principal, uid: str) -> None:
         current = await self._managed(principal, uid)
-        now = utcnow()
+        now = next_version_time(current.updated_at)
         async with db.write(self.engine) as conn:
             await asset_store.mark_deleted(conn, current.id, now, await next_change_seq(conn))
             await self._notify(
@@ -235,7 +236,7 @@ class AssetService:
         current = await self._managed(principal, uid)
         if current.moderation == PUBLISHED and current.pending is None:
             raise Unprocessable(f"the asset {uid!r} has nothing waiting for a decision")
-        now = utcnow()
+        now = next_version_time(current.updated_at)
         async with db.write(self.engine) as conn:
             if current.pending is not None:
                 if approve:
@@ -357,7 +358,7 @@ class AssetService:
                             group_id=group_id,
                             moderation=PUBLISHED,
                             created=as_utc(old.created_at),
-                            updated=now,
+                            updated=next_version_time(old.updated_at),
                             seq=seq,
                             source_ref=ref,
                         ),

@@ -199,3 +199,19 @@ async def test_openapi_describes_the_api(client: httpx.AsyncClient) -> None:
     assert {"/api/assets", "/api/assets/{uid}", "/api/tokens", "/api/groups"} <= set(spec["paths"])
     properties = spec["components"]["schemas"]["AssetInput"]["properties"]
     assert {"name", "kind", "location", "tags", "license"} <= set(properties)
+
+
+async def test_every_version_gets_a_later_updated_stamp(
+    client: httpx.AsyncClient, group_token: str
+) -> None:
+    # Mirrors keep the version with the latest `updated`, which is kept to the second:
+    # edits made within one second must still be ordered.
+    asset = await create(client, group_token)
+    stamps = [asset["updated"]]
+    auth = {"Authorization": f"Bearer {group_token}"}
+    for n in range(3):
+        response = await client.patch(
+            f"/api/assets/{asset['id']}", json={"summary": f"Edit {n}"}, headers=auth
+        )
+        stamps.append(response.json()["updated"])
+    assert stamps == sorted(set(stamps)), stamps
