@@ -64,7 +64,8 @@ def tombstone(iri: str, deleted: Any) -> dict[str, Any]:
         "@context": vocab.AS_CONTEXT,
         "id": iri,
         "type": "Tombstone",
-        "formerType": ["Page", "commons:CommonsAsset"],
+        # Full IRI: the ActivityStreams context alone does not define our prefix.
+        "formerType": ["Page", f"{vocab.COMMONS_NS}CommonsAsset"],
         "deleted": iso(deleted),
     }
 
