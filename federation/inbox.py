@@ -22,6 +22,8 @@ from federation import safejson
 from federation.actors import ActorDirectory, ActorError
 from federation.hosts import InvalidHost, host_of
 from federation.httpsig import KeyUnavailable, SignatureError, SkewWindow, verify_request
+from federation.httpsig.common import header_pairs
+from federation.replay import ReplayGuard
 from federation.tables import inbox_items
 from federation.transactions import write
 from federation.upserts import insert_new
@@ -91,6 +93,8 @@ class Inbox:
         self.directory = directory
         self.policy = policy
         self.on_stored = on_stored
+        window = policy.window.past + policy.window.future
+        self.replays = ReplayGuard(window.total_seconds())
 
     async def receive(self, method: str, url: str, headers: Any, body: bytes) -> Receipt:
         if len(body) > self.policy.max_body_bytes:
@@ -120,7 +124,8 @@ class Inbox:
         actor_host = _host(actor, "actor")
         if self.policy.blocked(actor_host):
             raise InboxRefused(403, f"activities from {actor_host} are not accepted here")
-        signer = await self._verify(method, url, headers, body, activity, actor, kind)
+        pairs = header_pairs(headers)  # read once: `headers` may be a one-shot iterable
+        signer = await self._verify(method, url, pairs, body, activity, actor, kind)
         if signer is None:  # an actor deleting itself whose key is gone: nothing to do
             return Receipt(activity_id, kind, duplicate=False, ignored=True)
         if _host(activity_id, "activity id") != actor_host:
@@ -157,7 +162,7 @@ class Inbox:
         self,
         method: str,
         url: str,
-        headers: Any,
+        headers: list[tuple[str, str]],
         body: bytes,
         activity: dict[str, Any],
         actor: str,
@@ -183,4 +188,7 @@ class Inbox:
             raise InboxRefused(
                 401, f"signed by {verified.owner}, but the activity's actor is {actor}"
             )
+        signature = "\n".join(v for n, v in headers if n in ("signature", "authorization"))
+        if not self.replays.first_use(signature):
+            raise InboxRefused(401, "this signed request was already received: a replay")
         return verified.key_id

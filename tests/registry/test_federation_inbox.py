@@ -163,10 +163,25 @@ async def test_replayed_activity_is_applied_once(
         remote.key_id,
         remote.key,
     )
+    # The sender delivers again (signing anew, as senders do for each attempt): a duplicate.
+    resigned = sign_request(
+        "POST",
+        f"{BASE}/inbox",
+        {
+            "Content-Type": "application/activity+json",
+            "Date": email.utils.formatdate(time.time() - 1, usegmt=True),
+        },
+        body,
+        remote.key_id,
+        remote.key,
+    )
     first = await http.post("/inbox", content=body, headers=headers)
-    second = await http.post("/inbox", content=body, headers=headers)
+    second = await http.post("/inbox", content=body, headers=resigned)
     assert (first.status_code, second.status_code) == (202, 202)
     assert second.json()["duplicate"] is True
+    # Someone who captured the first request sends it again, byte for byte: refused.
+    captured = await http.post("/inbox", content=body, headers=headers)
+    assert captured.status_code == 401 and "replay" in captured.json()["detail"]
     assert await count(services.engine, inbox_items) == 1
     assert services.federation is not None
     await services.federation.processor.run_once()
