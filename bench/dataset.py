@@ -7,12 +7,11 @@ import json
 import random
 from collections.abc import Iterator
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from registry.importers.okw import OkwAdapter
+from tests.shared_data import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FABLABS = SHARED_DATA / "okw-fablabs.json"
 
 KINDS = [

@@ -26,7 +26,6 @@ from registry.tables import all_metadata
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 DATABASES = ["sqlite", "postgresql"]
 BASE_URL = "http://registry.test"
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from registry import db
 from registry.cli import main
-from tests.conftest import SHARED_DATA
+from tests.shared_data import SHARED_DATA
 
 
 @pytest.fixture

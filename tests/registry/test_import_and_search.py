@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from registry.assets import AssetService
 from registry.config import Settings
 from registry.importers import adapter_for, run_import
-from tests.conftest import SHARED_DATA
+from tests.shared_data import SHARED_DATA
 
 FABLABS = SHARED_DATA / "okw-fablabs.json"
 PARIS = (2.2241, 48.8156, 2.4699, 48.9022)  # min lon, min lat, max lon, max lat

@@ -27,9 +27,10 @@ from registry.config import Settings, load_settings
 from registry.errors import Unauthorized
 from registry.importers import adapter_for, run_import
 from registry.node import ensure_node_keys, load_node_keys
-from tests.conftest import PG_URL, SHARED_DATA
+from tests.conftest import PG_URL
 from tests.nodes import fresh_pg_database
 from tests.registry.test_assets_api import GARDEN
+from tests.shared_data import SHARED_DATA
 
 BASE = "http://registry.test"
 

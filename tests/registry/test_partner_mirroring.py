@@ -21,8 +21,8 @@ from registry import db
 from registry.changes import purge_tombstones
 from registry.node import load_node_keys
 from registry.schema import LOCAL, assets, partners
-from tests.conftest import SHARED_DATA
 from tests.nodes import Node, eventually
+from tests.shared_data import SHARED_DATA
 
 KINDS = ["fablab", "community-garden", "tool-library", "cooperative", "open-hardware"]
 
