@@ -8,6 +8,8 @@ busy peer costs one fetch, and refetched once when a signature fails (key rotati
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +31,12 @@ log = logging.getLogger("federation.actors")
 ACTOR_TYPES = frozenset({"Application", "Group", "Organization", "Person", "Service"})
 APPLICATION_REL = "https://www.w3.org/ns/activitystreams#Application"
 ACTOR_MAX_AGE = timedelta(days=1)
+# Parsed keys kept in the process, so that a busy peer's requests (and every asset of a
+# backfill) cost no database read or PEM parse. Bounded in size and age: another process
+# that refetched a rotated key is seen within the TTL, and a failed verification here
+# refetches at once (refresh=True bypasses the cache).
+KEY_CACHE_SIZE = 4096
+KEY_CACHE_SECONDS = 300.0
 
 
 class ActorError(Exception):
@@ -104,12 +112,48 @@ def may_name(handle_host: str, actor_host: str) -> bool:
     return actor_host == handle_host or actor_host.endswith("." + handle_host)
 
 
+class KeyCache:
+    """A bounded LRU of parsed public keys by key id, each entry good for `ttl` seconds."""
+
+    def __init__(self, size: int = KEY_CACHE_SIZE, ttl: float = KEY_CACHE_SECONDS) -> None:
+        self.size = size
+        self.ttl = ttl
+        self._entries: OrderedDict[str, tuple[float, keys.PublicKeyInfo]] = OrderedDict()
+
+    def get(self, key_id: str) -> keys.PublicKeyInfo | None:
+        entry = self._entries.get(key_id)
+        if entry is None:
+            return None
+        if entry[0] <= time.monotonic():
+            del self._entries[key_id]
+            return None
+        self._entries.move_to_end(key_id)
+        return entry[1]
+
+    def put(self, info: keys.PublicKeyInfo) -> None:
+        self._entries[info.key_id] = (time.monotonic() + self.ttl, info)
+        self._entries.move_to_end(info.key_id)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def replace_owner(self, owner: str, found: list[keys.PublicKeyInfo]) -> None:
+        """The owner's keys are now exactly `found` (its actor was just fetched and stored)."""
+        for key_id in [k for k, (_, info) in self._entries.items() if info.owner == owner]:
+            del self._entries[key_id]
+        for info in found:
+            self.put(info)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class ActorDirectory:
     """Finds, checks and caches remote actors and keys."""
 
     def __init__(self, engine: AsyncEngine, fetcher: SafeFetcher) -> None:
         self.engine = engine
         self.fetcher = fetcher
+        self.key_cache = KeyCache()
 
     async def cached(self, iri: str) -> RemoteActor | None:
         async with read(self.engine) as conn:
@@ -154,6 +198,8 @@ class ActorDirectory:
         actor = RemoteActor.from_document(doc)
         async with write(self.engine) as conn:
             await self.store(conn, actor)
+        # Only once committed: the cache never holds a key the database does not.
+        self.key_cache.replace_owner(actor.iri, keys.keys_from_actor(actor.document))
         return actor
 
     async def store(self, conn: AsyncConnection, actor: RemoteActor) -> None:
@@ -187,16 +233,25 @@ class ActorDirectory:
             )
 
     async def resolve_key(self, key_id: str, refresh: bool) -> keys.PublicKeyInfo | None:
-        """The key resolver for signature verification (see federation.httpsig)."""
+        """The key resolver for signature verification (see federation.httpsig).
+
+        `refresh=True` (a verification just failed: the key may have rotated) skips the
+        in-process cache and the stored key and fetches the owner again.
+        """
         if not refresh:
+            cached = self.key_cache.get(key_id)
+            if cached is not None:
+                return cached
             async with read(self.engine) as conn:
                 row = (
                     await conn.execute(select(remote_keys).where(remote_keys.c.key_id == key_id))
                 ).first()
             if row is not None:
-                return keys.PublicKeyInfo(
+                info = keys.PublicKeyInfo(
                     row.key_id, row.owner, keys.load_public_key_pem(row.public_key_pem)
                 )
+                self.key_cache.put(info)
+                return info
         owner_iri = urldefrag(key_id).url
         try:
             actor = await self.get(owner_iri, refresh=True)

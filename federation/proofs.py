@@ -14,6 +14,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -38,9 +39,65 @@ def _timestamp(when: datetime | None) -> str:
     return when.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# RFC 8785 allows integers only where an IEEE 754 double holds them exactly.
+_SAFE_INTEGER = 2**53 - 1
+
+
+def _orjson_agrees(value: Any) -> bool:
+    """Whether `orjson.dumps(value, option=OPT_SORT_KEYS)` is exactly its JCS form.
+
+    They agree on strings (both write UTF-8 and escape only `"`, `\\` and controls, the same
+    way), on null, booleans and the integers RFC 8785 accepts, and on key order while no key
+    holds a character beyond U+FFFF (orjson sorts by code point, JCS by UTF-16 code unit; the
+    two differ only between astral characters and U+E000-U+FFFF). Floats: both write the
+    shortest digits that round-trip, and lay them out the same (plain decimals) for
+    non-integral values with 1e-4 <= |x| < 1e16 - coordinates, for one. Elsewhere (1.0 is
+    "1" in JCS, "1.0" in orjson; exponents differ) and for any type outside plain JSON
+    (orjson would write dates, dataclasses, ...), rfc8785 writes it.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is dict:
+            for key in item:
+                if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
+                    return False
+            pending.extend(item.values())
+        elif kind is list:
+            pending.extend(item)
+        elif kind is int:
+            if not -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
+                return False
+        elif kind is float:
+            # NaN and infinities fail the range test; integral floats are excluded.
+            if item.is_integer() or not 1e-4 <= abs(item) < 1e16:
+                return False
+        else:
+            return False
+    return True
+
+
+def canonical_json(value: Any) -> bytes:
+    """The RFC 8785 (JCS) serialisation of `value`; raises as `rfc8785.dumps` does.
+
+    orjson writes it where the two give the same bytes (`_orjson_agrees`; pinned against
+    `rfc8785` by a property test, tests/federation/test_jcs.py): nearly every ActivityPub
+    document, about 10x faster than the pure-Python `rfc8785` (a 5 KB asset: 19 µs, 207 µs).
+    """
+    if _orjson_agrees(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass  # lone surrogates, nesting too deep: let rfc8785 decide
+    return rfc8785.dumps(value)
+
+
 def _jcs_hash(value: Any, what: str) -> bytes:
     try:
-        return hashlib.sha256(rfc8785.dumps(value)).digest()
+        return hashlib.sha256(canonical_json(value)).digest()
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise ProofError(f"the {what} cannot be canonicalised (JCS): {exc}") from exc
 
