@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -193,9 +194,19 @@ async def get_group(engine: AsyncEngine, slug: str) -> Group:
     return _group(row)
 
 
+Audit = Callable[[AsyncConnection], Awaitable[None]]
+
+
 async def set_group_suspended(
-    engine: AsyncEngine, slug: str, suspended: bool, reason: str | None = None
+    engine: AsyncEngine,
+    slug: str,
+    suspended: bool,
+    reason: str | None = None,
+    *,
+    audit: Audit | None = None,
 ) -> Group:
+    """Suspend a group (its tokens stop working) or lift the suspension; `audit` runs in the
+    same transaction."""
     async with db.write(engine) as conn:
         result = await conn.execute(
             update(groups)
@@ -207,8 +218,10 @@ async def set_group_suspended(
             .returning(*groups.c)
         )
         row = result.first()
-    if row is None:
-        raise NotFound(f"there is no group {slug!r}")
+        if row is None:
+            raise NotFound(f"there is no group {slug!r}")
+        if audit is not None:
+            await audit(conn)
     return _group(row)
 
 
@@ -307,7 +320,15 @@ async def issue_token(
     return _token_info(row), token
 
 
-async def revoke_token(engine: AsyncEngine, principal: Principal, token_id: int) -> TokenInfo:
+async def revoke_token(
+    engine: AsyncEngine,
+    principal: Principal,
+    token_id: int,
+    *,
+    audit: Callable[[AsyncConnection, TokenInfo], Awaitable[None]] | None = None,
+) -> TokenInfo:
+    """Revoke a token (admins: any; a group: its own), once; `audit` runs in the same
+    transaction when this call revoked it."""
     async with db.write(engine) as conn:
         row = (await conn.execute(_token_query().where(tokens.c.id == token_id))).first()
         if row is None or not (principal.is_admin or row.group_id == principal.group_id):
@@ -316,7 +337,9 @@ async def revoke_token(engine: AsyncEngine, principal: Principal, token_id: int)
             await conn.execute(
                 update(tokens).where(tokens.c.id == token_id).values(revoked_at=now())
             )
-        row = (await conn.execute(_token_query().where(tokens.c.id == token_id))).one()
+            row = (await conn.execute(_token_query().where(tokens.c.id == token_id))).one()
+            if audit is not None:
+                await audit(conn, _token_info(row))
     return _token_info(row)
 
 

@@ -30,10 +30,10 @@ from federation.hosts import InvalidHost, host_of, normalize_host
 from federation.inbox import ref
 from federation.tables import deliveries, followers, following, inbox_items
 from federation.upserts import upsert
-from registry import db
+from registry import accounts, db
 from registry.accounts import Group, Principal, TokenInfo, iso, now
 from registry.asset_store import as_utc
-from registry.errors import NotFound, Unprocessable
+from registry.errors import Unprocessable
 from registry.schema import (
     LOCAL,
     admin_log,
@@ -42,10 +42,8 @@ from registry.schema import (
     asset_tags,
     assets,
     domain_blocks,
-    groups,
     node_state,
     partners,
-    tokens,
 )
 
 log = logging.getLogger("registry.moderation")
@@ -383,52 +381,21 @@ async def set_group_suspended(
     engine: AsyncEngine, slug: str, suspended: bool, *, reason: str | None = None, by: str
 ) -> Group:
     """Suspend a group (its tokens stop working) or lift the suspension; logged."""
-    async with db.write(engine) as conn:
-        row = (
-            await conn.execute(
-                update(groups)
-                .where(groups.c.slug == slug)
-                .values(
-                    suspended_at=now() if suspended else None,
-                    suspended_reason=reason if suspended else None,
-                )
-                .returning(*groups.c)
-            )
-        ).first()
-        if row is None:
-            raise NotFound(f"there is no group {slug!r}")
-        action = "group.suspend" if suspended else "group.unsuspend"
+    action = "group.suspend" if suspended else "group.unsuspend"
+
+    async def audit(conn: AsyncConnection) -> None:
         await record(conn, by, action, slug, (reason or "") if suspended else "")
-    return Group(row.id, row.slug, row.name, row.created_at, row.suspended_at)
+
+    return await accounts.set_group_suspended(engine, slug, suspended, reason, audit=audit)
 
 
 async def revoke_token(engine: AsyncEngine, principal: Principal, token_id: int) -> TokenInfo:
     """Revoke a token (admins: any; a group: its own); logged, once."""
-    query = (
-        select(tokens, groups.c.slug.label("group_slug"))
-        .select_from(tokens.outerjoin(groups, groups.c.id == tokens.c.group_id))
-        .where(tokens.c.id == token_id)
-    )
-    async with db.write(engine) as conn:
-        row = (await conn.execute(query)).first()
-        if row is None or not (principal.is_admin or row.group_id == principal.group_id):
-            raise NotFound(f"there is no token #{token_id} you may manage")
-        if row.revoked_at is None:
-            await conn.execute(
-                update(tokens).where(tokens.c.id == token_id).values(revoked_at=now())
-            )
-            owner = f"group {row.group_slug}" if row.group_slug else row.role
-            await record(
-                conn, principal.describe(), "token.revoke", f"token #{token_id}", f"{owner} token"
-            )
-            row = (await conn.execute(query)).one()
-    return TokenInfo(
-        row.id,
-        row.prefix,
-        row.role,
-        row.group_slug,
-        row.label,
-        row.created_at,
-        row.last_used_at,
-        row.revoked_at,
-    )
+
+    async def audit(conn: AsyncConnection, info: TokenInfo) -> None:
+        owner = f"group {info.group_slug}" if info.group_slug else info.role
+        await record(
+            conn, principal.describe(), "token.revoke", f"token #{token_id}", f"{owner} token"
+        )
+
+    return await accounts.revoke_token(engine, principal, token_id, audit=audit)
