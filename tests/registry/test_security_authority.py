@@ -25,9 +25,9 @@ from tests.registry.test_security_helpers import (
     make_partner,
     process,
     running_node,
-    serving,
     stored_asset,
 )
+from tests.remote_actor import serving
 
 Node = tuple[httpx.AsyncClient, Services]
 

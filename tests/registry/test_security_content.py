@@ -20,9 +20,9 @@ from tests.registry.test_security_helpers import (
     make_partner,
     process,
     running_node,
-    serving,
     stored_asset,
 )
+from tests.remote_actor import serving
 
 AS = "https://www.w3.org/ns/activitystreams"
 HOSTILE_NAME = '<img src=x onerror="alert(1)">Garden'

@@ -15,7 +15,8 @@ from starlette.routing import Route
 
 from registry import sync
 from registry.partners import Partner as PartnerRow
-from tests.registry.test_security_helpers import Partner, running_node, serving
+from tests.registry.test_security_helpers import Partner, running_node
+from tests.remote_actor import serving
 
 
 @dataclass

@@ -4,7 +4,6 @@ that show "nothing changed". No tests here."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -13,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -110,22 +108,6 @@ class Partner(RemoteActor):
 
     def activity(self, kind: str, object: Any, suffix: str = "", **extra: Any) -> dict:
         return super().activity(kind, object, suffix or uuid.uuid4().hex[:8], **extra)
-
-
-@contextlib.asynccontextmanager
-async def serving(remote: RemoteActor) -> AsyncIterator[Any]:
-    config = uvicorn.Config(
-        remote.app(), host="127.0.0.1", port=remote.port, log_level="error", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield remote
-    finally:
-        server.should_exit = True
-        await task
 
 
 @contextlib.asynccontextmanager

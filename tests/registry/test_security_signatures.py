@@ -30,8 +30,8 @@ from tests.registry.test_security_helpers import (
     nothing_changed,
     process,
     running_node,
-    serving,
 )
+from tests.remote_actor import serving
 
 INBOX = f"{BASE}/inbox"
 JSON = {"Content-Type": "application/activity+json"}
