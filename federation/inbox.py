@@ -126,6 +126,9 @@ class Inbox:
             raise InboxRefused(403, f"activities from {actor_host} are not accepted here")
         pairs = header_pairs(headers)  # read once: `headers` may be a one-shot iterable
         signer = await self._verify(method, url, pairs, body, activity, actor, kind)
+        signature = "\n".join(v for n, v in pairs if n in ("signature", "authorization"))
+        if signer is not None and self.replays.seen(signature):
+            raise InboxRefused(401, "this signed request was already received: a replay")
         if signer is None:  # an actor deleting itself whose key is gone: nothing to do
             return Receipt(activity_id, kind, duplicate=False, ignored=True)
         if _host(activity_id, "activity id") != actor_host:
@@ -152,6 +155,7 @@ class Inbox:
                 },
                 unique=["activity_id"],
             )
+        self.replays.remember(signature)  # taken: the same signature again is a replay
         if stored:
             self.on_stored()
         else:
@@ -188,7 +192,4 @@ class Inbox:
             raise InboxRefused(
                 401, f"signed by {verified.owner}, but the activity's actor is {actor}"
             )
-        signature = "\n".join(v for n, v in headers if n in ("signature", "authorization"))
-        if not self.replays.first_use(signature):
-            raise InboxRefused(401, "this signed request was already received: a replay")
         return verified.key_id

@@ -20,15 +20,31 @@ class ReplayGuard:
         self.max_entries = max_entries
         self._seen: OrderedDict[bytes, float] = OrderedDict()  # digest -> expiry, oldest first
 
-    def first_use(self, signature: str, now: float | None = None) -> bool:
-        """Record `signature`; False when it was already used and is still live."""
+    def seen(self, signature: str, now: float | None = None) -> bool:
+        """Whether `signature` was already used by a request that was taken."""
+        self._expire(time.monotonic() if now is None else now)
+        return _digest(signature) in self._seen
+
+    def remember(self, signature: str, now: float | None = None) -> None:
+        """Record the signature of a request that was taken (stored). Only then: a request
+        that failed on our side may be retried at once, with the same `Date` and so the
+        same signature, and must not be refused for it."""
         now = time.monotonic() if now is None else now
-        while self._seen and next(iter(self._seen.values())) <= now:
-            self._seen.popitem(last=False)
-        digest = hashlib.sha256(signature.encode("utf-8", "surrogatepass")).digest()
-        if digest in self._seen:
-            return False
-        self._seen[digest] = now + self.lifetime
+        self._seen[_digest(signature)] = now + self.lifetime
         if len(self._seen) > self.max_entries:
             self._seen.popitem(last=False)
+
+    def first_use(self, signature: str, now: float | None = None) -> bool:
+        """`seen` and `remember` in one step; False when it was already used."""
+        if self.seen(signature, now):
+            return False
+        self.remember(signature, now)
         return True
+
+    def _expire(self, now: float) -> None:
+        while self._seen and next(iter(self._seen.values())) <= now:
+            self._seen.popitem(last=False)
+
+
+def _digest(signature: str) -> bytes:
+    return hashlib.sha256(signature.encode("utf-8", "surrogatepass")).digest()

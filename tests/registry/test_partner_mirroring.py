@@ -5,6 +5,7 @@ reordered on purpose; a 2,237-asset backfill survives being killed half-way."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import subprocess
 import time
@@ -244,20 +245,17 @@ async def test_fablabs_catalog_mirrors_completely_and_resumes_after_a_kill(node_
     # Small pages make the backfill long enough (224 pages) to be killed in the middle.
     a = node_factory("A", env={"COMMONS_MIRROR_PAGE_SIZE": "10"})
     b = node_factory("B")
-    a.cli("import", str(SHARED_DATA / "okw-fablabs.json"))
     b.cli("partner", "add", a.base_url)
     await eventually(lambda: _accepted(b, a), timeout=60, what="A accepting B")
     b.stop()  # so that only our sync runs, and we can kill it
+    a.cli("import", str(SHARED_DATA / "okw-fablabs.json"))  # after B's server went
 
     sync = b.spawn("sync", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-    async def some_mirrored() -> int:
-        n = len(await catalog(b, host(a)))
-        return n if n >= 100 else 0
-
-    await eventually(some_mirrored, timeout=120, interval=0.05, what="the backfill under way")
-    sync.kill()  # kill -9 in the middle of the backfill
+    # The sync reports each page on stderr; kill -9 it as soon as five pages are in.
+    progress = await asyncio.to_thread(read_until, sync.stderr, b"page 5,", timeout=120)
+    sync.kill()
     sync.wait()
+    assert b"page 5," in progress, progress[-2000:]
     half = len(await catalog(b, host(a)))
     assert 0 < half < 2237, half
     out = b.cli("sync")
@@ -271,6 +269,17 @@ async def test_fablabs_catalog_mirrors_completely_and_resumes_after_a_kill(node_
     await engine.dispose()
     assert checkpoint >= 2237
     await asyncio.sleep(0)
+
+
+def read_until(stream, marker: bytes, timeout: float) -> bytes:  # type: ignore[no-untyped-def]
+    """Read a child's output until `marker` appears (or it ends, or time runs out)."""
+    seen, deadline = b"", time.monotonic() + timeout
+    while marker not in seen and time.monotonic() < deadline:
+        chunk = os.read(stream.fileno(), 4096)
+        if not chunk:
+            break
+        seen += chunk
+    return seen
 
 
 async def node_keys(node: Node) -> keys.NodeKeys:
