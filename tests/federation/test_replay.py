@@ -14,3 +14,12 @@ def test_memory_is_bounded() -> None:
     for name in ("a", "b", "c"):
         assert guard.first_use(name, now=0)
     assert len(guard._seen) == 2
+
+
+def test_only_a_taken_request_counts() -> None:
+    # A request we failed to store (a 5xx) may come again at once with the same signature.
+    guard = ReplayGuard(lifetime_seconds=60)
+    assert not guard.seen("sig", now=0)
+    assert not guard.seen("sig", now=1)
+    guard.remember("sig", now=1)
+    assert guard.seen("sig", now=2)
