@@ -5,6 +5,12 @@ supporting a new activity is adding one function. A handler has up to two parts:
 does network work (fetching an object from its origin) outside any transaction; `apply` makes
 the database changes inside the transaction that also marks the activity done, so an activity
 is applied exactly once even if the worker dies half-way.
+
+A claimed batch is prepared first (one actor's activities in order, different actors at once),
+then applied in one write transaction, in arrival order, each activity inside its own
+savepoint: a handler that fails rolls back its own activity only, and its failure is recorded
+in the same transaction. One commit for the batch instead of one per activity is what lets the
+inbox keep up with its receivers (issue 8, B1).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import update
+from sqlalchemy import Integer, Text, bindparam, func, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from federation.inbox import first_type
@@ -117,6 +123,36 @@ class DispatchSettings:
     concurrency: int = 8
 
 
+@dataclass
+class _Work:
+    """One claimed activity on its way through a round: its handler, what `prepare` gave,
+    or why it will not be applied (`failure`: a state and a reason, set before applying)."""
+
+    row: Any
+    activity: Activity | None = None
+    handler: Handler | None = None
+    prepared: Any = None
+    failure: tuple[str, str] | None = None
+
+
+RETRY = "retry"
+
+# Built once: the done-mark runs for every applied activity. A handler that returns nothing
+# keeps the reason an earlier attempt left in `result`.
+MARK_DONE = (
+    update(inbox_items)
+    .where(inbox_items.c.id == bindparam("item_id"))
+    .values(
+        state="done",
+        processed_at=bindparam("done_at", type_=inbox_items.c.processed_at.type),
+        attempts=bindparam("tries", type_=Integer()),
+        result=func.coalesce(bindparam("outcome", type_=Text()), inbox_items.c.result),
+        locked_by=None,
+        locked_until=None,
+    )
+)
+
+
 class InboxProcessor:
     def __init__(
         self, engine: AsyncEngine, handlers: Handlers, settings: DispatchSettings, worker_id: str
@@ -144,19 +180,11 @@ class InboxProcessor:
             )
         if not rows:
             return 0
-        limit = asyncio.Semaphore(self.settings.concurrency)
-        # Activities from one actor are applied in the order they arrived (an Update after
-        # its Create); different actors go in parallel.
-        by_actor: dict[str, list[Any]] = {}
-        for row in sorted(rows, key=lambda r: r.id):
-            by_actor.setdefault(row.actor, []).append(row)
-
-        async def one_actor(items: list[Any]) -> None:
-            for row in items:
-                async with limit:
-                    await self._process(row)
-
-        await asyncio.gather(*(one_actor(items) for items in by_actor.values()))
+        # Arrival order: one actor's activities are applied in the order they came (an
+        # Update after its Create).
+        works = [self._open(row) for row in sorted(rows, key=lambda r: r.id)]
+        await self._prepare_all(works)
+        await self._apply_all(works)
         return len(rows)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -179,74 +207,132 @@ class InboxProcessor:
             for waiter in waiters:
                 waiter.cancel()
 
-    async def _process(self, row: Any) -> None:
-        activity = Activity(row.id, orjson.loads(row.body), row.actor, row.host, row.signer)
-        handler = self.handlers.find(activity)
-        if handler is None:
-            await self._finish(row, "ignored", f"no handler for {activity.type}")
-            return
+    def _open(self, row: Any) -> _Work:
+        work = _Work(row)
         try:
-            prepared = await handler.prepare(activity) if handler.prepare else None
-            async with write(self.engine) as conn:
-                mine = await conn.execute(
-                    update(inbox_items)
-                    .where(still_mine(inbox_items, row.id, self.worker_id))
-                    .values(
-                        state="done",
-                        processed_at=datetime.now(UTC),
-                        attempts=row.attempts + 1,
-                        locked_by=None,
-                        locked_until=None,
-                    )
-                )
-                if not mine.rowcount:
-                    return  # our lease ran out and another worker has it
-                result = await handler.apply(conn, activity, prepared)
-                if result:
-                    await conn.execute(
-                        update(inbox_items)
-                        .where(inbox_items.c.id == row.id)
-                        .values(result=result[:2000])
-                    )
+            work.activity = Activity(
+                row.id, orjson.loads(row.body), row.actor, row.host, row.signer
+            )
+        except orjson.JSONDecodeError as exc:
+            work.failure = ("failed", f"stored body is not JSON: {exc}")
+            return work
+        work.handler = self.handlers.find(work.activity)
+        if work.handler is None:
+            work.failure = ("ignored", f"no handler for {work.activity.type}")
+        return work
+
+    async def _prepare_all(self, works: list[_Work]) -> None:
+        """Network work, outside any transaction: one actor's activities one after another,
+        different actors at once (at most `concurrency` fetches)."""
+        limit = asyncio.Semaphore(self.settings.concurrency)
+        by_actor: dict[str, list[_Work]] = {}
+        for work in works:
+            if work.failure is None and work.handler is not None and work.handler.prepare:
+                by_actor.setdefault(work.row.actor, []).append(work)
+
+        async def one_actor(items: list[_Work]) -> None:
+            for work in items:
+                async with limit:
+                    await self._prepare(work)
+
+        await asyncio.gather(*(one_actor(items) for items in by_actor.values()))
+
+    async def _prepare(self, work: _Work) -> None:
+        assert work.handler is not None and work.handler.prepare is not None
+        assert work.activity is not None
+        try:
+            work.prepared = await work.handler.prepare(work.activity)
         except Ignore as reason:
-            await self._finish(row, "ignored", str(reason))
+            work.failure = ("ignored", str(reason))
         except Retry as reason:
-            await self._retry(row, str(reason))
+            work.failure = (RETRY, str(reason))
         except Exception as exc:  # a handler bug must not stop the queue
-            log.exception("handler for %s failed on %s", activity.type, row.activity_id)
-            await self._retry(row, f"{type(exc).__name__}: {exc}")
+            log.exception("preparing %s failed on %s", work.activity.type, work.row.activity_id)
+            work.failure = (RETRY, f"{type(exc).__name__}: {exc}")
 
-    async def _finish(self, row: Any, state: str, result: str) -> None:
-        async with write(self.engine) as conn:
-            await conn.execute(
-                update(inbox_items)
-                .where(still_mine(inbox_items, row.id, self.worker_id))
-                .values(
-                    state=state,
-                    result=result[:2000],
-                    processed_at=datetime.now(UTC),
-                    attempts=row.attempts + 1,
-                    locked_by=None,
-                    locked_until=None,
-                )
-            )
-
-    async def _retry(self, row: Any, reason: str) -> None:
-        attempts = row.attempts + 1
-        if attempts >= self.settings.max_attempts:
-            await self._finish(row, "failed", f"gave up after {attempts} attempts: {reason}")
+    async def _apply_all(self, works: list[_Work]) -> None:
+        try:
+            async with write(self.engine) as conn:
+                await self._apply_in(conn, works)
             return
-        delay = min(self.settings.retry_cap, self.settings.retry_base * 2 ** (attempts - 1))
-        delay *= random.uniform(0.8, 1.2)
-        async with write(self.engine) as conn:
-            await conn.execute(
+        except Exception:
+            # The batch as a whole failed (its commit, or a savepoint that could not be rolled
+            # back): nothing of it was kept, so each activity goes again in its own transaction.
+            log.exception("applying a batch of %d activities failed; one at a time", len(works))
+        for work in works:
+            try:
+                async with write(self.engine) as conn:
+                    await self._apply_in(conn, [work])
+            except Exception as exc:
+                log.exception("applying %s failed", work.row.activity_id)
+                async with write(self.engine) as conn:
+                    await self._record(conn, work.row, RETRY, f"{type(exc).__name__}: {exc}")
+
+    async def _apply_in(self, conn: AsyncConnection, works: list[_Work]) -> None:
+        # Which rows are still ours, asked once for the batch; the UPDATE also locks them on
+        # PostgreSQL until this transaction ends (SQLite's write lock does that there), so a
+        # worker that took an expired lease cannot apply them alongside.
+        ids = [work.row.id for work in works if work.failure is None]
+        held: set[int] = set()
+        if ids:
+            rows = await conn.execute(
                 update(inbox_items)
-                .where(still_mine(inbox_items, row.id, self.worker_id))
-                .values(
-                    attempts=attempts,
-                    result=reason[:2000],
-                    available_at=datetime.now(UTC) + delay,
-                    locked_by=None,
-                    locked_until=None,
+                .where(
+                    inbox_items.c.id.in_(ids),
+                    inbox_items.c.locked_by == self.worker_id,
+                    inbox_items.c.state == "pending",
                 )
+                .values(locked_by=self.worker_id)
+                .returning(inbox_items.c.id)
             )
+            held = {row.id for row in rows}
+        for work in works:
+            await self._apply(conn, work, held)
+
+    async def _apply(self, conn: AsyncConnection, work: _Work, held: set[int]) -> None:
+        """Apply one activity inside its own savepoint of the batch's transaction, or record
+        why not; the done-mark commits with the activity's effects, or not at all."""
+        row = work.row
+        if work.failure is not None:
+            await self._record(conn, row, *work.failure)
+            return
+        if row.id not in held:
+            return  # our lease ran out and another worker has it
+        assert work.handler is not None and work.activity is not None
+        try:
+            async with conn.begin_nested():
+                result = await work.handler.apply(conn, work.activity, work.prepared)
+                await conn.execute(
+                    MARK_DONE,
+                    {
+                        "item_id": row.id,
+                        "done_at": datetime.now(UTC),
+                        "tries": row.attempts + 1,
+                        "outcome": result[:2000] if result else None,
+                    },
+                )
+        except Ignore as reason:
+            await self._record(conn, row, "ignored", str(reason))
+        except Retry as reason:
+            await self._record(conn, row, RETRY, str(reason))
+        except Exception as exc:  # a handler bug must not stop the queue
+            log.exception("handler for %s failed on %s", work.activity.type, row.activity_id)
+            await self._record(conn, row, RETRY, f"{type(exc).__name__}: {exc}")
+
+    async def _record(self, conn: AsyncConnection, row: Any, state: str, reason: str) -> None:
+        """Record an activity that was not applied: ignored, failed, or due again later."""
+        attempts = row.attempts + 1
+        values: dict[str, Any] = {"attempts": attempts, "locked_by": None, "locked_until": None}
+        if state == RETRY and attempts < self.settings.max_attempts:
+            delay = min(self.settings.retry_cap, self.settings.retry_base * 2 ** (attempts - 1))
+            delay *= random.uniform(0.8, 1.2)
+            values.update(result=reason[:2000], available_at=datetime.now(UTC) + delay)
+        else:
+            if state == RETRY:
+                state, reason = "failed", f"gave up after {attempts} attempts: {reason}"
+            values.update(state=state, result=reason[:2000], processed_at=datetime.now(UTC))
+        await conn.execute(
+            update(inbox_items)
+            .where(still_mine(inbox_items, row.id, self.worker_id))
+            .values(**values)
+        )
