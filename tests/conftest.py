@@ -147,6 +147,26 @@ def auth() -> Callable[[str], dict[str, str]]:
     return lambda token: {"Authorization": f"Bearer {token}"}
 
 
+FEDERATION_DEV = {"allow_private_addresses": True, "allow_http": True}
+
+
+@pytest.fixture
+async def federated(
+    make_app: Callable[..., object],
+) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
+    """An in-process node with federation started (workers not running: tests drive them),
+    allowed to talk to servers on 127.0.0.1; yields its client and its services."""
+    app = make_app(federation=FEDERATION_DEV)
+    services = app.state.services  # type: ignore[attr-defined]
+    await services.start_federation(run_workers=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+        base_url=BASE_URL,
+    ) as http:
+        yield http, services
+    await services.stop_federation()
+
+
 @pytest.fixture
 async def group_token(engine: AsyncEngine) -> str:
     _, token = await accounts.create_group(engine, "Coop Fabricació", "coop-fab")

@@ -16,26 +16,16 @@ from federation.httpsig import sign_request
 from federation.tables import followers, inbox_items, outbox
 from registry import db
 from registry.services import Services
+from tests.conftest import FEDERATION_DEV
 from tests.registry.test_assets_api import GARDEN
 from tests.remote_actor import RemoteActor, serving
 
 BASE = "http://registry.test"
-FEDERATION_DEV = {"allow_private_addresses": True, "allow_http": True}
 
 
 @pytest.fixture
-async def node(
-    make_app: Callable[..., object],
-) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
-    app = make_app(federation=FEDERATION_DEV)
-    services: Services = app.state.services  # type: ignore[attr-defined]
-    await services.start_federation(run_workers=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
-        base_url=BASE,
-    ) as http:
-        yield http, services
-    await services.stop_federation()
+def node(federated: tuple[httpx.AsyncClient, Services]) -> tuple[httpx.AsyncClient, Services]:
+    return federated
 
 
 @pytest.fixture

@@ -101,23 +101,6 @@ async def test_edit_of_published_asset_waits_while_old_version_stays(
 
 # -- domain blocks, suspensions, the admin log -------------------------------------------------
 
-FEDERATION_DEV = {"allow_private_addresses": True, "allow_http": True}
-
-
-@pytest.fixture
-async def federated(
-    make_app: Callable[..., object],
-) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
-    app = make_app(federation=FEDERATION_DEV)
-    services: Services = app.state.services  # type: ignore[attr-defined]
-    await services.start_federation(run_workers=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
-        base_url="http://registry.test",
-    ) as http:
-        yield http, services
-    await services.stop_federation()
-
 
 @pytest.fixture
 async def remote() -> AsyncIterator[RemoteActor]:
