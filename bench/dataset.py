@@ -1,18 +1,16 @@
-"""Benchmark data: the real fablabs of /work/shared/data (names, places, coordinates), multiplied
-with variation (kind, name prefix, a few kilometres of jitter) up to any size, reproducibly."""
+"""Benchmark data: the real fablabs of the packaged sample (registry/samples: names, places,
+coordinates), multiplied with variation (kind, name prefix, a few kilometres of jitter) up to
+any size, reproducibly."""
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
 from registry.importers.okw import OkwAdapter
-from tests.shared_data import SHARED_DATA
-
-FABLABS = SHARED_DATA / "okw-fablabs.json"
+from tests.sample_data import fablab_records
 
 KINDS = [
     "fablab",
@@ -41,7 +39,7 @@ def places() -> list[dict[str, Any]]:
     """The fablabs with a name and coordinates, as asset input fields."""
     adapter = OkwAdapter()
     found = []
-    for index, item in enumerate(json.loads(FABLABS.read_text(encoding="utf-8"))):
+    for index, item in enumerate(fablab_records()):
         row = adapter.row(index, item)
         location = (row.fields or {}).get("location") or {}
         if row.fields and "latitude" in location:

@@ -267,18 +267,44 @@ async def replace_assets(conn: AsyncConnection, changes: list[tuple[int, AssetRo
 
 async def mark_deleted(conn: AsyncConnection, asset_id: int, at: datetime, seq: int) -> None:
     """Leave a tombstone: the row stays (so a late copy cannot come back), unsearchable."""
+    await mark_deleted_many(conn, [(asset_id, seq)], at)
+
+
+async def mark_deleted_many(
+    conn: AsyncConnection,
+    deletions: list[tuple[int, int]],
+    at: datetime,
+    *,
+    forget_source: bool = False,
+) -> None:
+    """Tombstone many assets at once, each `(asset_id, change_seq)`, in a few statements.
+
+    `forget_source` drops the importer's key, so that importing the same records again creates
+    new assets (new IRIs) instead of reviving tombstones that partners already hold as deleted.
+    """
+    if not deletions:
+        return
+    values: dict[str, Any] = {
+        "deleted_at": at,
+        "updated_at": at,
+        "change_seq": bindparam("seq"),
+        "has_pending": False,
+    }
+    if forget_source:
+        values["source_ref"] = None
     await conn.execute(
-        update(assets)
-        .where(assets.c.id == asset_id)
-        .values(deleted_at=at, updated_at=at, change_seq=seq, has_pending=False)
+        update(assets).where(assets.c.id == bindparam("asset_id")).values(**values),
+        [{"asset_id": asset_id, "seq": seq} for asset_id, seq in deletions],
     )
-    await conn.execute(
-        update(asset_documents)
-        .where(asset_documents.c.asset_id == asset_id)
-        .values(pending_document=None)
-    )
-    await conn.execute(delete(asset_search).where(asset_search.c.asset_id == asset_id))
-    await conn.execute(delete(asset_tags).where(asset_tags.c.asset_id == asset_id))
+    ids = [asset_id for asset_id, _ in deletions]
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        await conn.execute(
+            update(asset_documents)
+            .where(asset_documents.c.asset_id.in_(chunk))
+            .values(pending_document=None)
+        )
+        await conn.execute(delete(asset_search).where(asset_search.c.asset_id.in_(chunk)))
+        await conn.execute(delete(asset_tags).where(asset_tags.c.asset_id.in_(chunk)))
 
 
 async def set_pending(

@@ -188,7 +188,7 @@ class AssetService:
                     "create", asset_id, row.iri, row.document, moderation == PUBLISHED, now
                 ),
             )
-        self._after_commit()
+        self.after_commit()
         return await self.get(row.uid, principal)
 
     async def update(
@@ -211,7 +211,7 @@ class AssetService:
                 if moderation == REJECTED:  # a fixed submission goes back into the queue
                     moderation = PENDING if self._needs_approval(principal) else PUBLISHED
                 await self._store(conn, current, record, now, moderation)
-        self._after_commit()
+        self.after_commit()
         return await self.get(uid, principal)
 
     async def delete(self, principal: Principal, uid: str) -> None:
@@ -225,7 +225,39 @@ class AssetService:
                     "delete", current.id, current.iri, current.document, current.is_public, now
                 ),
             )
-        self._after_commit()
+        self.after_commit()
+
+    async def remove_group_assets(
+        self, conn: AsyncConnection, group_id: int, *, forget_source: bool = False
+    ) -> int:
+        """Tombstone every live local asset of a group in the caller's transaction, telling the
+        listeners (publishing, the changes feed) of each deletion as `delete` does."""
+        seq = await next_change_seq(conn)  # first: on PostgreSQL it also orders us with writers
+        rows = (
+            await conn.execute(
+                select_assets().where(
+                    assets.c.group_id == group_id,
+                    assets.c.origin == LOCAL,
+                    assets.c.deleted_at.is_(None),
+                )
+            )
+        ).all()
+        if not rows:
+            return 0
+        now = utcnow()
+        current = [stored_from_row(row) for row in rows]
+        await asset_store.mark_deleted_many(
+            conn,
+            [(asset.id, seq + n) for n, asset in enumerate(current)],
+            now,
+            forget_source=forget_source,
+        )
+        for asset in current:
+            await self._notify(
+                conn,
+                AssetChange("delete", asset.id, asset.iri, asset.document, asset.is_public, now),
+            )
+        return len(current)
 
     async def moderate(
         self, principal: Principal, uid: str, *, approve: bool, reason: str | None = None
@@ -256,7 +288,7 @@ class AssetService:
             await log_moderation(
                 conn, principal.describe(), "approve" if approve else "reject", current.iri, reason
             )
-        self._after_commit()
+        self.after_commit()
         return await self.get(uid, principal)
 
     async def _managed(self, principal: Principal, uid: str) -> StoredAsset:
@@ -298,7 +330,7 @@ class AssetService:
         for listener in self.listeners:
             await listener(conn, change)
 
-    def _after_commit(self) -> None:
+    def after_commit(self) -> None:
         for hook in self.committed:  # e.g. wake the delivery worker
             hook()
 
@@ -386,7 +418,7 @@ class AssetService:
             ]
             for change in changes:
                 await self._notify(conn, change)
-        self._after_commit()
+        self.after_commit()
         counts["created"], counts["updated"] = len(new_rows), len(changed)
         return counts
 

@@ -18,7 +18,10 @@ from registry import __version__, accounts, db, logs, migrate
 from registry.config import CONFIG_ENV, ConfigError, Settings, example_toml, load_settings
 from registry.errors import Problem
 from registry.fediverse.service import Federation
+from registry.samples import SAMPLES
 from registry.services import Services
+
+SAMPLE_NAMES = sorted(SAMPLES)
 
 
 class Progress:
@@ -79,9 +82,70 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
         else:
             _, token = await accounts.create_admin_token(engine, "created by init")
             print(f"admin token (shown once, keep it safe): {token}")
+        if args.sample:
+            return await _load_sample(settings, engine, args.sample)
         return 0
 
     return asyncio.run(_with_engine(settings, work, check=False))
+
+
+async def _load_sample(settings: Settings, engine: AsyncEngine, name: str) -> int:
+    from registry import samples
+    from registry.assets import AssetService
+
+    sample = samples.get(name)
+    started = time.monotonic()
+    total = sum(1 for _ in _sample_rows(sample))
+    report = await samples.load(
+        AssetService(engine, settings), sample, Progress(f"loading the {name} sample", total)
+    )
+    for line in report.lines():
+        print(line)
+    print(
+        f"sample {name!r} loaded as group {sample.group_slug} in {time.monotonic() - started:.1f} s"
+    )
+    print(f"attribution: {sample.attribution} (licence text: {sample.licence_path.name})")
+    print(f"remove it, with its group, by `commons-registry sample remove {name}`")
+    return 0
+
+
+def _sample_rows(sample: Any) -> Any:
+    from registry.importers import adapter_for
+
+    return adapter_for(sample.path, sample.format).rows(sample.path)
+
+
+def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
+    from registry import samples
+
+    if args.sample_command == "list":
+
+        async def show(engine: AsyncEngine) -> int:
+            held = {item.sample.name: item for item in await samples.loaded(engine)}
+            for sample in samples.SAMPLES.values():
+                item = held.get(sample.name)
+                state = (
+                    f"loaded: {item.assets} assets in group {item.group_slug}"
+                    if item
+                    else "not loaded"
+                )
+                print(f"{sample.name}\t{sample.title}\t({state})")
+                print(f"\tattribution: {sample.attribution}")
+            return 0
+
+        return asyncio.run(_with_engine(settings, show))
+
+    sample = samples.get(args.name)
+
+    async def work(services: Services, federation: Federation) -> int:
+        removed = await samples.remove(services.assets, sample, by=accounts.CLI_ADMIN.describe())
+        print(
+            f"removed the {sample.name} sample: {removed} assets deleted (tombstones, "
+            "delivered to followers by the server's worker), its group and tokens gone"
+        )
+        return 0
+
+    return _federation_command(settings, work)
 
 
 def _where(settings: Settings) -> str:
@@ -233,6 +297,13 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from registry.assets import AssetService
     from registry.importers import adapter_for, run_import
 
+    if args.sample:
+        return asyncio.run(
+            _with_engine(settings, lambda engine: _load_sample(settings, engine, args.sample))
+        )
+    if not args.file:
+        print("error: name a FILE to import, or --sample NAME", file=sys.stderr)
+        return 2
     path = Path(args.file)
     if not path.is_file():
         print(f"error: {path} is not a file", file=sys.stderr)
@@ -469,7 +540,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("init", help="create the database, the node's keys and an admin token")
+    init = sub.add_parser("init", help="create the database, the node's keys and an admin token")
+    init.add_argument(
+        "--sample",
+        nargs="?",
+        const="fablabs",
+        choices=SAMPLE_NAMES,
+        metavar="NAME",
+        help="also load a bundled sample data set (default: fablabs), removable later",
+    )
     sub.add_parser("migrate", help="bring the database schema up to date")
     serve = sub.add_parser("serve", help="run the web server")
     serve.add_argument("--host")
@@ -514,11 +593,23 @@ def build_parser() -> argparse.ArgumentParser:
     msub.add_parser("list", help="list members")
     msub.add_parser("disable", help="stop a member signing in").add_argument("username")
     imp = sub.add_parser("import", help="import assets from a file (OKW JSON, CSV)")
-    imp.add_argument("file")
+    imp.add_argument("file", nargs="?")
+    imp.add_argument(
+        "--sample",
+        choices=SAMPLE_NAMES,
+        metavar="NAME",
+        help=f"load a bundled sample data set instead ({', '.join(SAMPLE_NAMES)})",
+    )
     imp.add_argument("--format", choices=["okw", "csv"])
     imp.add_argument("--mapping", help="column-mapping file for CSV (TOML or JSON)")
     imp.add_argument("--group", help="slug of the group that will own the assets")
 
+    sample_cmd = sub.add_parser("sample", help="bundled sample data sets (see also init --sample)")
+    ssub = sample_cmd.add_subparsers(dest="sample_command", required=True)
+    ssub.add_parser("list", help="the samples, their attribution and whether they are loaded")
+    ssub.add_parser("remove", help="delete a loaded sample, its group and tokens").add_argument(
+        "name", choices=SAMPLE_NAMES, metavar="NAME"
+    )
     follow = sub.add_parser("follow", help="follow another node or fediverse account")
     follow.add_argument("target", help="@user@host, user@host, an actor URL or a node's URL")
     unfollow = sub.add_parser("unfollow", help="stop following")
@@ -579,6 +670,7 @@ COMMANDS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "token": cmd_token,
     "member": cmd_member,
     "import": cmd_import,
+    "sample": cmd_sample,
     "config": cmd_config,
     "follow": cmd_follow,
     "unfollow": cmd_unfollow,

@@ -59,6 +59,8 @@ groups = Table(
     Column("created_at", utc(), nullable=False),
     Column("suspended_at", utc()),
     Column("suspended_reason", Text),
+    # The name of the bundled sample (registry/samples) this group holds, or NULL for real groups.
+    Column("sample", String(32)),
 )
 
 tokens = Table(

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 import vocab
-from registry import db, partners
+from registry import db, partners, samples
 from registry.accounts import iso
 from registry.asset_store import StoredAsset, published_document
 from registry.errors import BadRequest, Gone, NotFound, Problem
@@ -160,7 +160,11 @@ async def home(request: Request) -> Response:
         for p in await partners.list_partners(svc.engine)
     ]
     return render(
-        request, "home.html", kind_counts=(page.facets or {}).get("kind", {}), partners=known
+        request,
+        "home.html",
+        kind_counts=(page.facets or {}).get("kind", {}),
+        partners=known,
+        samples=await samples.held(svc.engine),
     )
 
 
@@ -200,6 +204,7 @@ async def search_page(request: Request) -> Response:
         geojson_url=f"{svc.settings.base_url}/api/assets.geojson?{geo_params}",
         csv_url=f"{svc.settings.base_url}/api/assets.csv?{geo_params}",
         asset_page=lambda a: asset_page_url(svc.settings.base_url, a),
+        samples=await samples.held(svc.engine),
     )
 
 

@@ -7,6 +7,7 @@ done here once, so adding a source means writing one small adapter.
 
 from __future__ import annotations
 
+import gzip
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -77,11 +78,25 @@ def register(name: str) -> Callable[[Callable[..., Adapter]], Callable[..., Adap
     return decorate
 
 
+def source_bytes(path: Path) -> bytes:
+    """A source file's bytes, gunzipped when its name ends in `.gz`."""
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix.lower() == ".gz" else data
+
+
+def _extension(path: Path) -> str:
+    """`.json` for both `x.json` and `x.json.gz`."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes[-1:] == [".gz"]:
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
 def adapter_for(path: Path, format_name: str | None, **options: Any) -> Adapter:
     """The adapter named, or the one the file's extension implies."""
     from registry.importers import csv_source, okw  # noqa: F401  (registers the adapters)
 
-    name = format_name or {".csv": "csv", ".json": "okw"}.get(path.suffix.lower())
+    name = format_name or {".csv": "csv", ".json": "okw"}.get(_extension(path))
     if name not in ADAPTERS:
         known = ", ".join(sorted(ADAPTERS))
         raise ValueError(f"cannot tell the format of {path.name}; pass --format ({known})")

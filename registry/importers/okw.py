@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from registry.importers.base import SourceRow, register
+from registry.importers.base import SourceRow, register, source_bytes
 
 ATTRIBUTION = (
     "Open Know-Where facilities data, Internet of Production Alliance (2024), "
@@ -28,7 +28,7 @@ class OkwAdapter:
     attribution = ATTRIBUTION
 
     def rows(self, path: Path) -> Iterator[SourceRow]:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(source_bytes(path))
         if not isinstance(data, list):
             raise ValueError(f"{path.name}: expected a JSON array of facility records")
         for index, item in enumerate(data):

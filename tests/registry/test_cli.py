@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from registry import db
 from registry.cli import main
-from tests.shared_data import SHARED_DATA
+from tests.sample_data import FABLABS_FILE
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_groups_tokens_and_import(node: Path, capsys: pytest.CaptureFixture[str]
     assert code == 0 and "revoked" in out
     code, _, err = run(capsys, "group", "create", "Tool Library Gràcia")
     assert code == 1 and "already exists" in err
-    code, out, _ = run(capsys, "import", str(SHARED_DATA / "okw-fablabs.json"))
+    code, out, _ = run(capsys, "import", str(FABLABS_FILE))
     assert code == 0 and "2237 created" in out and "attribution:" in out
 
 
@@ -103,3 +103,24 @@ def test_csv_import_with_a_column_mapping(node: Path, capsys: pytest.CaptureFixt
     bad.write_text('[columns]\nLibrary = "nom"\n', encoding="utf-8")
     code, _, err = run(capsys, "import", str(table), "--mapping", str(bad))
     assert code == 2 and "nom" in err
+
+
+def test_init_with_the_sample_then_remove_it(
+    node: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "init", "--sample")
+    assert code == 0 and "2237 created" in out and "CC BY 4.0" in out
+    assert "sample remove fablabs" in out
+    code, out, _ = run(capsys, "init", "--sample")
+    assert code == 0 and "0 created" in out and "2237 unchanged" in out
+    code, out, _ = run(capsys, "sample", "list")
+    assert code == 0 and "loaded: 2237 assets in group sample-fablabs" in out
+    code, out, _ = run(capsys, "sample", "remove", "fablabs")
+    assert code == 0 and "2237 assets deleted" in out
+    code, out, _ = run(capsys, "sample", "list")
+    assert "not loaded" in out
+    code, out, _ = run(capsys, "import", "--sample", "fablabs")
+    assert code == 0 and "2237 created" in out
+    with pytest.raises(SystemExit) as refused:
+        run(capsys, "import", "--sample", "gardens")
+    assert refused.value.code == 2 and "invalid choice: 'gardens'" in capsys.readouterr().err

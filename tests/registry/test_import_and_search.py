@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import httpx
@@ -11,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from registry.assets import AssetService
 from registry.config import Settings
 from registry.importers import adapter_for, run_import
-from tests.shared_data import SHARED_DATA
+from tests.sample_data import FABLABS_FILE, fablab_records
 
-FABLABS = SHARED_DATA / "okw-fablabs.json"
+FABLABS = FABLABS_FILE
 PARIS = (2.2241, 48.8156, 2.4699, 48.9022)  # min lon, min lat, max lon, max lat
 
 
@@ -35,7 +34,7 @@ async def all_pages(client: httpx.AsyncClient, params: dict) -> list[dict]:
 async def test_fablabs_import_then_search(
     engine: AsyncEngine, settings: Settings, client: httpx.AsyncClient, auth: Callable[[str], dict]
 ) -> None:
-    source = json.loads(FABLABS.read_text())
+    source = fablab_records()
     named = [r for r in source if (r.get("facility") or {}).get("name", "").strip()]
     report = await run_import(AssetService(engine, settings), adapter_for(FABLABS, None), FABLABS)
     assert report.created == len(named), report.lines()

@@ -1,5 +1,5 @@
 """What Mastodon's source enforces on incoming payloads, checked against what our node really
-sends and serves (../shared/reference/federation.md §2; Mastodon paths named per rule).
+sends and serves (Mastodon's own rules, each named with the Mastodon source path that applies it).
 
 One story per test, run in-process: a remote actor (a real HTTP server on 127.0.0.1 that
 records every request) follows the node and is accepted; a group publishes an asset, edits it

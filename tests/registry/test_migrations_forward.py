@@ -30,7 +30,7 @@ from registry.node import ensure_node_keys, load_node_keys
 from tests.conftest import PG_URL
 from tests.nodes import fresh_pg_database
 from tests.registry.test_assets_api import GARDEN
-from tests.shared_data import SHARED_DATA
+from tests.sample_data import fablab_records
 
 BASE = "http://registry.test"
 
@@ -78,7 +78,7 @@ async def populate_0001(settings: Settings, engine: AsyncEngine, tmp_path: Path)
     await service.delete(principal, gone.uid)
     await accounts.revoke_token(engine, accounts.CLI_ADMIN, 1)  # the admin token, revoked
     subset = tmp_path / "okw-200.json"
-    subset.write_text(json.dumps(json.loads((SHARED_DATA / "okw-fablabs.json").read_text())[:200]))
+    subset.write_text(json.dumps(fablab_records()[:200]))
     report = await run_import(service, adapter_for(subset, "okw"), subset, group_slug="fablabs")
     assert report.created >= 190
     await service.update(

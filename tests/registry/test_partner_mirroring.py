@@ -23,7 +23,7 @@ from registry.changes import purge_tombstones
 from registry.node import load_node_keys
 from registry.schema import LOCAL, assets, partners
 from tests.nodes import Node, eventually
-from tests.shared_data import SHARED_DATA
+from tests.sample_data import FABLABS_FILE
 
 KINDS = ["fablab", "community-garden", "tool-library", "cooperative", "open-hardware"]
 
@@ -248,7 +248,7 @@ async def test_fablabs_catalog_mirrors_completely_and_resumes_after_a_kill(node_
     b.cli("partner", "add", a.base_url)
     await eventually(lambda: _accepted(b, a), timeout=60, what="A accepting B")
     b.stop()  # so that only our sync runs, and we can kill it
-    a.cli("import", str(SHARED_DATA / "okw-fablabs.json"))  # after B's server went
+    a.cli("import", str(FABLABS_FILE))  # after B's server went
 
     sync = b.spawn("sync", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # The sync reports each page on stderr; kill -9 it as soon as five pages are in.

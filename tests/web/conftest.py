@@ -1,6 +1,6 @@
 """A real node and a real Chromium for the browser tests.
 
-Chromium is Debian's package at /usr/bin/chromium (`.ci/run` installs it); Playwright drives
+Chromium is Debian's package, found on PATH (`.ci/run` installs it); Playwright drives
 it and never downloads a browser. One node serves every browser test: starting a
 node and a browser is most of what these tests cost.
 """
@@ -20,7 +20,7 @@ import pytest
 
 from tests.nodes import Node
 
-CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("TEST_CHROMIUM", "chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 # A tile server that cannot answer: every page must work without map tiles.
@@ -33,9 +33,9 @@ ADMIN, ADMIN_PASSWORD = "root", "root-password-1"
 
 
 def chromium_path() -> str:
-    found = CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
+    found = shutil.which(CHROMIUM)
     if not found:
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+        pytest.skip(f"Chromium ({CHROMIUM}) not found on PATH (apt-get install -y chromium)")
     return found
 
 
