@@ -1,4 +1,4 @@
-"""`python -m bench [--db sqlite|postgresql|both] [--size tiny|full] [--only B1,B3] [--out FILE]`
+"""`python -m bench [--db sqlite|postgresql|both] [--size tiny|full] [--only B1,B8] [--out FILE]`
 
 Runs the benchmarks against real servers on 127.0.0.1, prints each figure beside the baseline
 measured in the same run, and writes the table as JSON (bench/results/latest.json)."""
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
@@ -17,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from bench import backfill, catalog, fanout, httpload, inbox, machine
+from bench import backfill, catalog, fanout, httpload, inbox, machine, network
 from bench.results import Figure, table
 from bench.servers import cluster, free_port
 
@@ -32,6 +33,8 @@ SIZES: dict[str, dict[str, Any]] = {
         "seconds": 5.0,
         "connections": 16,
         "timeout": 600.0,
+        "b8_nodes": 10,
+        "b8_assets": 2000,
     },
     "tiny": {
         "b1_activities": 60,
@@ -43,9 +46,12 @@ SIZES: dict[str, dict[str, Any]] = {
         "seconds": 0.5,
         "connections": 4,
         "timeout": 60.0,
+        "b8_nodes": 3,
+        "b8_assets": 20,
     },
 }
 ALL = ["B1", "B2", "B3", "B4", "B5", "B6"]
+NETWORK = ["B8"]  # minutes at full size: run it by name (`--only B8`)
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -80,6 +86,20 @@ async def run_on(db: str, size: dict[str, Any], only: list[str], pg_url: str) ->
     return figures
 
 
+async def run_network(dbs: list[str], size: dict[str, Any], pg_url: str) -> list[Figure]:
+    """B8 once for the run, its nodes spread over the databases asked for."""
+    print(f"[{'+'.join(dbs)}] B8 … (load {machine.load_average()})", file=sys.stderr, flush=True)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-network-"))
+    started = time.perf_counter()
+    try:
+        with contextlib.ExitStack() as stack:
+            clusters = {db: stack.enter_context(cluster(workdir, db, pg_url)) for db in dbs}
+            found = await network.run(clusters, size)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return _report(found, started)
+
+
 async def _one(name: str, db: str, step: Any, size: dict[str, Any], pg_url: str) -> list[Figure]:
     print(f"[{db}] {name} … (load {machine.load_average()})", file=sys.stderr, flush=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{db}-"))
@@ -89,7 +109,10 @@ async def _one(name: str, db: str, step: Any, size: dict[str, Any], pg_url: str)
             found = await step(made, size)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    found = found if isinstance(found, list) else [found]
+    return _report(found if isinstance(found, list) else [found], started)
+
+
+def _report(found: list[Figure], started: float) -> list[Figure]:
     for figure in found:
         figure.details["load_average_after"] = machine.load_average()
         figure.details["wall_seconds"] = round(time.perf_counter() - started, 1)
@@ -115,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     only = [x.strip().upper() for x in args.only.split(",")] if args.only else ALL
-    unknown = set(only) - set(ALL)
+    unknown = set(only) - set(ALL) - set(NETWORK)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
@@ -127,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         figures: list[Figure] = []
         for db in dbs:
             figures += await run_on(db, size, only, args.pg_url)
+        if "B8" in only:
+            figures += await run_network(dbs, size, args.pg_url)
         return capacity, figures
 
     capacity, figures = asyncio.run(everything())

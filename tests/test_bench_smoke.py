@@ -47,3 +47,27 @@ def test_every_benchmark_produces_figures_at_tiny_size(tmp_path: Path) -> None:
     assert result["machine"]["cpu"] and result["machine"]["cores"]
     # The table is printed with each figure beside its baseline.
     assert "baseline (same run)" in run.stdout and "B6" in run.stdout
+
+
+def test_the_network_benchmark_runs_at_tiny_size(tmp_path: Path) -> None:
+    """B8: three nodes in a full mesh (on both databases when PostgreSQL is there), a fourth
+    joins and backfills, an edit travels to all, and the cost of one change is counted."""
+    out = tmp_path / "b8.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--size", "tiny", "--only", "B8", "--out", str(out)]
+        + ["--db", "both" if PG_URL else "sqlite"],
+        cwd=ROOT,
+        env={**os.environ, "BENCH_DATABASE_URL": PG_URL},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    figures = orjson.loads(out.read_bytes())["figures"]
+    assert [f["id"] for f in figures] == ["B8"] * 3, output
+    backfill, edit, cost = figures
+    assert backfill["met"] and backfill["details"]["created"] == 3 * 20
+    assert edit["met"] and len(edit["details"]["arrived_seconds"]) == 3
+    assert cost["value"] == 3  # one signed POST per partner, no more
