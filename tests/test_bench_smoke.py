@@ -53,9 +53,21 @@ def test_the_network_benchmark_runs_at_tiny_size(tmp_path: Path) -> None:
     """B8: three nodes in a full mesh (on both databases when PostgreSQL is there), a fourth
     joins and backfills, an edit travels to all, and the cost of one change is counted."""
     out = tmp_path / "b8.json"
+    db = "both" if PG_URL else "sqlite"
     run = subprocess.run(
-        [sys.executable, "-m", "bench", "--size", "tiny", "--only", "B8", "--out", str(out)]
-        + ["--db", "both" if PG_URL else "sqlite"],
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--size",
+            "tiny",
+            "--only",
+            "B8",
+            "--db",
+            db,
+            "--out",
+            str(out),
+        ],
         cwd=ROOT,
         env={**os.environ, "BENCH_DATABASE_URL": PG_URL},
         capture_output=True,
