@@ -41,6 +41,16 @@ def key(
     return field(default=default, metadata=meta)
 
 
+# The web interface's catalogs (registry/web/locale/{lang}/LC_MESSAGES/messages.po): the
+# languages are found here, without importing the web package, so that checking a
+# configuration stays cheap. English is the source language and needs none.
+LOCALE_DIR = Path(__file__).parent / "web" / "locale"
+INTERFACE_LANGUAGES = (
+    "en",
+    *sorted(p.parent.parent.name for p in LOCALE_DIR.glob("*/LC_MESSAGES/messages.po")),
+)
+
+
 @dataclass(frozen=True)
 class NodeSection:
     """Who this node is."""
@@ -63,6 +73,12 @@ class NodeSection:
         "", "Who runs this node (a municipality, a cooperative), shown on the home page."
     )
     contact_email: str = key("", "Contact address of the operator, published in NodeInfo.")
+    default_language: str = key(
+        "en",
+        "Language of the web interface for visitors who neither chose one nor sent an "
+        "Accept-Language this node has a catalog for.",
+        choices=INTERFACE_LANGUAGES,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,30 @@
 """The Jinja environment and a render helper that every HTML page goes through.
 
 Autoescaping is on for every template, so text from groups and from other nodes is always
-shown as text. Strings are marked for translation (`_()` / `{% trans %}`); until catalogs
-exist the null translations give English.
+shown as text. Strings are marked for translation (`_()` / `{% trans %}`) and translated
+through the catalogs of `i18n.py`; dates and numbers are formatted for the page's language.
 """
 
 from __future__ import annotations
 
-import functools
-import gettext
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 import vocab
 from registry import __version__
+from registry.web import i18n
+from registry.web.i18n import translations
 
-LANGUAGES = ("en", "es", "fr", "de")
+LANGUAGES = i18n.SUPPORTED
 HERE = Path(__file__).parent
 
 environment = Environment(
@@ -32,14 +34,7 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-LOCALE_DIR = HERE / "locale"
 _language: ContextVar[str] = ContextVar("web_language", default="en")
-
-
-@functools.cache
-def translations(lang: str) -> gettext.NullTranslations:
-    """The catalog `locale/{lang}/LC_MESSAGES/messages.mo`, or English (the msgids) without."""
-    return gettext.translation("messages", LOCALE_DIR, languages=[lang], fallback=True)
 
 
 def _gettext(message: str) -> str:
@@ -56,15 +51,8 @@ _ = _gettext
 
 
 def preferred_language(request: Request) -> str:
-    """?lang= wins, then the first Accept-Language we have labels for, then English."""
-    asked = request.query_params.get("lang", "")
-    if asked in LANGUAGES:
-        return asked
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return "en"
+    """The page's language (see `i18n.negotiate`)."""
+    return i18n.negotiate(request, request.app.state.services.settings.node.default_language)
 
 
 def concept_label(scheme: str, slug: str | None, lang: str = "en") -> str:
@@ -84,7 +72,15 @@ def iso(value: datetime | None) -> str:
 
 
 def day(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d") if value else ""
+    """A date as people of the page's language write it ("2 de desembre de 2026")."""
+    if not value:
+        return ""
+    return format_date(value.astimezone(UTC).date(), "long", locale=i18n.locale(_language.get()))
+
+
+def number(value: int | float) -> str:
+    """A count with the page's language's grouping ("2.237" in German, "2,237" in English)."""
+    return format_decimal(value, locale=i18n.locale(_language.get()))
 
 
 environment.globals.update(
@@ -94,8 +90,9 @@ environment.globals.update(
     schemes=vocab.SCHEMES,
     scheme_slugs=vocab.slugs,
     languages=LANGUAGES,
+    language_name=i18n.native_name,
 )
-environment.filters.update(iso=iso, day=day)
+environment.filters.update(iso=iso, day=day, number=number)
 
 
 def render(
@@ -115,8 +112,8 @@ def render(
         node=settings.node,
         base=settings.base_url,
         lang=lang,
-        # The page's language is its interface's: English until a catalog for `lang` exists.
-        ui_lang=lang if type(translations(lang)) is not gettext.NullTranslations else "en",
+        # The page's language is its interface's: English where no catalog for `lang` exists.
+        ui_lang=i18n.interface_language(lang),
         session=session,
         member=session.member if session else None,
         csrf_token=session.csrf_secret if session else "",
@@ -128,7 +125,33 @@ def render(
         response.headers.setdefault("Cache-Control", "private, no-store")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Language", i18n.interface_language(lang))
+    vary = response.headers.get("Vary", "")
+    if "accept-language" not in vary.lower():  # shared caches must key pages on it
+        response.headers["Vary"] = (
+            f"{vary}, Accept-Language, Cookie" if vary else ("Accept-Language, Cookie")
+        )
+    if i18n.explicit_choice(request):  # remembered, so that every later page follows it
+        response.set_cookie(
+            i18n.COOKIE,
+            lang,
+            max_age=i18n.COOKIE_MAX_AGE,
+            samesite="lax",
+            secure=settings.base_url.startswith("https://"),
+        )
     return response
+
+
+def language_url(request: Request, **params: str) -> str:
+    """This page's public URL (from `node.base_url`, never the request's Host) with `params`
+    set in its query."""
+    base = request.app.state.services.settings.base_url.rstrip("/")
+    query = dict(request.query_params)
+    query.update(params)
+    return f"{base}{request.url.path}?{urlencode(query)}" if query else f"{base}{request.url.path}"
+
+
+environment.globals["language_url"] = language_url
 
 
 def csp(tile_url: str) -> str:

@@ -1,0 +1,90 @@
+"""Which language a page is in: an explicit choice (kept in a cookie across pages), then
+Accept-Language by its q-weights, then the node's default; links to the other languages are
+built from the node's base URL; dates and numbers follow the language."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from registry.web import i18n, render
+from tests.conftest import BASE_URL
+
+
+def current(html: str) -> str:
+    """The language the page's language picker marks as current."""
+    found = re.search(r'lang="(\w+)" hreflang="\w+" aria-current="true"', html)
+    assert found, "no current language in the picker"
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("ca-ES,ca;q=0.9,es;q=0.8,en;q=0.5,*;q=0.1", ["ca", "es", "en"]),
+        ("en;q=0.2, it", ["it", "en"]),  # by weight, not by position
+        ("de;q=0, fr", ["fr"]),  # q=0 means "not this one"
+        ("es;q=abc, de", ["de"]),  # a broken weight counts as zero
+        ("", []),
+    ],
+)
+def test_accept_language_is_read_by_its_weights(header: str, expected: list[str]) -> None:
+    assert i18n.weighted_languages(header) == expected
+
+
+async def test_accept_language_then_choice_then_cookie(client: httpx.AsyncClient) -> None:
+    client.headers["Accept-Language"] = "it;q=0.3, de;q=0.9, xx"
+    assert current((await client.get("/")).text) == "de"
+    chosen = await client.get("/search", params={"lang": "ca"})
+    assert current(chosen.text) == "ca" and chosen.cookies.get("lang") == "ca"
+    # Later pages, without ?lang, keep the choice over the browser's header.
+    assert current((await client.get("/")).text) == "ca"
+    assert current((await client.get("/vocab/kinds", headers={"Accept": "text/html"})).text) == "ca"
+    client.cookies.clear()
+    assert current((await client.get("/")).text) == "de"
+
+
+async def test_unknown_choice_is_ignored(client: httpx.AsyncClient) -> None:
+    page = await client.get("/", params={"lang": "tlh"}, headers={"Accept-Language": "fr"})
+    assert current(page.text) == "fr" and "lang" not in page.cookies
+
+
+async def test_the_node_default_serves_visitors_without_a_preference(
+    make_app: Callable[..., object],
+) -> None:
+    app = make_app(node={"default_language": "es"})
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        page = await client.get("/")
+    assert current(page.text) == "es"
+    assert "Accept-Language" in page.headers["vary"]
+
+
+async def test_language_links_come_from_the_base_url(client: httpx.AsyncClient) -> None:
+    page = await client.get("/search", params={"q": "fab"}, headers={"Host": "internal:8000"})
+    alternates = re.findall(r'<link rel="alternate" hreflang="(\w+)" href="([^"]+)"', page.text)
+    assert {code for code, _ in alternates} == set(i18n.SUPPORTED)
+    for code, href in alternates:
+        assert href.startswith(f"{BASE_URL}/search?") and f"lang={code}" in href and "q=fab" in href
+    picker = page.text[page.text.index('<footer class="site">') :]
+    assert "internal" not in picker
+
+
+def test_dates_and_numbers_follow_the_language() -> None:
+    when = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    token = render._language.set("de")
+    try:
+        assert render.number(2237) == "2.237"
+        assert render.day(when) == "2. Dezember 2026"
+    finally:
+        render._language.reset(token)
+    token = render._language.set("ca")
+    try:
+        assert "desembre" in render.day(when)
+    finally:
+        render._language.reset(token)
+    assert i18n.native_name("ca") == "Català" and i18n.native_name("de") == "Deutsch"
