@@ -88,3 +88,45 @@ def test_dates_and_numbers_follow_the_language() -> None:
     finally:
         render._language.reset(token)
     assert i18n.native_name("ca") == "Català" and i18n.native_name("de") == "Deutsch"
+
+
+def english_msgids(lang: str) -> set[str]:
+    """The catalog's English strings whose translation in `lang` reads differently."""
+    from babel.messages.pofile import read_po
+
+    with i18n.catalog_path(lang).open("rb") as source:
+        catalog = read_po(source, locale=lang)
+    found = set()
+    for message in catalog:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        found |= {m for m in ids if m and m not in strings and "%(" not in m}
+    return found
+
+
+def visible_text(html: str) -> list[str]:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return [" ".join(t.split()) for t in re.split(r"<[^>]+>", html) if t.strip()]
+
+
+@pytest.mark.parametrize("lang", [code for code in i18n.SUPPORTED if code != "en"])
+async def test_pages_in_each_language_leave_no_english_behind(
+    client: httpx.AsyncClient, lang: str
+) -> None:
+    english = english_msgids(lang)
+    html_headers = {"Accept": "text/html"}
+    await client.get("/", params={"lang": lang})  # the choice, kept in the cookie
+    for path in (
+        "/",
+        "/search?q=fab",
+        "/search?q=zzzz",
+        "/signin",
+        "/vocab/kinds",
+        "/vocab/kinds/fablab",
+        "/assets/nothere",
+    ):
+        page = await client.get(path, headers=html_headers)
+        assert page.headers["content-language"] == lang, path
+        assert f'<html lang="{lang}">' in page.text, path
+        left = [text for text in visible_text(page.text) if text in english]
+        assert not left, f"{path} in {lang} still shows English: {left}"

@@ -9,7 +9,7 @@ from vocab import concepts
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 BASE = "https://w3id.org/commons-registry/vocab"
-LANGUAGES = {"en", "es", "fr", "de"}
+LANGUAGES = {"en", "es", "ca", "fr", "de", "it"}
 
 # Every external match in the schemes, and how it was checked before it was written down.
 # Anything not verified was left out rather than guessed.
