@@ -25,6 +25,7 @@ from registry import members
 from registry.errors import Forbidden, PayloadTooLarge, Problem, TooManyRequests
 from registry.http.auth import services
 from registry.members import Session
+from registry.web.i18n import N_
 from registry.web.render import render
 
 COOKIE = "commons_session"
@@ -217,7 +218,7 @@ async def signin(request: Request) -> Response:
         failures.record(key)
         return _signin_form(
             request,
-            error="The username or the password is not right, or the account is disabled.",
+            error=N_("The username or the password is not right, or the account is disabled."),
             username=username,
             status=401,
         )

@@ -15,16 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import vocab
+from registry.web.i18n import N_
 from vocab.compound import Description, Geometry, ListOf
 from vocab.csv_io import COLUMNS
 from vocab.kinds import Bool, Field, Integer, Kind, Number, Text
 from vocab.linked import Choice, Concept
-
-
-def N_(message: str) -> str:
-    """Mark a string for extraction; templates translate it with `_()` when shown."""
-    return message
-
 
 LABELS: dict[str, tuple[str, str]] = {
     # column: (label, help) in plain words; help may be empty

@@ -30,6 +30,12 @@ COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
+def N_(message: str) -> str:
+    """Mark a string for the catalogs where it is defined; it is translated with `_()` when
+    shown (in a template or by `render._`)."""
+    return message
+
+
 def catalog_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
 

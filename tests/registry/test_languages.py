@@ -130,3 +130,57 @@ async def test_pages_in_each_language_leave_no_english_behind(
         assert f'<html lang="{lang}">' in page.text, path
         left = [text for text in visible_text(page.text) if text in english]
         assert not left, f"{path} in {lang} still shows English: {left}"
+
+
+@pytest.mark.parametrize("lang", [code for code in i18n.SUPPORTED if code != "en"])
+def test_each_catalog_is_complete_and_keeps_its_placeholders(lang: str) -> None:
+    """Every string of the template translated, none fuzzy, placeholders kept (Babel's
+    checkers); `make messages` after a template change leaves new strings empty until done."""
+    from babel.messages.pofile import read_po
+
+    pot = read_po((i18n.LOCALE_DIR / "messages.pot").open("rb"))
+    with i18n.catalog_path(lang).open("rb") as source:
+        catalog = read_po(source, locale=lang)
+    missing = [m.id for m in pot if m.id and (catalog.get(m.id) is None)]
+    assert not missing, f"{lang}: not in the catalog yet (run `make messages`): {missing}"
+    empty = [
+        m.id
+        for m in catalog
+        if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else (m.string,)))
+    ]
+    assert not empty, f"{lang}: untranslated or fuzzy: {empty}"
+    problems = [(m.id, errors) for m, errors in catalog.check() if errors]
+    assert not problems, f"{lang}: {problems}"
+
+
+def test_the_template_catalog_holds_every_marked_string(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A string marked in the code or a template but not extracted yet would stay English in
+    every language: `make messages` must have been run."""
+    from babel.messages.frontend import CommandLineInterface
+    from babel.messages.pofile import read_po
+
+    root = i18n.LOCALE_DIR.parents[2]
+    fresh = tmp_path / "fresh.pot"
+    CommandLineInterface().run(
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(root / "babel.cfg"),
+            "-k",
+            "_",
+            "-k",
+            "gettext",
+            "-k",
+            "ngettext:1,2",
+            "--no-location",
+            "-o",
+            str(fresh),
+            str(root),
+        ]
+    )
+    extracted = {m.id for m in read_po(fresh.open("rb")) if m.id}
+    assert len(extracted) > 100  # the extraction really read the templates
+    kept = {m.id for m in read_po((i18n.LOCALE_DIR / "messages.pot").open("rb")) if m.id}
+    assert extracted - kept == set(), "new strings: run `make messages` and translate them"
