@@ -1,9 +1,11 @@
 """The delivery worker: sends what the outbox owes, durably, politely, at least once.
 
 Rows of `deliveries` are claimed with a lease (`federation.delivery_queue`). A send starts
-only while enough lease remains for it to finish, so two workers never send one row at the
-same time; a row is done only after a 2xx; a worker killed mid-send leaves its rows to
-expire, and another claim takes them over.
+only while enough lease remains for it to finish, and another worker takes a row over only
+half a lease after the lease ends (time for the batched result to be written), so two
+workers never send one row at the same time, even on a busy machine; a row is done only
+after a 2xx; a worker killed mid-send leaves its rows to expire, and another claim takes
+them over.
 
 Sends run concurrently, bounded overall and per host. Each host has a circuit breaker: after
 `breaker_threshold` consecutive failures no request goes to it for `breaker_cooldown`, its due
@@ -261,7 +263,7 @@ class DeliveryWorker:
         """Seconds until the next delivery falls due (at most one poll interval)."""
         try:
             async with read(self.engine) as conn:
-                due = await queue.next_due(conn, self._clock())
+                due = await queue.next_due(conn, self._clock(), self.settings.lease)
         except Exception:
             log.exception("delivery worker %s: cannot read the queue", self.worker_id)
             return self._poll()

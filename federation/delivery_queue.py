@@ -90,6 +90,12 @@ _RESULT = (
 _UNLOCK = update(_d).where(_MINE).values(next_attempt_at=_NEXT, locked_by=None, locked_until=None)
 
 
+def claim_grace(lease: timedelta) -> timedelta:
+    """How long after its end another worker's lease is still respected: half a lease, so
+    that a send which ended inside the lease gets recorded, not sent again."""
+    return lease / 2
+
+
 async def claim(
     conn: AsyncConnection,
     *,
@@ -113,6 +119,7 @@ async def claim(
         now=now,
         where=[_d.c.host.not_in(open_hosts)] if open_hosts else [],
         returning=[_d.c.id, _d.c.outbox_id, _d.c.inbox, _d.c.host, _d.c.attempts, _d.c.created_at],
+        grace=claim_grace(lease),
     )
     if not claimed:
         return []
@@ -186,15 +193,18 @@ async def record(
     await _record_hosts(conn, outcomes, now, breaker)
 
 
-async def next_due(conn: AsyncConnection, now: datetime) -> datetime | None:
-    """When the earliest pending, unclaimed delivery falls due (one row, in index order)."""
+async def next_due(
+    conn: AsyncConnection, now: datetime, lease: timedelta = timedelta(0)
+) -> datetime | None:
+    """When the earliest pending, unclaimed delivery falls due (one row, in index order);
+    rows whose lease ended less than the claim's grace ago still count as held."""
     due = (
         await conn.execute(
             select(_d.c.next_attempt_at)
             .where(_d.c.state == "pending", _UNLOCKED)
             .order_by(_d.c.next_attempt_at)
             .limit(1),
-            {"now": now},
+            {"now": now - claim_grace(lease)},
         )
     ).scalar()
     return None if due is None else utc(due)

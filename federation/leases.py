@@ -27,16 +27,21 @@ async def claim(
     now: datetime,
     where: Sequence[ColumnElement[bool]] = (),
     returning: Sequence[ColumnElement[Any]] | None = None,
+    grace: timedelta = timedelta(0),
 ) -> list[Any]:
     """Take up to `limit` pending rows that are due, match `where` and are not held by a
-    live lease; returns the `returning` columns (all by default) of the rows taken."""
+    live lease; returns the `returning` columns (all by default) of the rows taken.
+
+    A lease is taken over only `grace` after it ends: its holder may finish work just inside
+    the lease and record the result a moment later (results are written in batches, and a
+    busy database makes that moment long), and a row taken over before then is done twice."""
     due = table.c[due_column]
     candidates = (
         select(table.c.id)
         .where(
             table.c.state == "pending",
             due <= now,
-            or_(table.c.locked_until.is_(None), table.c.locked_until < now),
+            or_(table.c.locked_until.is_(None), table.c.locked_until < now - grace),
             *where,
         )
         .order_by(due, table.c.id)
