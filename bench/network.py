@@ -93,8 +93,11 @@ async def propagation(origin: Node, others: list[Node], limit: float) -> dict[st
         edited.raise_for_status()
         arrived: dict[str, float] = {}
         while len(arrived) < len(others):
-            for node in others:
-                if node.name not in arrived and await total(client, node, q=word):
+            # Every node is asked at once, so that one slow answer does not delay the others'.
+            waiting = [node for node in others if node.name not in arrived]
+            found = await asyncio.gather(*(total(client, node, q=word) for node in waiting))
+            for node, count in zip(waiting, found, strict=True):
+                if count:
                     arrived[node.name] = time.perf_counter() - started
             if time.perf_counter() - started > limit:
                 missing = [n.name for n in others if n.name not in arrived]
