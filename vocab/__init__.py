@@ -24,7 +24,7 @@ from vocab.context import (
     commons_context_document,
 )
 from vocab.csv_io import ColumnMapping, load_column_mapping, read_csv, write_csv
-from vocab.dcat import CatalogMeta, PageInfo, dcat_catalog
+from vocab.dcat import CatalogMeta, DatasetLinks, PageInfo, dcat_catalog
 from vocab.document import AssetMeta, asset_document, read_asset_document
 from vocab.errors import ContextNotAllowed, FieldError, ValidationError
 from vocab.geojson import feature, feature_collection
@@ -53,6 +53,7 @@ __all__ = [
     "ColumnMapping",
     "Concept",
     "ContextNotAllowed",
+    "DatasetLinks",
     "FieldError",
     "Location",
     "OfflineLoader",
