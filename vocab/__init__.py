@@ -38,6 +38,7 @@ from vocab.record import (
     patch_record,
     validate_asset_input,
 )
+from vocab.schema_org import schema_org_dataset
 
 __all__ = [
     "ASSET_CONTEXT",
@@ -80,6 +81,7 @@ __all__ = [
     "patch_record",
     "read_asset_document",
     "read_csv",
+    "schema_org_dataset",
     "scheme",
     "scheme_document",
     "slugs",

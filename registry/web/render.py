@@ -87,7 +87,28 @@ def day(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d") if value else ""
 
 
+def asset_schema_org(asset: Any, settings: Any) -> dict[str, Any]:
+    """The schema.org Dataset JSON-LD an asset page embeds for search engines."""
+    from registry.http.open_data import asset_links, with_provenance
+
+    base = settings.base_url
+    return vocab.schema_org_dataset(
+        *with_provenance(asset),
+        asset_links(base, asset),
+        catalog_name=settings.node.name,
+        catalog_url=f"{base}/dcat/catalog.jsonld",
+    )
+
+
+def lang_href(request: Request, code: str) -> str:
+    """This page in another language, as a path: links never carry the request's Host."""
+    url = request.url.include_query_params(lang=code)
+    return f"{url.path}?{url.query}"
+
+
 environment.globals.update(
+    asset_schema_org=asset_schema_org,
+    lang_href=lang_href,
     concept_label=concept_label,
     concept_scheme_label=scheme_label,
     version=__version__,
