@@ -23,7 +23,14 @@ from vocab.context import (
     asset_context,
     commons_context_document,
 )
-from vocab.csv_io import ColumnMapping, load_column_mapping, read_csv, write_csv
+from vocab.csv_io import (
+    ColumnMapping,
+    load_column_mapping,
+    read_csv,
+    read_csv_rows,
+    sniff_delimiter,
+    write_csv,
+)
 from vocab.dcat import CatalogMeta, DatasetLinks, PageInfo, dcat_catalog
 from vocab.document import AssetMeta, asset_document, read_asset_document
 from vocab.errors import ContextNotAllowed, FieldError, ValidationError
@@ -81,10 +88,12 @@ __all__ = [
     "patch_record",
     "read_asset_document",
     "read_csv",
+    "read_csv_rows",
     "schema_org_dataset",
     "scheme",
     "scheme_document",
     "slugs",
+    "sniff_delimiter",
     "to_rdf",
     "validate_asset_input",
     "write_csv",
