@@ -136,11 +136,12 @@ def ogr_rows(source: str, *layer: str, open_options: tuple[str, ...] = ()) -> li
 
 
 def ogrinfo_count(source: str, layer: str, open_options: tuple[str, ...] = ()) -> int:
-    """The feature count `ogrinfo -so` reports for a layer."""
+    """The feature count `ogrinfo -so` reports for a layer (GDAL names a GeoJSON document's
+    one layer after the file, e.g. `assets`)."""
     argv = ["ogrinfo", "-ro", "-so", source, layer]
     for option in open_options:
         argv += ["-oo", option]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     line = next(x for x in result.stdout.splitlines() if x.startswith("Feature Count:"))
     return int(line.split(":")[1])

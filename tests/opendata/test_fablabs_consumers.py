@@ -137,7 +137,7 @@ def test_gdal_reads_every_asset_from_the_geojson_export(
 ) -> None:
     url = f"{fablab_node.base_url}/api/assets.geojson"
     total = httpx.get(f"{fablab_node.base_url}/api/assets", params={"limit": 1}).json()["total"]
-    assert ogrinfo_count(url, "OGRGeoJSON") == total == len(expected)
+    assert ogrinfo_count(url, "assets") == total == len(expected)
     _check_geometries(ogr_rows(url), expected, "url")
 
 
@@ -145,6 +145,7 @@ def test_gdal_reads_every_asset_through_ogc_api_features(
     fablab_node: Node, expected: dict[str, dict]
 ) -> None:
     source = f"OAPIF:{fablab_node.base_url}/ogc"
+    assert ogrinfo_count(source, "all", ("PAGE_SIZE=1000",)) == len(expected)
     rows = ogr_rows(source, "all", open_options=("PAGE_SIZE=1000",))
     _check_geometries(rows, expected, "url")
     fablabs = ogr_rows(source, "fablab", open_options=("PAGE_SIZE=1000",))
