@@ -50,7 +50,14 @@ class CsvAdapter:
 
     def rows(self, path: Path) -> Iterator[SourceRow]:
         text = self.text(path)
-        delimiter = vocab.sniff_delimiter(text.split("\n", 1)[0])
+        header = text.split("\n", 1)[0]
+        delimiter = vocab.sniff_delimiter(header)
+        columns = {c.strip().strip('"') for c in header.split(delimiter)}
+        if self.mapping is None and not columns & set(vocab.csv_io.FIELD_COLUMNS):
+            raise ValueError(
+                f"{path.name}: no column is named like an asset field (name, kind, …); "
+                "name your columns so, or pass --mapping FILE"
+            )
         lines = text.splitlines(keepends=True)
         for number, result, row_id in vocab.read_csv_rows(iter(lines), self.mapping, delimiter):
             ref = f"csv:{path.name}:{number}"

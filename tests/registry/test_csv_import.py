@@ -60,6 +60,15 @@ async def test_another_encoding_gets_a_clear_message_then_imports(
     assert report.created == 2
 
 
+async def test_a_file_without_known_columns_is_refused_clearly(
+    engine: AsyncEngine, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text("Lab|Town\nFab Lab Sants|Barcelona\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"no column is named like an asset field.*--mapping"):
+        await _import(engine, settings, path)
+
+
 async def test_an_edited_sorted_export_updates_and_never_duplicates(
     engine: AsyncEngine,
     settings: Settings,
