@@ -20,6 +20,7 @@ from registry.http import (
     api_federation,
     api_moderation,
     federation_routes,
+    ogc_features,
     open_data,
     pages,
     partner_feeds,
@@ -63,6 +64,7 @@ def create_app(
 
     routes = [
         *open_data.routes,
+        *ogc_features.routes,
         *api_assets.routes,
         *api_accounts.routes,
         *api_federation.routes,

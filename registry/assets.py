@@ -337,11 +337,18 @@ class AssetService:
     # -- batch import -------------------------------------------------------------------------
 
     async def import_batch(
-        self, group_id: int, items: Iterable[tuple[str, vocab.AssetRecord]]
+        self,
+        group_id: int,
+        items: Iterable[tuple[str, vocab.AssetRecord]],
+        *,
+        dry_run: bool = False,
     ) -> dict[str, int]:
         """Insert or update many records in one transaction, keyed by their source reference.
 
-        Re-running an import changes nothing for records that did not change.
+        A reference `iri:{IRI}` (a row of our own export) names the local asset with that IRI:
+        it is updated in place, keeping its group and its original source reference.
+        Re-running an import changes nothing for records that did not change. With `dry_run`
+        the counts are computed and nothing is written.
         """
         items = list(items)
         counts = {"created": 0, "updated": 0, "unchanged": 0}
@@ -349,12 +356,17 @@ class AssetService:
         if not items:
             return counts
         async with db.write(self.engine) as conn:
+            refs = [ref for ref, _ in items]
             existing = {
                 row.source_ref: row
-                for row in await conn.execute(
-                    select_assets().where(assets.c.source_ref.in_([ref for ref, _ in items]))
-                )
+                for row in await conn.execute(select_assets().where(assets.c.source_ref.in_(refs)))
             }
+            iris = [ref[4:] for ref in refs if ref.startswith(IRI_REF)]
+            if iris:
+                for row in await conn.execute(
+                    select_assets().where(assets.c.iri.in_(iris), assets.c.origin == LOCAL)
+                ):
+                    existing[IRI_REF + row.iri] = row
             seq = await next_change_seq(conn)
             now = utcnow()
             new_rows: list[AssetRow] = []
@@ -387,17 +399,21 @@ class AssetService:
                         self.local_row(
                             record,
                             uid=old.uid,
-                            group_id=group_id,
+                            group_id=old.group_id if ref.startswith(IRI_REF) else group_id,
                             moderation=PUBLISHED,
                             created=as_utc(old.created_at),
                             updated=next_version_time(old.updated_at),
                             seq=seq,
-                            source_ref=ref,
+                            source_ref=old.source_ref if ref.startswith(IRI_REF) else ref,
                         ),
                     )
                 )
                 was_public[old.id] = old.deleted_at is None and old.moderation == PUBLISHED
                 seq += 1
+            if dry_run:
+                await conn.rollback()
+                counts["created"], counts["updated"] = len(new_rows), len(changed)
+                return counts
             ids = await asset_store.insert_assets(conn, new_rows)
             await asset_store.replace_assets(conn, changed)
             changes = [
@@ -421,6 +437,9 @@ class AssetService:
         self.after_commit()
         counts["created"], counts["updated"] = len(new_rows), len(changed)
         return counts
+
+
+IRI_REF = "iri:"  # an import reference naming one of our own assets by its IRI
 
 
 def validate(data: Any) -> vocab.AssetRecord:

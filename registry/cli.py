@@ -309,6 +309,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: {path} is not a file", file=sys.stderr)
         return 2
     options = {"mapping": args.mapping} if args.mapping else {}
+    if args.encoding:
+        options["encoding"] = args.encoding
     try:
         adapter = adapter_for(path, args.format, **options)
         total = sum(1 for _ in adapter.rows(path))
@@ -324,7 +326,10 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
             path,
             group_slug=args.group,
             progress=Progress(f"importing {path.name}", total),
+            dry_run=args.dry_run,
         )
+        if args.dry_run:
+            print("dry run: nothing was written; this is what the import would do")
         for line in report.lines():
             print(line)
         print(f"took {time.monotonic() - started:.1f} s")
@@ -603,6 +608,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--format", choices=["okw", "csv"])
     imp.add_argument("--mapping", help="column-mapping file for CSV (TOML or JSON)")
     imp.add_argument("--group", help="slug of the group that will own the assets")
+    imp.add_argument("--encoding", help="text encoding of a CSV file (default UTF-8)")
+    imp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
 
     sample_cmd = sub.add_parser("sample", help="bundled sample data sets (see also init --sample)")
     ssub = sample_cmd.add_subparsers(dest="sample_command", required=True)

@@ -63,6 +63,7 @@ class SearchQuery:
     facets: bool = True
     group_scope: int | None = None  # set for group tokens asking for unpublished assets
     modified_since: datetime | None = None
+    modified_until: datetime | None = None  # inclusive; OGC API's datetime intervals
 
     def fingerprint(self) -> str:
         parts = [
@@ -79,6 +80,7 @@ class SearchQuery:
             self.sort,
             self.group_scope,
             self.modified_since and self.modified_since.isoformat(),
+            self.modified_until and self.modified_until.isoformat(),
         ]
         return hashlib.sha256(orjson.dumps(parts)).hexdigest()[:16]
 
@@ -286,6 +288,8 @@ def _conditions(query: SearchQuery, dialect: str) -> list[Any]:
         )
     if query.modified_since:
         conditions.append(assets.c.updated_at >= query.modified_since)
+    if query.modified_until:
+        conditions.append(assets.c.updated_at <= query.modified_until)
     if query.bbox:
         conditions += _bbox_conditions(query.bbox)
     if query.near:

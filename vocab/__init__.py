@@ -23,8 +23,15 @@ from vocab.context import (
     asset_context,
     commons_context_document,
 )
-from vocab.csv_io import ColumnMapping, load_column_mapping, read_csv, write_csv
-from vocab.dcat import CatalogMeta, PageInfo, dcat_catalog
+from vocab.csv_io import (
+    ColumnMapping,
+    load_column_mapping,
+    read_csv,
+    read_csv_rows,
+    sniff_delimiter,
+    write_csv,
+)
+from vocab.dcat import CatalogMeta, DatasetLinks, PageInfo, dcat_catalog
 from vocab.document import AssetMeta, asset_document, read_asset_document
 from vocab.errors import ContextNotAllowed, FieldError, ValidationError
 from vocab.geojson import feature, feature_collection
@@ -38,6 +45,7 @@ from vocab.record import (
     patch_record,
     validate_asset_input,
 )
+from vocab.schema_org import schema_org_dataset
 
 __all__ = [
     "ASSET_CONTEXT",
@@ -53,6 +61,7 @@ __all__ = [
     "ColumnMapping",
     "Concept",
     "ContextNotAllowed",
+    "DatasetLinks",
     "FieldError",
     "Location",
     "OfflineLoader",
@@ -79,9 +88,12 @@ __all__ = [
     "patch_record",
     "read_asset_document",
     "read_csv",
+    "read_csv_rows",
+    "schema_org_dataset",
     "scheme",
     "scheme_document",
     "slugs",
+    "sniff_delimiter",
     "to_rdf",
     "validate_asset_input",
     "write_csv",

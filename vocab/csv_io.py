@@ -70,12 +70,32 @@ def write_csv(items: Iterable[tuple[AssetRecord, AssetMeta]], fh: TextIO) -> Non
         writer.writerow(row)
 
 
+def sniff_delimiter(header_line: str) -> str:
+    """The separator of a CSV file judged from its header line: comma, semicolon (what
+    spreadsheets write in much of Europe) or tab, whichever splits it most."""
+    counts = {sep: header_line.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
 def read_csv(
-    fh: TextIO, mapping: ColumnMapping | Mapping[str, str] | None = None
+    fh: TextIO,
+    mapping: ColumnMapping | Mapping[str, str] | None = None,
+    delimiter: str = ",",
 ) -> Iterator[tuple[int, AssetRecord | ValidationError]]:
     """Each data row's number (the header is row 1) with its record or its errors.
 
     Without a mapping, columns named like the flat fields are read and others ignored."""
+    for number, result, _ in read_csv_rows(fh, mapping, delimiter):
+        yield number, result
+
+
+def read_csv_rows(
+    fh: TextIO,
+    mapping: ColumnMapping | Mapping[str, str] | None = None,
+    delimiter: str = ",",
+) -> Iterator[tuple[int, AssetRecord | ValidationError, str | None]]:
+    """As read_csv, with each row's `id` cell (the asset IRI our own export writes) or None."""
     if isinstance(mapping, ColumnMapping):
         plan = mapping
     elif mapping is not None:
@@ -85,14 +105,16 @@ def read_csv(
     if plan is not None:
         _check_mapping(plan)
     csv.field_size_limit(max(csv.field_size_limit(), _MAX_CELL))
-    reader = csv.reader(fh)
+    reader = csv.reader(fh, delimiter=delimiter)
     number = 1
     try:
         header = [h.strip() for h in next(reader, [])]
         columns = plan.columns if plan else {h: h for h in header if h in FIELD_COLUMNS}
         defaults = plan.defaults if plan else {}
+        id_at = header.index("id") if "id" in header and plan is None else None
         for row in reader:
             number += 1
+            row_id = row[id_at].strip() or None if id_at is not None and id_at < len(row) else None
             cells = {
                 columns[h]: cell
                 for h, cell in zip(header, row, strict=False)
@@ -103,11 +125,11 @@ def read_csv(
             for target, value in defaults.items():
                 cells.setdefault(target, value)
             try:
-                yield number, validate_asset_input(_unflatten(cells))
+                yield number, validate_asset_input(_unflatten(cells)), row_id
             except ValidationError as error:
-                yield number, error
+                yield number, error, row_id
     except csv.Error as error:  # a broken file: report where, then stop
-        yield number + 1, ValidationError([FieldError("", f"unreadable CSV: {error}")])
+        yield number + 1, ValidationError([FieldError("", f"unreadable CSV: {error}")]), None
 
 
 def _unflatten(cells: dict[str, Any]) -> dict[str, Any]:

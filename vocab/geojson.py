@@ -1,4 +1,6 @@
-"""Assets as GeoJSON (RFC 7946): one Feature per asset that has a place on the map."""
+"""Assets as GeoJSON (RFC 7946): one Feature per asset, with a null geometry when it has no
+place (RFC 7946 section 3.2 allows it, and GDAL counts such features), polygon rings in RFC 7946
+order."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
+from vocab import geoshape
 from vocab.document import AssetMeta
 from vocab.record import AssetRecord
 
@@ -35,15 +38,11 @@ def feature(record: AssetRecord, meta: AssetMeta) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": meta.iri,
-        "geometry": feature_geometry(record),
+        "geometry": geoshape.rfc7946(feature_geometry(record)),
         "properties": properties,
     }
 
 
 def feature_collection(items: Iterable[tuple[AssetRecord, AssetMeta]]) -> dict[str, Any]:
-    """A FeatureCollection of the assets that can be put on a map; others are left out."""
-    features = (feature(record, meta) for record, meta in items)
-    return {
-        "type": "FeatureCollection",
-        "features": [f for f in features if f["geometry"] is not None],
-    }
+    """A FeatureCollection of the assets, placed or not."""
+    return {"type": "FeatureCollection", "features": [feature(r, m) for r, m in items]}

@@ -110,19 +110,23 @@ async def run_import(
     *,
     group_slug: str | None = None,
     progress: Callable[[int], None] | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Validate every row, then write them in batches; rows that fail are reported, not lost."""
+    """Validate every row, then write them in batches; rows that fail are reported, not lost.
+    With `dry_run`, report what would change and write nothing."""
     report = ImportReport()
     name, slug = adapter.default_group
-    async with db.write(assets.engine) as conn:
-        group_id = await accounts.ensure_group(
-            conn, name if group_slug is None else group_slug, group_slug or slug
-        )
+    group_id = 0  # a dry run writes nothing, not even the group
+    if not dry_run:
+        async with db.write(assets.engine) as conn:
+            group_id = await accounts.ensure_group(
+                conn, name if group_slug is None else group_slug, group_slug or slug
+            )
     batch: dict[str, vocab.AssetRecord] = {}
 
     async def flush() -> None:
         if batch:
-            counts = await assets.import_batch(group_id, batch.items())
+            counts = await assets.import_batch(group_id, batch.items(), dry_run=dry_run)
             report.created += counts["created"]
             report.updated += counts["updated"]
             report.unchanged += counts["unchanged"]
@@ -145,6 +149,6 @@ async def run_import(
         if progress is not None:
             progress(report.read)
     await flush()
-    if report.created or report.updated:
+    if (report.created or report.updated) and not dry_run:
         await db.analyze(assets.engine)
     return report

@@ -9,6 +9,7 @@ from typing import Any
 
 from registry.importers.base import SourceRow, register, source_bytes
 
+SOURCE_LICENSE = "CC-BY-4.0"  # the licence the IoP Alliance states for the data set
 ATTRIBUTION = (
     "Open Know-Where facilities data, Internet of Production Alliance (2024), "
     "from fablabs.io, CC BY 4.0"
@@ -48,14 +49,16 @@ class OkwAdapter:
             "status": "active",
             "tags": ["fablab"],
         }
-        description = _text(facility.get("description"), 500)
+        description = _text(facility.get("description"), 5000)
         if description and description.casefold() not in ("fablab", "fab lab"):
-            fields["summary"] = description
+            fields["summary"] = _text(description, 500)
+            fields["description"] = description
         page = _text(facility.get("url"), 2000)
         if page and page.startswith(("http://", "https://")):
             fields["same_as"] = [page]
             fields["derived_from"] = page
         fields["rights"] = ATTRIBUTION
+        fields["license"] = SOURCE_LICENSE
         if facility.get("facility_id"):
             fields["identifier"] = str(facility["facility_id"])
         location = self.location(item)

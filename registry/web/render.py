@@ -83,7 +83,21 @@ def number(value: int | float) -> str:
     return format_decimal(value, locale=i18n.locale(_language.get()))
 
 
+def asset_schema_org(asset: Any, settings: Any) -> dict[str, Any]:
+    """The schema.org Dataset JSON-LD an asset page embeds for search engines."""
+    from registry.http.open_data import asset_links, with_provenance
+
+    base = settings.base_url
+    return vocab.schema_org_dataset(
+        *with_provenance(asset),
+        asset_links(base, asset),
+        catalog_name=settings.node.name,
+        catalog_url=f"{base}/dcat/catalog.jsonld",
+    )
+
+
 environment.globals.update(
+    asset_schema_org=asset_schema_org,
     concept_label=concept_label,
     concept_scheme_label=scheme_label,
     version=__version__,

@@ -44,6 +44,19 @@ async def test_fablabs_import_then_search(
     assert first["total"] == len(named)
     assert first["facets"]["kind"] == {"fablab": len(named)}
 
+    # The source's licence as the licence, its description where it has one, its record linked.
+    every = await all_pages(client, {"facets": "false"})
+    assert {a["license"] for a in every} == {"CC-BY-4.0"}
+    described = {
+        r["facility"]["name"].strip()
+        for r in named
+        if (r["facility"].get("description") or "").strip().casefold() not in ("", "fablab")
+    }
+    assert {a["name"] for a in every if a.get("description")} == described  # all "fablab" today
+    linked = [a for a in every if a.get("derived_from")]
+    assert len(linked) >= len(named) - 10
+    assert all(a["derived_from"] in a["same_as"] for a in linked)
+
     # A city: every lab whose locality is Barcelona, found by full text.
     in_barcelona = {
         r["facility"]["name"]
@@ -80,6 +93,25 @@ async def test_fablabs_import_then_search(
     # Re-running the import changes nothing.
     again = await run_import(AssetService(engine, settings), adapter_for(FABLABS, None), FABLABS)
     assert (again.created, again.updated, again.unchanged) == (0, 0, len(named))
+
+
+def test_okw_rows_keep_a_real_description_and_the_licence() -> None:
+    adapter = adapter_for(FABLABS, None)
+    row = adapter.row(
+        0,
+        {
+            "facility": {
+                "name": "Lab",
+                "description": "A lab  in a  school",
+                "url": "https://www.fablabs.io/labs/lab",
+                "facility_id": "f1",
+            }
+        },
+    )
+    assert row.fields is not None
+    assert row.fields["description"] == "A lab in a school"
+    assert row.fields["license"] == "CC-BY-4.0"
+    assert row.fields["derived_from"] == "https://www.fablabs.io/labs/lab"
 
 
 async def test_accents_case_and_unicode_in_full_text(

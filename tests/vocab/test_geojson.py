@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -106,14 +107,42 @@ def items() -> list[tuple[vocab.AssetRecord, vocab.AssetMeta]]:
 def test_the_collection_is_valid_geojson() -> None:
     collection = json.loads(json.dumps(vocab.feature_collection(items())))
     jsonschema.validate(collection, FEATURE_COLLECTION)
-    assert all(_rings_close(f["geometry"]) for f in collection["features"])
+    assert all(_rings_close(f["geometry"]) for f in collection["features"] if f["geometry"])
 
 
-def test_features_are_the_assets_on_the_map() -> None:
+def _counter_clockwise(ring: list[list[float]]) -> bool:
+    area = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in itertools.pairwise(ring))
+    return area > 0
+
+
+def test_polygon_rings_follow_rfc_7946_winding() -> None:
+    """Exterior rings counter-clockwise, holes clockwise, whatever order they were given in."""
+    outer_cw = [[0, 0], [0, 10], [10, 10], [10, 0], [0, 0]]
+    hole_ccw = [[2, 2], [4, 2], [4, 4], [2, 4], [2, 2]]
+    record = vocab.validate_asset_input(
+        {
+            "name": "Allotments",
+            "kind": "community-garden",
+            "geometry": {"type": "MultiPolygon", "coordinates": [[outer_cw, hole_ccw]]},
+        }
+    )
+    feature = vocab.feature(record, vocab.AssetMeta(iri="https://bcn.example.org/assets/5"))
+    outer, hole = feature["geometry"]["coordinates"][0]
+    assert _counter_clockwise(outer) and not _counter_clockwise(hole)
+    assert sorted(map(tuple, outer)) == sorted(map(tuple, outer_cw))
+    assert record.geometry["coordinates"][0][0] == outer_cw  # what was stored is kept as given
+
+
+def test_features_are_every_asset_placed_or_not() -> None:
     features = vocab.feature_collection(items())["features"]
-    assert [f["id"] for f in features] == [expected_meta().iri, "https://paris.example/assets/3"]
-    fablab, library = features
-    assert fablab["geometry"] == expected_record().geometry  # the geometry field wins
+    assert [f["id"] for f in features] == [
+        expected_meta().iri,
+        "https://paris.example/assets/3",
+        "https://bcn.example.org/assets/4",
+    ]
+    fablab, library, nowhere = features
+    assert nowhere["geometry"] is None
+    assert fablab["geometry"]["type"] == expected_record().geometry["type"]  # geometry wins
     assert library["geometry"] == {"type": "Point", "coordinates": [2.35, 48.85]}
     assert fablab["properties"] == {
         "id": expected_meta().iri,

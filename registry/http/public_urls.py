@@ -1,0 +1,25 @@
+"""Public URLs for links a response hands out (paging, self, alternates).
+
+They are built from `node.base_url`, never from the request's Host: behind a reverse proxy
+the request names an internal address that nobody outside can reach.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+
+from registry.http.auth import services
+
+
+def public_url(request: Request, path: str | None = None, **changes: str | None) -> str:
+    """`base_url` + the request's path (or `path`) + its query with `changes` applied
+    (a None value removes the parameter)."""
+    base = services(request).settings.base_url
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params += [(k, v) for k, v in changes.items() if v is not None]
+    query = urlencode(params)
+    return f"{base}{path if path is not None else request.url.path}" + (
+        f"?{query}" if query else ""
+    )
