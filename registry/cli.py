@@ -127,10 +127,21 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         port=port,
         workers=workers,
         log_level=settings.server.log_level,
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto only from the proxies named in the configuration.
+        proxy_headers=bool(settings.network.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.network.trusted_proxies) or None,
         server_header=False,
+        **_log_options(settings),
     )
     return 0
+
+
+def _log_options(settings: Settings) -> dict[str, Any]:
+    if settings.server.log_format != "json":
+        return {}
+    from registry.ops.requestlog import uvicorn_log_config
+
+    return {"log_config": uvicorn_log_config(settings.server.log_level), "access_log": False}
 
 
 def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
@@ -604,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"configuration error: {exc}", file=sys.stderr)
             return 2
-        logs.configure(settings.server.log_level)
+        logs.configure(settings.server.log_level, settings.server.log_format)
     try:
         return COMMANDS[args.command](settings, args)
     except migrate.SchemaBehind as exc:
