@@ -138,7 +138,7 @@ class DatabaseSnapshot(Collector):
             lag.add_metric([host], (now - last).total_seconds() if last else -1.0)
             sync_error.add_metric([host], 1.0 if error else 0.0)
         origin = GaugeMetricFamily(
-            "commons_assets", "Assets held, by origin ('local' or a partner host)", ["origin"]
+            "commons_assets", "Assets held, by origin (local or a partner host)", labels=["origin"]
         )
         for name, count in by_origin:
             origin.add_metric([name], count)
