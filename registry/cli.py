@@ -404,6 +404,12 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
     return _federation_command(settings, work)
 
 
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.ops import doctor
+
+    return doctor.run(settings)
+
+
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     import signal
 
@@ -546,6 +552,10 @@ def build_parser() -> argparse.ArgumentParser:
         ("remove", "remove a follower"),
     ):
         fsub.add_parser(action, help=text).add_argument("actor", help="the follower's actor IRI")
+    sub.add_parser(
+        "doctor",
+        help="check configuration, database, keys, the public URL, clocks and partners",
+    )
     sub.add_parser("worker", help="run the inbox, delivery and sync workers (no web server)")
     partner = sub.add_parser("partner", help="partner nodes whose catalogs are mirrored")
     psub = partner.add_subparsers(dest="partner_command", required=True)
@@ -596,6 +606,7 @@ COMMANDS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "following": cmd_following,
     "followers": cmd_followers,
     "worker": cmd_worker,
+    "doctor": cmd_doctor,
     "partner": cmd_partner,
     "sync": cmd_sync,
     "block": cmd_block,

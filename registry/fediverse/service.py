@@ -63,23 +63,29 @@ def outgoing_resolver(settings: Settings) -> Resolver | None:
     return mapped_resolver(mapping) if mapping else None
 
 
+def build_fetcher(settings: Settings, signer: httpx.Auth | None) -> SafeFetcher:
+    """The node's one way out: address policy, TLS trust and name pinning from the settings."""
+    fed = settings.federation
+    return SafeFetcher(
+        signer=signer,
+        user_agent=f"commons-registry/{__version__} (+{settings.base_url}/)",
+        allow_private=fed.allow_private_addresses,
+        allowed_networks=settings.network.allowed_networks,
+        allow_http=fed.allow_http,
+        verify=outgoing_tls(settings),
+        resolver=outgoing_resolver(settings),
+        deadline=fed.fetch_timeout_seconds,
+        max_bytes=fed.fetch_max_bytes,
+    )
+
+
 class Federation:
     def __init__(self, settings: Settings, engine: AsyncEngine, node: NodeIdentity) -> None:
         fed = settings.federation
         self.settings = settings
         self.engine = engine
         self.node = node
-        self.fetcher = SafeFetcher(
-            signer=node.signer(),
-            user_agent=f"commons-registry/{__version__} (+{node.base}/)",
-            allow_private=fed.allow_private_addresses,
-            allowed_networks=settings.network.allowed_networks,
-            allow_http=fed.allow_http,
-            verify=outgoing_tls(settings),
-            resolver=outgoing_resolver(settings),
-            deadline=fed.fetch_timeout_seconds,
-            max_bytes=fed.fetch_max_bytes,
-        )
+        self.fetcher = build_fetcher(settings, node.signer())
         self.directory = ActorDirectory(engine, self.fetcher)
         self.blocked_domains = _hosts(fed.blocked_domains)
         # Blocks the admins made at run time (database), shared by every process.

@@ -129,6 +129,10 @@ async def test_three_nodes_behind_tls_proxies_converge(proxied_nodes: Any) -> No
     assert "POST /inbox" in access or "POST /actor/inbox" in access
     assert "GET /changes" in access
 
+    # The doctor finds nothing wrong with a node deployed like this (warnings allowed).
+    report = a.cli("doctor")
+    assert "FAIL" not in report and "OK    actor" in report, report
+
     await api(proxy, a, "POST", "/api/assets", token, json={**body, "name": "Second"})
     await api(proxy, a, "POST", "/api/assets", token, json={**body, "name": "Third"})
     await no_link_to_a_forged_host(proxy, a)
