@@ -112,7 +112,9 @@ class SafeFetcher:
 
     `signer` (an `httpx.Auth`, e.g. the node actor's `CavageAuth`) signs every request unless
     a call passes `sign=False`. `allow_private`, `allowed_hosts` and `allow_http` loosen the
-    guard for tests and development only. `resolver` and `network_backend` are seams for tests.
+    guard for tests and development only; `allowed_networks` lets a deployment reach named
+    internal networks (and nothing else private). `verify` is a CA bundle path or an
+    `ssl.SSLContext`. `resolver` and `network_backend` are seams for tests.
     """
 
     def __init__(
@@ -122,6 +124,7 @@ class SafeFetcher:
         user_agent: str = DEFAULT_USER_AGENT,
         allow_private: bool = False,
         allowed_hosts: Iterable[str] = (),
+        allowed_networks: Iterable[str] = (),
         allow_http: bool = False,
         deadline: float = 10.0,
         max_bytes: int = 1024 * 1024,
@@ -135,7 +138,11 @@ class SafeFetcher:
         network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.signer = signer
-        self.policy = AddressPolicy.create(allow_private=allow_private, allowed_hosts=allowed_hosts)
+        self.policy = AddressPolicy.create(
+            allow_private=allow_private,
+            allowed_hosts=allowed_hosts,
+            allowed_networks=allowed_networks,
+        )
         self.allow_http = allow_http
         self.deadline = deadline
         self.max_bytes = max_bytes

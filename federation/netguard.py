@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import httpcore
@@ -99,21 +99,52 @@ def parse_ip(host: str) -> IPAddress | None:
         return None
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def mapped_resolver(mapping: Mapping[str, str], fallback: Resolver | None = None) -> Resolver:
+    """A resolver that answers the names in `mapping` with their fixed address and asks
+    `fallback` (the system resolver) for every other name. For tests and staging, where
+    real host names must reach machines that DNS does not know; the answer still passes
+    the address policy, so a mapped name gains no access the policy would refuse."""
+    fixed = {normalize_host(name): address for name, address in mapping.items()}
+    other = fallback or system_resolver
+
+    async def resolve(host: str, port: int) -> list[str]:
+        try:
+            address = fixed.get(normalize_host(host))
+        except InvalidHost:
+            address = None
+        return [address] if address is not None else await other(host, port)
+
+    return resolve
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
-    """`allow_private` turns the guard off (tests, dev); `allowed_hosts` exempts some hosts.
+    """`allow_private` turns the guard off (tests, dev); `allowed_hosts` exempts some hosts;
+    `allowed_networks` exempts addresses inside those networks, and only those.
 
     Entries of `allowed_hosts` are `host` (any port) or `host:port`, normalised on creation.
     """
 
     allow_private: bool = False
     allowed_hosts: frozenset[str] = frozenset()
+    allowed_networks: tuple[IPNetwork, ...] = ()
 
     @classmethod
     def create(
-        cls, *, allow_private: bool = False, allowed_hosts: Iterable[str] = ()
+        cls,
+        *,
+        allow_private: bool = False,
+        allowed_hosts: Iterable[str] = (),
+        allowed_networks: Iterable[str] = (),
     ) -> AddressPolicy:
-        return cls(allow_private, frozenset(normalize_host(entry) for entry in allowed_hosts))
+        return cls(
+            allow_private,
+            frozenset(normalize_host(entry) for entry in allowed_hosts),
+            tuple(ipaddress.ip_network(entry, strict=False) for entry in allowed_networks),
+        )
 
     def exempt(self, host: str, port: int) -> bool:
         if self.allow_private:
@@ -128,6 +159,8 @@ class AddressPolicy:
         ip = parse_ip(address)
         if ip is None:
             raise BlockedAddress(f"{host} resolved to {address!r}, which is not an IP address")
+        if any(ip.version == net.version and ip in net for net in self.allowed_networks):
+            return
         problem = address_problem(ip)
         if problem:
             via = "" if parse_ip(host) == ip else f"{host} resolves to "

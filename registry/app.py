@@ -28,11 +28,14 @@ from registry.http import (
     web_member,
     web_session,
 )
+from registry.http.canonical import CanonicalHostMiddleware
 from registry.http.openapi import openapi
 from registry.http.problems import HANDLERS
 from registry.http.ratelimit import Limits, RateLimitMiddleware
 from registry.http.text_guard import RefuseNulMiddleware
 from registry.migrate import check_schema
+from registry.ops import health, metrics
+from registry.ops.requestlog import RequestIdMiddleware
 from registry.services import Services
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -76,6 +79,8 @@ def create_app(
         *web_admin.routes,
         *federation_routes.routes,
         *partner_feeds.routes,
+        *health.routes,
+        *metrics.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     # Partners are known once federation has started (some are added at run time).
@@ -83,17 +88,24 @@ def create_app(
         settings.limits,
         lambda host: services.federation is not None and services.federation.is_partner(host),
     )
+    node_metrics = metrics.Metrics()
+    json_logs = settings.server.log_format == "json"
     app = Starlette(
         routes=routes,
         exception_handlers=HANDLERS,
         lifespan=lifespan,
         middleware=[
+            # Outermost first: the public origin is fixed before anything reads the URL.
+            Middleware(CanonicalHostMiddleware, base_url=settings.base_url),
+            Middleware(RequestIdMiddleware, access_log=json_logs),
+            Middleware(metrics.RequestMetricsMiddleware, metrics=node_metrics),
             Middleware(RateLimitMiddleware, limits=limits),
             Middleware(RefuseNulMiddleware),
         ],
     )
     app.state.services = services
     app.state.limits = limits
+    app.state.metrics = node_metrics
     return app
 
 
@@ -103,5 +115,5 @@ def app_from_environment() -> Starlette:
     from registry.config import load_settings
 
     settings = load_settings()
-    logs.configure(settings.server.log_level)
+    logs.configure(settings.server.log_level, settings.server.log_format)
     return create_app(settings)

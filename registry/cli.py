@@ -191,10 +191,21 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         port=port,
         workers=workers,
         log_level=settings.server.log_level,
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto only from the proxies named in the configuration.
+        proxy_headers=bool(settings.network.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.network.trusted_proxies) or None,
         server_header=False,
+        **_log_options(settings),
     )
     return 0
+
+
+def _log_options(settings: Settings) -> dict[str, Any]:
+    if settings.server.log_format != "json":
+        return {}
+    from registry.ops.requestlog import uvicorn_log_config
+
+    return {"log_config": uvicorn_log_config(settings.server.log_level), "access_log": False}
 
 
 def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
@@ -469,6 +480,12 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
     return _federation_command(settings, work)
 
 
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.ops import doctor
+
+    return doctor.run(settings)
+
+
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     import signal
 
@@ -633,6 +650,10 @@ def build_parser() -> argparse.ArgumentParser:
         ("remove", "remove a follower"),
     ):
         fsub.add_parser(action, help=text).add_argument("actor", help="the follower's actor IRI")
+    sub.add_parser(
+        "doctor",
+        help="check configuration, database, keys, the public URL, clocks and partners",
+    )
     sub.add_parser("worker", help="run the inbox, delivery and sync workers (no web server)")
     partner = sub.add_parser("partner", help="partner nodes whose catalogs are mirrored")
     psub = partner.add_subparsers(dest="partner_command", required=True)
@@ -684,6 +705,7 @@ COMMANDS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "following": cmd_following,
     "followers": cmd_followers,
     "worker": cmd_worker,
+    "doctor": cmd_doctor,
     "partner": cmd_partner,
     "sync": cmd_sync,
     "block": cmd_block,
@@ -703,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"configuration error: {exc}", file=sys.stderr)
             return 2
-        logs.configure(settings.server.log_level)
+        logs.configure(settings.server.log_level, settings.server.log_format)
     try:
         return COMMANDS[args.command](settings, args)
     except migrate.SchemaBehind as exc:

@@ -8,6 +8,7 @@ A key `port` in section `server` is read from `[server] port` in the file and fr
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 import types
@@ -97,6 +98,12 @@ class ServerSection:
         maximum=64 * 1_048_576,
     )
     log_level: str = key("info", "Logging level.", choices=("debug", "info", "warning", "error"))
+    log_format: str = key(
+        "text",
+        "How log lines are written on stderr: plain text, or one JSON object per line "
+        "(time, level, logger, message, request_id) for a log collector.",
+        choices=("text", "json"),
+    )
     document_cache_seconds: float = key(
         5.0,
         "How long a web process may serve an asset's JSON-LD document from memory; changes "
@@ -359,6 +366,66 @@ class WebSection:
 
 
 @dataclass(frozen=True)
+class NetworkSection:
+    """Deployment networking: the reverse proxy in front, and how this node reaches others."""
+
+    trusted_proxies: list = key(
+        [],
+        "Addresses (or networks) of the reverse proxies in front of the node. Only requests "
+        "from these may set the client address and scheme with X-Forwarded-For and "
+        "X-Forwarded-Proto; from anyone else the headers are ignored. X-Forwarded-Host and "
+        "Host never change a link: every link is built from node.base_url.",
+        example=["127.0.0.1", "::1"],
+    )
+    ca_bundle: str = key(
+        "",
+        "A PEM file of extra certificate authorities that the node trusts, besides the "
+        "public ones, when it fetches from or delivers to other servers (a city's internal "
+        "CA; a test CA). Empty: public CAs only.",
+        example="/etc/commons-registry/internal-ca.pem",
+    )
+    allowed_networks: list = key(
+        [],
+        "Private networks (CIDR) the node may federate with although they are not public, "
+        "e.g. partners on a city's internal network. Keep it narrow: every other private, "
+        "loopback and link-local address stays refused. Unlike "
+        "federation.allow_private_addresses this opens only the networks listed.",
+        example=["10.20.0.0/16"],
+    )
+    host_addresses: list = key(
+        [],
+        "TESTS AND STAGING ONLY: 'name=address' pairs that resolve those host names to fixed "
+        "addresses instead of asking DNS (like /etc/hosts, for this node's outgoing requests "
+        "only). The address still has to pass the address policy.",
+        example=["registry.staging.example=10.20.0.5"],
+    )
+
+    def host_address_map(self) -> dict[str, str]:
+        return dict(entry.split("=", 1) for entry in self.host_addresses)
+
+
+@dataclass(frozen=True)
+class MonitoringSection:
+    """Health checks and metrics for the load balancer and the monitoring system."""
+
+    metrics: bool = key(
+        False,
+        "Serve Prometheus metrics at /metrics. Set monitoring.metrics_token too, or keep "
+        "/metrics unreachable from outside (the shipped proxy sites refuse it).",
+    )
+    metrics_token: str = key(
+        "", "When set, /metrics answers only requests with 'Authorization: Bearer <token>'."
+    )
+    worker_stale_seconds: float = key(
+        60.0,
+        "/readyz reports not ready when no inbox/delivery worker (in a server or a "
+        "`commons-registry worker`) has reported alive for this long.",
+        minimum=5,
+        maximum=3600,
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     node: NodeSection = field(default_factory=NodeSection)
     server: ServerSection = field(default_factory=ServerSection)
@@ -369,6 +436,8 @@ class Settings:
     mirror: MirrorSection = field(default_factory=MirrorSection)
     limits: LimitsSection = field(default_factory=LimitsSection)
     web: WebSection = field(default_factory=WebSection)
+    network: NetworkSection = field(default_factory=NetworkSection)
+    monitoring: MonitoringSection = field(default_factory=MonitoringSection)
 
     @property
     def base_url(self) -> str:
@@ -454,12 +523,37 @@ def _validate(settings: Settings) -> None:
         )
     if settings.search.max_page_size < settings.search.page_size:
         raise ConfigError("search.max_page_size: must be at least search.page_size")
+    _validate_network(settings.network)
     fed = settings.federation
     if fed.delivery_lease_seconds < 2 * fed.fetch_timeout_seconds + 0.2:
         raise ConfigError(
             "federation.delivery_lease_seconds: must be at least twice "
             "federation.fetch_timeout_seconds (a send must end inside its lease)"
         )
+
+
+def _validate_network(net: NetworkSection) -> None:
+    for where, entries in (
+        ("network.trusted_proxies", net.trusted_proxies),
+        ("network.allowed_networks", net.allowed_networks),
+    ):
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ConfigError(f"{where}: {entry!r} is not an IP address or network") from None
+    for entry in net.host_addresses:
+        name, _, address = entry.partition("=")
+        try:
+            ipaddress.ip_address(address.strip())
+        except ValueError:
+            raise ConfigError(
+                f"network.host_addresses: expected 'name=address', got {entry!r}"
+            ) from None
+        if not name.strip():
+            raise ConfigError(f"network.host_addresses: no host name in {entry!r}")
+    if net.ca_bundle and not Path(net.ca_bundle).is_file():
+        raise ConfigError(f"network.ca_bundle: {net.ca_bundle} is not a file")
 
 
 def load_settings(

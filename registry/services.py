@@ -14,6 +14,7 @@ from registry.fediverse.identity import NodeIdentity
 from registry.fediverse.service import Federation, worker_name
 from registry.http.document_cache import DocumentCache
 from registry.node import load_node_keys
+from registry.ops.heartbeat import Heartbeat
 from registry.search import FacetCache
 
 TOKEN_TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one token
@@ -51,6 +52,7 @@ class Services:
             await federation.open()  # domain blocks, kept fresh across processes
             federation.on_following_accepted.append(partners.request_sync)
             federation.background.append(sync.SyncWorker(federation, worker_name()).run)
+            federation.background.append(Heartbeat(self.engine, worker_name()).run)
             self.assets.listeners.append(federation.publisher.on_change)
             self.assets.committed.append(federation.delivery.wake)
             self.federation = federation

@@ -53,10 +53,15 @@ class Node:
     process: subprocess.Popen[bytes] | None = None
     admin_token: str = ""
     starts: int = 0
+    public_url: str = ""  # set for a node behind a proxy (tests/deploy)
+
+    @property
+    def local_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.public_url or self.local_url
 
     @property
     def actor(self) -> str:
@@ -129,7 +134,7 @@ class Node:
             if self.process.poll() is not None:
                 raise AssertionError(f"{self.name} exited:\n{self.log()}")
             try:
-                if httpx.get(f"{self.base_url}/.well-known/nodeinfo", timeout=1).status_code == 200:
+                if httpx.get(f"{self.local_url}/healthz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

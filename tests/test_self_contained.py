@@ -8,8 +8,10 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Folders of a developer's or CI's machine. (The deployment files name the install prefix of a
+# deployed node, /opt/commons-registry, on purpose: that is the server's layout, not ours.)
 OUTSIDE = re.compile(
-    r"\.\./shared|COMMONS_SHARED_DATA|(?<![\w.])/(?:work|home|root|tmp|opt|mnt|srv)/[\w.-]"
+    r"\.\./shared|COMMONS_SHARED_DATA|(?<![\w.])/(?:work|home|root|tmp|mnt)/[\w.-]"
 )
 BINARY = {".gz", ".png", ".jpg", ".ico", ".woff", ".woff2", ".pyc"}
 

@@ -10,9 +10,11 @@ import asyncio
 import logging
 import os
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from federation.actors import ActorDirectory
@@ -22,6 +24,7 @@ from federation.fetcher import SafeFetcher
 from federation.hosts import InvalidHost, normalize_host
 from federation.httpsig import SkewWindow
 from federation.inbox import Inbox, InboxPolicy
+from federation.netguard import Resolver, mapped_resolver
 from registry import __version__
 from registry.config import Settings
 from registry.fediverse import asset_handlers, follow_handlers
@@ -46,20 +49,43 @@ def _hosts(values: list[str]) -> set[str]:
     return hosts
 
 
+def outgoing_tls(settings: Settings) -> ssl.SSLContext:
+    """Public CAs, plus `network.ca_bundle` when one is configured."""
+    context = httpx.create_ssl_context(trust_env=False)
+    if settings.network.ca_bundle:
+        context.load_verify_locations(cafile=settings.network.ca_bundle)
+    return context
+
+
+def outgoing_resolver(settings: Settings) -> Resolver | None:
+    """DNS, except for the names `network.host_addresses` pins (tests, staging)."""
+    mapping = settings.network.host_address_map()
+    return mapped_resolver(mapping) if mapping else None
+
+
+def build_fetcher(settings: Settings, signer: httpx.Auth | None) -> SafeFetcher:
+    """The node's one way out: address policy, TLS trust and name pinning from the settings."""
+    fed = settings.federation
+    return SafeFetcher(
+        signer=signer,
+        user_agent=f"commons-registry/{__version__} (+{settings.base_url}/)",
+        allow_private=fed.allow_private_addresses,
+        allowed_networks=settings.network.allowed_networks,
+        allow_http=fed.allow_http,
+        verify=outgoing_tls(settings),
+        resolver=outgoing_resolver(settings),
+        deadline=fed.fetch_timeout_seconds,
+        max_bytes=fed.fetch_max_bytes,
+    )
+
+
 class Federation:
     def __init__(self, settings: Settings, engine: AsyncEngine, node: NodeIdentity) -> None:
         fed = settings.federation
         self.settings = settings
         self.engine = engine
         self.node = node
-        self.fetcher = SafeFetcher(
-            signer=node.signer(),
-            user_agent=f"commons-registry/{__version__} (+{node.base}/)",
-            allow_private=fed.allow_private_addresses,
-            allow_http=fed.allow_http,
-            deadline=fed.fetch_timeout_seconds,
-            max_bytes=fed.fetch_max_bytes,
-        )
+        self.fetcher = build_fetcher(settings, node.signer())
         self.directory = ActorDirectory(engine, self.fetcher)
         self.blocked_domains = _hosts(fed.blocked_domains)
         # Blocks the admins made at run time (database), shared by every process.
@@ -140,6 +166,16 @@ class Federation:
         self.blocklist.start()
         self._stop.clear()
         self._tasks = [asyncio.create_task(run(self._stop)) for run in self.background]
+
+    def running_workers(self) -> bool:
+        """Whether this process was asked to run the workers."""
+        return bool(self._tasks)
+
+    def dead_workers(self) -> list[str]:
+        """Workers of this process that ended although nobody stopped them."""
+        if self._stop.is_set():
+            return []
+        return [task.get_coro().__qualname__ for task in self._tasks if task.done()]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
         self._stop.set()

@@ -21,6 +21,7 @@ from registry.errors import BadRequest, NotFound, Problem
 from registry.http import negotiation
 from registry.http.auth import services
 from registry.http.bodies import read_limited
+from registry.http.canonical import received_headers
 from registry.http.pages import VARY, jsonld
 from registry.http.ratelimit import Limits
 from registry.http.responses import json_response
@@ -48,7 +49,7 @@ async def inbox(request: Request) -> Response:
     try:
         body = await read_limited(request, services(request).settings.server.max_body_bytes)
         receipt = await fed.inbox.receive(
-            request.method, absolute_url(request), request.headers.raw, body
+            request.method, absolute_url(request), received_headers(request), body
         )
     except InboxRefused as refused:
         if ticket is not None:

@@ -8,6 +8,7 @@ from federation.httpsig import SignatureError, verify_request
 from registry.errors import Problem, Unauthorized
 from registry.fediverse.service import Federation
 from registry.http.auth import services
+from registry.http.canonical import received_headers
 
 CHALLENGE = {"WWW-Authenticate": 'Signature realm="commons-registry"', "Vary": "Accept"}
 
@@ -36,7 +37,7 @@ async def require_signed_get(request: Request) -> None:
         await verify_request(
             "GET",
             absolute_url(request),
-            request.headers.raw,
+            received_headers(request),
             b"",
             fed.directory.resolve_key,
             window=fed.inbox.policy.window,

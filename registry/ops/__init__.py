@@ -1,0 +1,1 @@
+"""Running the node in production: health checks, metrics, request logs, diagnostics."""
