@@ -29,6 +29,9 @@ from vocab.namespaces import (
 from vocab.record import FIELDS
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+# FEP-8b32: without it `proof` and its terms expand to blank-node predicates under the AS
+# context's `@vocab: "_:"`, and RDF consumers (Fedify, jsonld.js safe mode) drop or refuse them.
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 COMMONS_NS = COMMONS
 COMMONS_CONTEXT_URL = "https://w3id.org/commons-registry/context.jsonld"
 ASSET_TYPE = "commons:CommonsAsset"
@@ -96,7 +99,7 @@ def _build_terms() -> dict[str, Any]:
 
 
 COMMONS_TERMS: dict[str, Any] = _build_terms()
-ASSET_CONTEXT: list[Any] = [AS_CONTEXT, COMMONS_TERMS]
+ASSET_CONTEXT: list[Any] = [AS_CONTEXT, DATA_INTEGRITY_CONTEXT, COMMONS_TERMS]
 # The same context by URL: AS first so that it also works on its own.
 COMMONS_CONTEXT_DOCUMENT: dict[str, Any] = {"@context": [AS_CONTEXT, COMMONS_TERMS]}
 

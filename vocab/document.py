@@ -19,6 +19,7 @@ from vocab.context import ASSET_TYPE, asset_context
 from vocab.errors import ContextNotAllowed, ErrorList, FieldError, ValidationError
 from vocab.ldvalues import INVALID, MISSING
 from vocab.namespaces import AS, AS_PUBLIC, COMMONS
+from vocab.post import place_name, post_properties
 from vocab.record import FIELDS, AssetRecord, build_record
 
 ASSET_CLASS = COMMONS + "CommonsAsset"
@@ -38,6 +39,7 @@ class AssetMeta:
     updated: datetime | None = None
     followers: str | None = None  # collection to cc
     origin: str | None = None  # for a mirrored asset: the node it comes from
+    language: str | None = None  # of the post's text (BCP 47); None: English
     extra: dict[str, Any] = field(default_factory=dict, hash=False)  # merged into the document
 
 
@@ -70,9 +72,18 @@ def asset_document(record: AssetRecord, meta: AssetMeta, tag_base: str) -> dict[
     for key, value in (("url", meta.url), ("attributedTo", meta.attributed_to)):
         if value:
             doc[key] = value
-    for key, when in (("published", meta.published), ("updated", meta.updated)):
-        if when is not None:
-            doc[key] = iso_utc(when)
+    doc.update(post_properties(record, meta.url or meta.iri, tag_base, meta.language or "en"))
+    where = place_name(record)
+    if where and isinstance(doc.get("location"), dict):
+        doc["location"]["name"] = where  # what servers that show a place print
+    if meta.published is not None:
+        doc["published"] = iso_utc(meta.published)
+    # `updated` only after a real edit: servers mark a post whose `updated` differs from
+    # `published` as edited, and treat any `updated` as an edit (docs/renderers.md).
+    if meta.updated is not None and (
+        meta.published is None or iso_utc(meta.updated) != iso_utc(meta.published)
+    ):
+        doc["updated"] = iso_utc(meta.updated)
     doc["to"] = [AS_PUBLIC]
     if meta.followers:
         doc["cc"] = [meta.followers]

@@ -29,8 +29,8 @@ TAGS = "https://bcn.example.org/tags"
 FIELD_IRIS = {
     "name": AS + "name",
     "kind": DCT + "type",
-    "summary": AS + "summary",
-    "description": AS + "content",
+    "summary": DCT + "abstract",
+    "description": DCT + "description",
     "ownership_model": COMMONS + "ownershipModel",
     "governance_model": COMMONS + "governanceModel",
     "status": "http://www.w3.org/ns/adms#status",
@@ -107,14 +107,19 @@ def test_values_are_written_as_the_vocabularies_expect() -> None:
     doc = document(expected_record())
     assert doc["@context"] == vocab.ASSET_CONTEXT
     assert doc["type"] == ["Page", "commons:CommonsAsset"]
-    assert doc["summary"] == (
-        "Public digital fabrication workshop &amp; training &lt;for everyone&gt;"
-    )
+    # the record's text as plain literals; the post (content) is built from it, never summary
+    assert doc["abstract"] == "Public digital fabrication workshop & training <for everyone>"
+    assert doc["description"] == FULL["description"]
+    assert "summary" not in doc and "source" not in doc
     assert doc["content"] == (
-        "<p>A public workshop with laser cutters and 3D printers.<br>"
-        "Open to neighbours and schools.</p><p>Inductions every Monday.</p>"
+        '<p><a href="https://bcn.example.org/assets/fablab-poblenou">Fab Lab Poblenou</a></p>'
+        "<p>Public digital fabrication workshop &amp; training &lt;for everyone&gt;</p>"
+        "<p>Fab lab or makerspace · Barcelona, Catalunya, ES</p>"
+        '<p><a href="https://bcn.example.org/tags/fablab" class="mention hashtag" rel="tag">'
+        '#<span>fablab</span></a> <a href="https://bcn.example.org/tags/makerspace" '
+        'class="mention hashtag" rel="tag">#<span>makerspace</span></a></p>'
     )
-    assert doc["source"] == {"content": FULL["description"], "mediaType": "text/plain"}
+    assert doc["contentMap"] == {"en": doc["content"]}
     assert doc["assetKind"] == VOCAB + "kinds/fablab"
     assert doc["lifecycleStatus"] == VOCAB + "status/active"
     assert doc["license"] == "https://spdx.org/licenses/CC-BY-SA-4.0"
