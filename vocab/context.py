@@ -21,6 +21,7 @@ from vocab.namespaces import (
     DCT,
     LOCN,
     PROV,
+    RDF_TYPE,
     SCHEMA,
     SKOS,
     VF,
@@ -53,6 +54,9 @@ PREFIXES = {
 # fields sit elsewhere (the address of a Place, the value of an amenity).
 _EXTRA_TERMS: dict[str, Any] = {
     "Hashtag": AS + "Hashtag",  # used by every fediverse server, absent from the AS context
+    # rdf:type outside `type`: the asset is a CommonsAsset in RDF while `type` stays the one
+    # string ("Page") that Pleroma, Akkoma and Lemmy accept (docs/renderers.md)
+    "rdfType": {"@id": RDF_TYPE, "@type": "@id"},
     "PostalAddress": "schema:PostalAddress",
     "LocationFeatureSpecification": "schema:LocationFeatureSpecification",
     "address": "schema:address",

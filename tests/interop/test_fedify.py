@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 import vocab
 from federation import proofs
 from tests.interop.fedify_peer import FedifyPeer
+from tests.jsonld_checks import blank_predicates
 from tests.nodes import Node, eventually
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(180)]
@@ -74,23 +75,6 @@ async def _get_json(node: Node, path: str, headers: dict[str, str] = AS_JSON) ->
     return response.json()
 
 
-def _blank_predicates(expanded: Any, where: str = "") -> list[str]:
-    """Every expanded key that is a blank-node IRI (`_:x`): a term the context did not define."""
-    found: list[str] = []
-    if isinstance(expanded, list):
-        for item in expanded:
-            found += _blank_predicates(item, where)
-    elif isinstance(expanded, dict):
-        for key, value in expanded.items():
-            if key.startswith("_:"):
-                found.append(f"{where}/{key}")
-            if key == "@type":
-                types = value if isinstance(value, list) else [value]
-                found += [f"{where}/@type {t}" for t in types if str(t).startswith("_:")]
-            found += _blank_predicates(value, f"{where}/{key}")
-    return found
-
-
 @pytest.fixture
 def node(node_factory) -> Node:  # type: ignore[no-untyped-def]
     return node_factory("fedify")
@@ -122,7 +106,7 @@ async def test_fedify_verifies_the_proof_on_every_asset_document(
         forged["name"] = forged["name"] + "!"
         assert (await fedify.verify(forged))["verified"] is False
         # and the proof's own terms are read (not dropped as blank-node properties)
-        assert _blank_predicates(vocab.expand(document)) == []
+        assert blank_predicates(vocab.expand(document)) == []
 
 
 async def test_fedify_verifies_the_proof_on_a_copy_a_partner_serves(
@@ -136,19 +120,26 @@ async def test_fedify_verifies_the_proof_on_a_copy_a_partner_serves(
         return "\taccepted\t" in partner.cli("partner", "list")
 
     await eventually(accepted, timeout=60, what="the partnership accepted")
-    made = await _create(origin, await _token(origin), ASSETS[0])
+    token = await _token(origin)
+    made = {(await _create(origin, token, body))["iri"] for body in ASSETS}
+    async with origin.client(token) as http:  # an edited asset: its copy carries the new proof
+        first = sorted(made)[0].rsplit("/", 1)[-1]
+        assert (await http.patch(f"/api/assets/{first}", json={"summary": "Edited"})).is_success
 
-    async def mirrored() -> Any:
+    async def mirrored() -> list[dict[str, Any]]:
         async with partner.client() as http:
             found = await http.get("/api/assets", params={"origin": "mirrored"})
-        return next((i for i in found.json()["items"] if i["iri"] == made["iri"]), None)
+        items = [i for i in found.json()["items"] if i["iri"] in made]
+        edited = any(i.get("summary") == "Edited" for i in items)
+        return items if len(items) == len(made) and edited else []
 
-    item = await eventually(mirrored, timeout=60, what="the partner mirroring the asset")
-    copy_path = item["links"]["jsonld"].removeprefix(partner.base_url)
-    served = await _get_json(partner, copy_path)
-    assert served["id"] == made["iri"]
-    result = await fedify.verify(served)
-    assert result == {"proofs": 1, "parsedProofs": 1, "verified": True}, result
+    items = await eventually(mirrored, timeout=60, what="the partner mirroring every asset")
+    for item in items:
+        served = await _get_json(partner, item["links"]["jsonld"].removeprefix(partner.base_url))
+        assert served["id"] == item["iri"]
+        assert served["proof"]["verificationMethod"] == f"{origin.actor}#ed25519-key"
+        result = await fedify.verify(served)
+        assert result == {"proofs": 1, "parsedProofs": 1, "verified": True}, (item, result)
 
 
 async def test_jsonld_safe_mode_and_pyld_read_every_document_type(
@@ -172,6 +163,8 @@ async def test_jsonld_safe_mode_and_pyld_read_every_document_type(
         "outbox page": first_page,
         "followers": await _get_json(node, "/actor/followers"),
         "following": await _get_json(node, "/actor/following"),
+        "featured": await _get_json(node, "/actor/featured"),
+        "featured tags": await _get_json(node, "/actor/tags"),
         "concept scheme": await _get_json(node, "/vocab/kinds", LD_JSON),
         "concept": await _get_json(node, "/vocab/kinds/fablab", LD_JSON),
         "catalog": await _get_json(node, "/dcat/catalog.jsonld", LD_JSON),
@@ -188,7 +181,7 @@ async def test_jsonld_safe_mode_and_pyld_read_every_document_type(
             failures.append(f"{name}: jsonld.js safe mode: {canonical['error']}")
         elif not canonical["nquads"].strip():
             failures.append(f"{name}: no quads")
-        blank = _blank_predicates(vocab.expand(document))
+        blank = blank_predicates(vocab.expand(document))
         if blank:
             failures.append(f"{name}: pyld blank-node predicates {blank}")
     assert not failures, "\n".join(failures)
@@ -208,7 +201,16 @@ async def test_fedify_parses_every_activitystreams_document_without_warnings(
         "/actor/outbox": "OrderedCollection",
         "/actor/followers": "OrderedCollection",
         "/actor/following": "OrderedCollection",
+        "/actor/featured": "OrderedCollection",
+        "/actor/tags": "Collection",
     }
+    outbox = await _get_json(node, "/actor/outbox")
+    first_page = await _get_json(node, outbox["first"].removeprefix(node.base_url))
+    for item in first_page["orderedItems"]:
+        activity_id = item["id"] if isinstance(item, dict) else item
+        activity = await _get_json(node, activity_id.removeprefix(node.base_url))
+        expected[activity_id.removeprefix(node.base_url)] = activity["type"]
+    assert {"Create", "Delete"} <= set(expected.values())
     for path, kind in expected.items():
         parsed = await fedify.parse(await _get_json(node, path))
         assert "error" not in parsed, f"{path}: {parsed}"

@@ -39,7 +39,7 @@ async def test_asset_iri_serves_jsonld_to_machines(
     assert response.headers["vary"] == "Accept"
     doc = response.json()
     assert doc["id"] == asset["iri"]
-    assert doc["type"] == ["Page", "commons:CommonsAsset"]
+    assert doc["type"] == "Page" and doc["rdfType"] == "commons:CommonsAsset"
     assert doc["attributedTo"] == "http://registry.test/actor"
     assert doc["url"] == asset["iri"]
     assert doc["abstract"] == GARDEN["summary"] and len(doc["abstract"]) <= 500
