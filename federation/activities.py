@@ -65,7 +65,9 @@ def tombstone(
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {"id": object_iri, "type": "Tombstone"}
     if former_type:
-        doc["formerType"] = former_type
+        # The AS context types formerType as `@id`, so a bare "Page" would be a relative IRI
+        # (jsonld.js safe mode refuses it): a type name is written as the compact IRI "as:Page".
+        doc["formerType"] = former_type if ":" in former_type else f"as:{former_type}"
     doc["deleted"] = utc_timestamp(deleted)
     return doc
 

@@ -22,15 +22,23 @@ APPLICATION_REL = "https://www.w3.org/ns/activitystreams#Application"
 SERVICE_REL = "https://www.w3.org/ns/activitystreams#Service"
 PROFILE_PAGE_REL = "http://webfinger.net/rel/profile-page"
 
-# The terms Mastodon defines for these flags, plus `assertionMethod`, which none of the
-# remote contexts above defines at the top level (FEP-521a keys live there).
+# The terms Mastodon defines for these properties (its context's IRIs, so every server reads
+# them alike), plus `assertionMethod`, which none of the remote contexts above defines at the
+# top level (FEP-521a keys live there). Without a definition a term expands to a blank-node
+# predicate (the AS context's `@vocab` is `_:`) and RDF consumers drop it.
 ACTOR_EXTRAS = {
     "as": "https://www.w3.org/ns/activitystreams#",
     "toot": "http://joinmastodon.org/ns#",
     "sec": "https://w3id.org/security#",
+    "schema": "http://schema.org#",
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+    "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
     "discoverable": "toot:discoverable",
     "indexable": "toot:indexable",
+    "featured": {"@id": "toot:featured", "@type": "@id"},
+    "featuredTags": {"@id": "toot:featuredTags", "@type": "@id"},
+    "PropertyValue": "schema:PropertyValue",
+    "value": "schema:value",
     "assertionMethod": {"@id": "sec:assertionMethod", "@type": "@id", "@container": "@set"},
 }
 ACTOR_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, MULTIKEY_CONTEXT, ACTOR_EXTRAS]
@@ -59,6 +67,7 @@ def actor_document(
     summary: str = "",
     url: str | None = None,
     icon: str | Mapping[str, Any] | None = None,
+    image: str | Mapping[str, Any] | None = None,
     inbox: str | None = None,
     outbox: str | None = None,
     followers: str | None = None,
@@ -69,13 +78,19 @@ def actor_document(
     manually_approves_followers: bool = False,
     published: datetime | None = None,
     actor_type: str = "Application",
+    featured: str | None = None,
+    featured_tags: str | None = None,
+    fields: Sequence[tuple[str, str]] = (),
+    also_known_as: Sequence[str] = (),
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An actor document Mastodon accepts (type, preferredUsername, publicKey, AS context).
 
     Unset collection IRIs default to `{actor_iri}/inbox` and so on. The RSA key is
     `{actor}#main-key`; the Ed25519 key, when given, `{actor}#ed25519-key` under
-    `assertionMethod` (FEP-521a), which is what FEP-8b32 proofs point at.
+    `assertionMethod` (FEP-521a), which is what FEP-8b32 proofs point at. `fields` are the
+    profile's (name, HTML value) pairs, as `PropertyValue` attachments. `published` should be
+    a stable time (when the actor was made): servers show it as "joined".
     """
     doc: dict[str, Any] = {
         "@context": list(ACTOR_CONTEXT),
@@ -102,6 +117,18 @@ def actor_document(
     }
     if icon is not None:
         doc["icon"] = _image(icon)
+    if image is not None:
+        doc["image"] = _image(image)
+    if featured:
+        doc["featured"] = featured
+    if featured_tags:
+        doc["featuredTags"] = featured_tags
+    if fields:
+        doc["attachment"] = [
+            {"type": "PropertyValue", "name": name, "value": value} for name, value in fields
+        ]
+    if also_known_as:
+        doc["alsoKnownAs"] = list(also_known_as)
     if ed25519_multikey:
         doc["assertionMethod"] = [
             {
@@ -196,6 +223,18 @@ def ordered_collection(
     if last:
         doc["last"] = last
     return doc
+
+
+def inline_collection(id: str, items: Sequence[Any], *, ordered: bool = True) -> dict[str, Any]:
+    """A small collection served whole, items inline (featured posts, featured tags)."""
+    key = "orderedItems" if ordered else "items"
+    return {
+        "@context": AS_CONTEXT,
+        "id": id,
+        "type": "OrderedCollection" if ordered else "Collection",
+        "totalItems": len(items),
+        key: list(items),
+    }
 
 
 def ordered_collection_page(

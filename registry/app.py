@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from registry import db
 from registry.config import Settings
 from registry.http import (
+    actor_collections,
     api_accounts,
     api_assets,
     api_federation,
@@ -78,6 +79,7 @@ def create_app(
         *web_member.routes,
         *web_admin.routes,
         *federation_routes.routes,
+        *actor_collections.routes,
         *partner_feeds.routes,
         *health.routes,
         *metrics.routes,

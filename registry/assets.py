@@ -81,6 +81,7 @@ class AssetService:
             published=published,
             updated=updated,
             followers=f"{self.base}/actor/followers",
+            language=self.settings.node.default_language,
         )
         document = vocab.asset_document(record, meta, tag_base=f"{self.base}/tags")
         if self.proof_key is None:

@@ -23,7 +23,7 @@ from registry.asset_store import as_utc, utcnow
 from registry.schema import LOCAL, PUBLISHED, asset_documents, assets, node_state
 
 HORIZON_KEY = "changes_horizon"
-FORMER_TYPE = ["Page", "commons:CommonsAsset"]
+FORMER_TYPE = ["as:Page", "commons:CommonsAsset"]  # IRIs: formerType is `@id`-typed
 
 
 def _feed_condition() -> Any:

@@ -73,13 +73,17 @@ class NodeSection:
     operator: str = key(
         "", "Who runs this node (a municipality, a cooperative), shown on the home page."
     )
-    contact_email: str = key("", "Contact address of the operator, published in NodeInfo.")
+    contact_email: str = key(
+        "", "Contact address of the operator, published in NodeInfo and on the node actor."
+    )
     default_language: str = key(
         "en",
-        "Language of the web interface for visitors who neither chose one nor sent an "
-        "Accept-Language this node has a catalog for.",
+        "The node's language: the web interface's for visitors who neither chose one nor "
+        "sent an Accept-Language this node has a catalog for, and the language (`contentMap`) "
+        "of the posts it publishes.",
         choices=INTERFACE_LANGUAGES,
     )
+    website: str = key("", "The operator's website, shown as a field on the node actor's profile.")
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,16 @@ class FederationSection:
     )
     discoverable: bool = key(True, "Let fediverse servers list the node actor in directories.")
     indexable: bool = key(True, "Let fediverse servers index the node's public posts for search.")
-    icon_url: str = key("", "URL of the node actor's avatar image (empty for none).")
+    icon_url: str = key(
+        "",
+        "URL of the node actor's avatar image; empty: the icon shipped with the registry "
+        "(/static/node-icon.png).",
+    )
+    also_known_as: list[str] = key(
+        [],
+        "Other actor IRIs that are this same node (`alsoKnownAs`), e.g. its actor on a "
+        "previous domain, so that a move can be verified.",
+    )
     authorized_fetch: bool = key(
         False,
         "Require HTTP signatures on GETs of ActivityPub documents (Mastodon's "

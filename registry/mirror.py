@@ -43,8 +43,8 @@ def is_commons_asset(value: Any) -> bool:
     """Whether an embedded object says it is a commons asset (any spelling of the type)."""
     if not isinstance(value, dict):
         return False
-    types = value.get("type")
-    types = types if isinstance(types, list) else [types]
+    types = [value.get("type"), value.get("rdfType")]  # rdfType: ours, since the type is "Page"
+    types = [t for item in types for t in (item if isinstance(item, list) else [item])]
     return any(
         isinstance(t, str) and t.rsplit("#", 1)[-1].rsplit(":", 1)[-1] == "CommonsAsset"
         for t in types

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation import keys
@@ -31,6 +33,15 @@ async def ensure_node_keys(engine: AsyncEngine) -> bool:
                 ],
             )
         return bool(made)
+
+
+async def node_created(engine: AsyncEngine) -> datetime | None:
+    """When `init` made the node (its first key): the actor's stable `published`."""
+    async with db.read(engine) as conn:
+        created = await conn.scalar(select(func.min(node_keys.c.created_at)))
+    if created is None:
+        return None
+    return created.replace(tzinfo=UTC) if created.tzinfo is None else created  # SQLite: naive
 
 
 async def load_node_keys(engine: AsyncEngine) -> keys.NodeKeys:

@@ -13,7 +13,7 @@ from registry.config import Settings
 from registry.fediverse.identity import NodeIdentity
 from registry.fediverse.service import Federation, worker_name
 from registry.http.document_cache import DocumentCache
-from registry.node import load_node_keys
+from registry.node import load_node_keys, node_created
 from registry.ops.heartbeat import Heartbeat
 from registry.search import FacetCache
 
@@ -46,7 +46,11 @@ class Services:
         if self.federation is None:
             from registry import partners, sync
 
-            node = NodeIdentity(self.settings, await load_node_keys(self.engine))
+            node = NodeIdentity(
+                self.settings,
+                await load_node_keys(self.engine),
+                created=await node_created(self.engine),
+            )
             federation = Federation(self.settings, self.engine, node)
             federation.partner_hosts |= await partners.hosts(self.engine)
             await federation.open()  # domain blocks, kept fresh across processes

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from vocab import ldvalues
 from vocab.errors import ErrorList
 from vocab.geometry import GEOMETRY_TYPES, MAX_POSITIONS, check_geometry
-from vocab.htmltext import html_to_text, paragraphs_html
+from vocab.htmltext import html_to_text
 from vocab.kinds import Field, Kind, Text, nullable
 from vocab.ldvalues import INVALID, MISSING
 from vocab.namespaces import AS, GEOJSON_MEDIA_TYPE, SCHEMA
@@ -187,17 +187,17 @@ class Amenities(ListOf):
 
 
 class Description(Text):
-    """Plain text written twice: escaped HTML paragraphs in `content` for display, and the
-    exact text in `source` (mediaType text/plain) so that it round-trips unchanged."""
+    """Plain text as dct:description; AS2 `content` is the post (vocab.post). Older documents
+    carried it in `content` (HTML) and `source` (text/plain), still read; a `content` with a
+    language-tagged value (our `contentMap`) is a post, never read as the description."""
 
     def __init__(self, max_length: int = 20_000) -> None:
         super().__init__(max_length, multiline=True)
 
-    def write_node(self, value: Any, field: Field, out: dict[str, Any], tag_base: str) -> None:
-        out[field.term] = paragraphs_html(value)
-        out["source"] = {"content": value, "mediaType": "text/plain"}
-
     def read_node(self, node: dict[str, Any], field: Field, errs: ErrorList) -> Any:
+        values = ldvalues.values_of(node, field.iri)
+        if values:
+            return ldvalues.pick_text(values, field.name, errs)
         for source in ldvalues.values_of(node, AS + "source"):
             if not ldvalues.is_node(source):
                 continue
@@ -208,8 +208,8 @@ class Description(Text):
             text = ldvalues.values_of(source, AS + "content")
             if plain and text:
                 return ldvalues.pick_text(text, field.name, errs)
-        content = ldvalues.values_of(node, field.iri)
-        if not content:
+        content = ldvalues.values_of(node, AS + "content")
+        if not content or any(ldvalues.is_value(v) and "@language" in v for v in content):
             return MISSING
         markup = ldvalues.pick_text(content, field.name, errs)
         return markup if markup is INVALID else html_to_text(markup)

@@ -21,6 +21,7 @@ from vocab.namespaces import (
     DCT,
     LOCN,
     PROV,
+    RDF_TYPE,
     SCHEMA,
     SKOS,
     VF,
@@ -29,6 +30,9 @@ from vocab.namespaces import (
 from vocab.record import FIELDS
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+# FEP-8b32: without it `proof` and its terms expand to blank-node predicates under the AS
+# context's `@vocab: "_:"`, and RDF consumers (Fedify, jsonld.js safe mode) drop or refuse them.
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 COMMONS_NS = COMMONS
 COMMONS_CONTEXT_URL = "https://w3id.org/commons-registry/context.jsonld"
 ASSET_TYPE = "commons:CommonsAsset"
@@ -50,6 +54,9 @@ PREFIXES = {
 # fields sit elsewhere (the address of a Place, the value of an amenity).
 _EXTRA_TERMS: dict[str, Any] = {
     "Hashtag": AS + "Hashtag",  # used by every fediverse server, absent from the AS context
+    # rdf:type outside `type`: the asset is a CommonsAsset in RDF while `type` stays the one
+    # string ("Page") that Pleroma, Akkoma and Lemmy accept (docs/renderers.md)
+    "rdfType": {"@id": RDF_TYPE, "@type": "@id"},
     "PostalAddress": "schema:PostalAddress",
     "LocationFeatureSpecification": "schema:LocationFeatureSpecification",
     "address": "schema:address",
@@ -96,7 +103,7 @@ def _build_terms() -> dict[str, Any]:
 
 
 COMMONS_TERMS: dict[str, Any] = _build_terms()
-ASSET_CONTEXT: list[Any] = [AS_CONTEXT, COMMONS_TERMS]
+ASSET_CONTEXT: list[Any] = [AS_CONTEXT, DATA_INTEGRITY_CONTEXT, COMMONS_TERMS]
 # The same context by URL: AS first so that it also works on its own.
 COMMONS_CONTEXT_DOCUMENT: dict[str, Any] = {"@context": [AS_CONTEXT, COMMONS_TERMS]}
 

@@ -1,11 +1,11 @@
 """Record <-> JSON-LD asset document.
 
-`asset_document` writes our compact form: an AS2 `Page` (what Mastodon shows as name, summary
-and link) that is also a `commons:CommonsAsset`. `read_asset_document` accepts any equivalent
-JSON-LD: documents in our own compact form are expanded by the fast path (no pyld), all others
-by pyld with the offline loader; one reader then maps expanded IRIs to the record, and the
-REST validation runs on the result, so a document can never yield a record the API would
-refuse.
+`asset_document` writes our compact form: an AS2 `Page`, the post fediverse servers show
+(vocab.post), that is also a `commons:CommonsAsset` (by rdf:type, outside `type`).
+`read_asset_document` accepts any equivalent JSON-LD: documents in our own compact form are
+expanded by the fast path (no pyld), all others by pyld with the offline loader; one reader
+then maps expanded IRIs to the record, and the REST validation runs on the result, so a
+document can never yield a record the API would refuse.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ from vocab import fastpath, ldvalues, loader
 from vocab.context import ASSET_TYPE, asset_context
 from vocab.errors import ContextNotAllowed, ErrorList, FieldError, ValidationError
 from vocab.ldvalues import INVALID, MISSING
-from vocab.namespaces import AS, AS_PUBLIC, COMMONS
+from vocab.namespaces import AS, AS_PUBLIC, COMMONS, RDF_TYPE
+from vocab.post import place_name, post_properties
 from vocab.record import FIELDS, AssetRecord, build_record
 
 ASSET_CLASS = COMMONS + "CommonsAsset"
 _NOT_AN_ASSET = FieldError(
-    "type", f"not a commons asset: the type must include {ASSET_TYPE} ({ASSET_CLASS})"
+    "type",
+    f"not a commons asset: the type (or rdfType) must include {ASSET_TYPE} ({ASSET_CLASS})",
 )
 
 
@@ -38,6 +40,7 @@ class AssetMeta:
     updated: datetime | None = None
     followers: str | None = None  # collection to cc
     origin: str | None = None  # for a mirrored asset: the node it comes from
+    language: str | None = None  # of the post's text (BCP 47); None: English
     extra: dict[str, Any] = field(default_factory=dict, hash=False)  # merged into the document
 
 
@@ -60,7 +63,8 @@ def asset_document(record: AssetRecord, meta: AssetMeta, tag_base: str) -> dict[
     doc: dict[str, Any] = {
         "@context": asset_context(),
         "id": meta.iri,
-        "type": ["Page", ASSET_TYPE],
+        "type": "Page",
+        "rdfType": ASSET_TYPE,
     }
     tag_base = tag_base.rstrip("/")
     for f in FIELDS:
@@ -70,9 +74,18 @@ def asset_document(record: AssetRecord, meta: AssetMeta, tag_base: str) -> dict[
     for key, value in (("url", meta.url), ("attributedTo", meta.attributed_to)):
         if value:
             doc[key] = value
-    for key, when in (("published", meta.published), ("updated", meta.updated)):
-        if when is not None:
-            doc[key] = iso_utc(when)
+    doc.update(post_properties(record, meta.url or meta.iri, tag_base, meta.language or "en"))
+    where = place_name(record)
+    if where and isinstance(doc.get("location"), dict):
+        doc["location"]["name"] = where  # what servers that show a place print
+    if meta.published is not None:
+        doc["published"] = iso_utc(meta.published)
+    # `updated` only after a real edit: servers mark a post whose `updated` differs from
+    # `published` as edited, and treat any `updated` as an edit (docs/renderers.md).
+    if meta.updated is not None and (
+        meta.published is None or iso_utc(meta.updated) != iso_utc(meta.published)
+    ):
+        doc["updated"] = iso_utc(meta.updated)
     doc["to"] = [AS_PUBLIC]
     if meta.followers:
         doc["cc"] = [meta.followers]
@@ -109,9 +122,7 @@ def _reason(error: Exception) -> str:
 
 
 def read_expanded(nodes: list[Any]) -> tuple[AssetRecord, AssetMeta]:
-    node = next(
-        (n for n in nodes if isinstance(n, dict) and ASSET_CLASS in (n.get("@type") or ())), None
-    )
+    node = next((n for n in nodes if isinstance(n, dict) and _is_asset_node(n)), None)
     if node is None:
         raise ValidationError([_NOT_AN_ASSET])
     errs = ErrorList()
@@ -131,6 +142,16 @@ def read_expanded(nodes: list[Any]) -> tuple[AssetRecord, AssetMeta]:
             errs.add(error.field, error.message)
     errs.raise_if_any()
     return record, meta
+
+
+def _is_asset_node(node: dict[str, Any]) -> bool:
+    """Typed CommonsAsset by `@type` (older documents, other forms) or by rdf:type (ours)."""
+    if ASSET_CLASS in (node.get("@type") or ()):
+        return True
+    typed = node.get(RDF_TYPE)
+    return isinstance(typed, list) and any(
+        isinstance(v, dict) and v.get("@id") == ASSET_CLASS for v in typed
+    )
 
 
 def _related(path: str, other: str) -> bool:

@@ -15,8 +15,9 @@ from typing import Any, ClassVar
 from vocab import ldvalues
 from vocab.countries import COUNTRY_CODES
 from vocab.errors import ErrorList
-from vocab.htmltext import escape_text, html_to_text
+from vocab.htmltext import html_to_text
 from vocab.ldvalues import INVALID, MISSING
+from vocab.namespaces import AS
 
 # Controls other than tab/newline/CR (those are whitespace, normalised below), and lone
 # surrogates, which no UTF-8 encoder accepts.
@@ -128,13 +129,18 @@ class Text(Kind):
 
 
 class Summary(Text):
-    """Plain text written as HTML-escaped text, since AS2 `summary` is HTML."""
+    """One line of plain text under its own term (dct:abstract), never AS2 `summary`: most
+    fediverse servers show `summary` as a content warning over the post. Documents written
+    before that carried it as AS2 `summary` (HTML); they are still read."""
 
-    def write_ld(self, value: Any) -> Any:
-        return escape_text(value)
-
-    def read_ld(self, values: list[Any], path: str, errs: ErrorList) -> Any:
-        text = ldvalues.pick_text(values, path, errs)
+    def read_node(self, node: dict[str, Any], field: Field, errs: ErrorList) -> Any:
+        values = ldvalues.values_of(node, field.iri)
+        if values:
+            return ldvalues.pick_text(values, field.name, errs)
+        legacy = ldvalues.values_of(node, AS + "summary")
+        if not legacy:
+            return MISSING
+        text = ldvalues.pick_text(legacy, field.name, errs)
         return text if text is INVALID else html_to_text(text)
 
 

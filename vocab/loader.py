@@ -21,14 +21,19 @@ from typing import Any
 from pyld import jsonld
 from pyld.documentloader.frozen import BUNDLED_CONTEXTS
 
-from vocab.context import AS_CONTEXT, COMMONS_CONTEXT_DOCUMENT, COMMONS_CONTEXT_URL
+from vocab.context import (
+    AS_CONTEXT,
+    COMMONS_CONTEXT_DOCUMENT,
+    COMMONS_CONTEXT_URL,
+    DATA_INTEGRITY_CONTEXT,
+)
 from vocab.errors import ContextNotAllowed
 
 SECURITY_V1 = "https://w3id.org/security/v1"
 SECURITY_V2 = "https://w3id.org/security/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 DATA_INTEGRITY_V1 = "https://w3id.org/security/data-integrity/v1"
-DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+DATA_INTEGRITY_V2 = DATA_INTEGRITY_CONTEXT
 
 LOCK = threading.Lock()
 

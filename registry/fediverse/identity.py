@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from federation import documents
@@ -20,6 +22,7 @@ SOFTWARE = "commons-registry"
 class NodeIdentity:
     settings: Settings
     keys: NodeKeys
+    created: datetime | None = None  # when `init` made the node: the actor's `published`
 
     @property
     def base(self) -> str:
@@ -58,6 +61,42 @@ class NodeIdentity:
         return f"{self.actor_iri}/following"
 
     @property
+    def featured(self) -> str:
+        return f"{self.actor_iri}/featured"
+
+    @property
+    def featured_tags(self) -> str:
+        return f"{self.actor_iri}/tags"
+
+    @property
+    def icon(self) -> dict[str, Any]:
+        configured = self.settings.federation.icon_url
+        if configured:
+            return {"type": "Image", "url": configured}
+        return {
+            "type": "Image",
+            "mediaType": "image/png",
+            "url": f"{self.base}/static/node-icon.png",
+        }
+
+    def profile_fields(self) -> list[tuple[str, str]]:
+        """Operator, contact and website as (name, HTML value), for the profile's fields."""
+        node = self.settings.node
+        fields = []
+        if node.operator:
+            fields.append(("Operator", escape_text(node.operator)))
+        if node.contact_email:
+            mail = html.escape(node.contact_email, quote=True)
+            fields.append(("Contact", f'<a href="mailto:{mail}">{mail}</a>'))
+        if node.website:
+            href = html.escape(node.website, quote=True)
+            shown = html.escape(node.website.split("://", 1)[-1].rstrip("/"), quote=False)
+            fields.append(
+                ("Website", f'<a href="{href}" rel="me nofollow noopener noreferrer">{shown}</a>')
+            )
+        return fields
+
+    @property
     def handle(self) -> str:
         return f"{self.settings.node.handle}@{self.settings.domain}"
 
@@ -78,7 +117,7 @@ class NodeIdentity:
             # plain text goes out escaped, so `&` or `<` in it is text, not markup.
             summary=escape_text(node.summary),
             url=f"{self.base}/",
-            icon=fed.icon_url or None,
+            icon=self.icon,
             rsa_public_pem=self.keys.rsa_public_pem,
             ed25519_multikey=self.keys.ed25519_multikey,
             inbox=self.inbox,
@@ -89,11 +128,18 @@ class NodeIdentity:
             discoverable=fed.discoverable,
             indexable=fed.indexable,
             manually_approves_followers=fed.manually_approves_followers,
+            published=self.created,
+            featured=self.featured,
+            featured_tags=self.featured_tags,
+            fields=self.profile_fields(),
+            also_known_as=fed.also_known_as,
         )
 
-    def webfinger(self, subject: str) -> dict[str, Any]:
+    def webfinger(self) -> dict[str, Any]:
+        """The same answer whichever resource named the actor: the acct: subject, and the
+        actor's IRIs as aliases (servers key accounts by the subject)."""
         return documents.webfinger_jrd(
-            subject,
+            f"acct:{self.handle}",
             [self.actor_iri, f"{self.base}/"],
             self.actor_iri,
             f"{self.base}/",

@@ -153,21 +153,19 @@ async def activity(request: Request) -> Response:
     return jsonld(row.body.encode(), accept, chosen)
 
 
-def _resource_is_us(request: Request, resource: str) -> str | None:
-    """The subject to answer with when `resource` names the node actor, else None."""
+def _resource_is_us(request: Request, resource: str) -> bool:
+    """Whether `resource` (an acct: URI or one of the actor's IRIs) names the node actor."""
     settings = services(request).settings
     node = federation(request).node
     if resource in (node.actor_iri, f"{settings.base_url}/", settings.base_url):
-        return resource
+        return True
     name = resource[5:] if resource.startswith("acct:") else resource
     user, _, host = name.lstrip("@").rpartition("@")
     try:
         same_host = normalize_host(host) == normalize_host(settings.domain)
     except InvalidHost:
-        return None
-    if same_host and user.lower() == settings.node.handle.lower():
-        return f"acct:{node.handle}"
-    return None
+        return False
+    return same_host and user.lower() == settings.node.handle.lower()
 
 
 async def webfinger(request: Request) -> Response:
@@ -177,10 +175,9 @@ async def webfinger(request: Request) -> Response:
             "resource: the WebFinger query needs ?resource=acct:user@host",
             errors=[{"field": "resource", "message": "required"}],
         )
-    subject = _resource_is_us(request, resource.strip())
-    if subject is None:
+    if not _resource_is_us(request, resource.strip()):
         raise NotFound(f"{resource} is not an account on this node")
-    body = federation(request).node.webfinger(subject)
+    body = federation(request).node.webfinger()
     return Response(
         orjson.dumps(body), media_type=JRD, headers={"Access-Control-Allow-Origin": "*"}
     )

@@ -64,8 +64,9 @@ def tombstone(iri: str, deleted: Any) -> dict[str, Any]:
         "@context": vocab.AS_CONTEXT,
         "id": iri,
         "type": "Tombstone",
-        # Full IRI: the ActivityStreams context alone does not define our prefix.
-        "formerType": ["Page", f"{vocab.COMMONS_NS}CommonsAsset"],
+        # `formerType` is `@id`-typed: compact or full IRIs, never a bare name (a relative
+        # IRI); full for ours, since the ActivityStreams context does not define our prefix.
+        "formerType": ["as:Page", f"{vocab.COMMONS_NS}CommonsAsset"],
         "deleted": iso(deleted),
     }
 

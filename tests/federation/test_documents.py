@@ -130,7 +130,7 @@ def test_create_update_delete_announce() -> None:
     gone = activities.delete(
         id=f"{BASE}/activities/3", actor=ACTOR, object_iri=asset["id"], former_type="Page"
     )
-    assert gone["object"]["type"] == "Tombstone" and gone["object"]["formerType"] == "Page"
+    assert gone["object"]["type"] == "Tombstone" and gone["object"]["formerType"] == "as:Page"
     assert gone["object"]["id"] == asset["id"] and gone["object"]["deleted"].endswith("Z")
     shared = activities.announce(
         id=f"{BASE}/activities/4", actor=ACTOR, object="https://peer.example/assets/9"

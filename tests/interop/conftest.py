@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.interop.fedify_peer import FedifyPeer, ensure_fedify_install
 from tests.interop.peers import (
     REQUIRED_ENV,
     BovineHerd,
@@ -27,7 +28,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "interop: runs independent ActivityPub implementations (fediverse-pasture, "
-        "bovine-herd) as peers on 127.0.0.1; builds their venvs on first use",
+        "bovine-herd, Fedify) as peers on 127.0.0.1; builds their venvs on first use",
     )
 
 
@@ -87,3 +88,16 @@ def herd_factory(
 def herd(herd_factory: Callable[..., BovineHerd]) -> BovineHerd:
     """One bovine-herd server with the actor `milkdrinker`, shared by the session."""
     return herd_factory("milkdrinker")
+
+
+@pytest.fixture(scope="session")
+def fedify(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FedifyPeer]:
+    """Fedify 1.5 (and jsonld.js) on 127.0.0.1, one per session; npm packages installed once
+    under $COMMONS_INTEROP_HOME/node."""
+    _venv_or_skip(ensure_fedify_install)
+    peer = FedifyPeer(workdir=tmp_path_factory.mktemp("fedify"))
+    peer.start()
+    try:
+        yield peer
+    finally:
+        peer.stop()

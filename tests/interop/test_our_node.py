@@ -112,8 +112,12 @@ async def test_herd_follows_our_node_and_receives_asset_changes(
     assert isinstance(page, dict), create
     assert "Page" in _types(page["type"]), page
     assert page["name"] == ASSET["name"], page
-    # plain text, HTML-escaped because AS2 `summary` is HTML
-    assert page["summary"] == "Community bike workshop: tools &amp; help on Saturdays.", page
+    # the post is `content` (HTML, escaped): the name linked to the page, and the summary;
+    # no `summary`, which servers show as a content warning
+    shown = str(page.get("content")) + str(page.get("contentMap"))
+    assert f'<a href="{asset["iri"]}">{ASSET["name"]}</a>' in shown, page
+    assert "Community bike workshop: tools &amp; help on Saturdays." in shown, page
+    assert "summary" not in page, page
     assert _id(page["url"]) == asset["iri"], page
     tags = [t for t in _list(page.get("tag")) if "Hashtag" in str(t.get("type"))]
     assert sorted(t["name"] for t in tags) == ["#bikes", "#repair"], page

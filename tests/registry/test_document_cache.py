@@ -43,6 +43,6 @@ async def test_hits_skip_the_database_and_changes_show_at_once(
         f"/api/assets/{asset['id']}", json={"summary": "Changed"}, headers=auth(group_token)
     )
     assert changed.status_code == 200
-    assert (await client.get(asset["iri"], headers=JSONLD)).json()["summary"] == "Changed"
+    assert (await client.get(asset["iri"], headers=JSONLD)).json()["abstract"] == "Changed"
     await client.delete(f"/api/assets/{asset['id']}", headers=auth(group_token))
     assert (await client.get(asset["iri"], headers=JSONLD)).status_code == 410

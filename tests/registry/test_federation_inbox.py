@@ -121,8 +121,8 @@ async def test_follow_is_accepted_and_the_accept_delivered(
     assert create["type"] == "Create" and create["actor"] == f"{BASE}/actor"
     assert "https://www.w3.org/ns/activitystreams#Public" in create["to"]
     obj = create["object"]
-    assert obj["id"] == created.json()["iri"] and obj["type"] == ["Page", "commons:CommonsAsset"]
-    assert obj["name"] == GARDEN["name"] and obj["summary"] == GARDEN["summary"]
+    assert obj["id"] == created.json()["iri"] and obj["type"] == "Page"
+    assert obj["name"] == GARDEN["name"] and obj["abstract"] == GARDEN["summary"]
     assert obj["url"] == obj["id"] and obj["attributedTo"] == f"{BASE}/actor"
     assert "https://www.w3.org/ns/activitystreams" in create["@context"]
 

@@ -11,16 +11,19 @@ from vocab.context import COMMONS_TERMS, PREFIXES
 AS_TERMS = loader.BUNDLED[vocab.AS_CONTEXT]["@context"]
 
 
-def test_the_asset_context_is_activitystreams_then_inline_terms() -> None:
+def test_the_asset_context_is_activitystreams_data_integrity_then_inline_terms() -> None:
     assert vocab.AS_CONTEXT == "https://www.w3.org/ns/activitystreams"
     assert vocab.COMMONS_NS == "https://w3id.org/commons-registry/ns#"
     assert vocab.ASSET_CONTEXT[0] == vocab.AS_CONTEXT
-    assert vocab.ASSET_CONTEXT[1] is COMMONS_TERMS
+    assert vocab.ASSET_CONTEXT[1] == "https://w3id.org/security/data-integrity/v2"
+    assert vocab.ASSET_CONTEXT[2] is COMMONS_TERMS
     assert all(isinstance(v, (str, dict, float)) for v in COMMONS_TERMS.values())
 
 
-def test_no_inline_term_redefines_an_activitystreams_term() -> None:
+def test_no_inline_term_redefines_an_activitystreams_or_data_integrity_term() -> None:
     assert sorted(set(COMMONS_TERMS) & set(AS_TERMS)) == []
+    di_terms = loader.BUNDLED[loader.DATA_INTEGRITY_V2]["@context"]
+    assert sorted(set(COMMONS_TERMS) & set(di_terms)) == []
     assert "Hashtag" not in AS_TERMS  # which is why we define it
 
 

@@ -14,6 +14,7 @@ from pyld import jsonld
 import vocab
 from vocab import fastpath, loader
 from vocab.document import read_expanded
+from vocab.namespaces import RDF_TYPE
 from vocab.record import FIELDS
 
 from .conftest import INVALID_FIXTURES, VALID_FIXTURES, expected_meta, expected_record, load
@@ -29,8 +30,8 @@ TAGS = "https://bcn.example.org/tags"
 FIELD_IRIS = {
     "name": AS + "name",
     "kind": DCT + "type",
-    "summary": AS + "summary",
-    "description": AS + "content",
+    "summary": DCT + "abstract",
+    "description": DCT + "description",
     "ownership_model": COMMONS + "ownershipModel",
     "governance_model": COMMONS + "governanceModel",
     "status": "http://www.w3.org/ns/adms#status",
@@ -83,7 +84,8 @@ def test_each_field_survives_pyld_expansion_with_its_vocabulary_iri(name: str) -
     expanded = vocab.expand(document(record))
     node = expanded[0]
     assert FIELD_IRIS[name] in node, sorted(node)
-    assert node["@type"] == [AS + "Page", COMMONS + "CommonsAsset"]
+    assert node["@type"] == [AS + "Page"]
+    assert node[RDF_TYPE] == [{"@id": COMMONS + "CommonsAsset"}]
     assert read_expanded(expanded) == (record, expected_meta())
     assert vocab.read_asset_document(document(record)) == (record, expected_meta())
 
@@ -106,15 +108,21 @@ def test_each_location_field_sits_on_the_place_or_its_address(name: str) -> None
 def test_values_are_written_as_the_vocabularies_expect() -> None:
     doc = document(expected_record())
     assert doc["@context"] == vocab.ASSET_CONTEXT
-    assert doc["type"] == ["Page", "commons:CommonsAsset"]
-    assert doc["summary"] == (
-        "Public digital fabrication workshop &amp; training &lt;for everyone&gt;"
-    )
+    # one type string (Pleroma, Akkoma, Lemmy drop a list); CommonsAsset as rdf:type
+    assert doc["type"] == "Page" and doc["rdfType"] == "commons:CommonsAsset"
+    # the record's text as plain literals; the post (content) is built from it, never summary
+    assert doc["abstract"] == "Public digital fabrication workshop & training <for everyone>"
+    assert doc["description"] == FULL["description"]
+    assert "summary" not in doc and "source" not in doc
     assert doc["content"] == (
-        "<p>A public workshop with laser cutters and 3D printers.<br>"
-        "Open to neighbours and schools.</p><p>Inductions every Monday.</p>"
+        '<p><a href="https://bcn.example.org/assets/fablab-poblenou">Fab Lab Poblenou</a></p>'
+        "<p>Public digital fabrication workshop &amp; training &lt;for everyone&gt;</p>"
+        "<p>Fab lab or makerspace · Barcelona, Catalunya, ES</p>"
+        '<p><a href="https://bcn.example.org/tags/fablab" class="mention hashtag" rel="tag">'
+        '#<span>fablab</span></a> <a href="https://bcn.example.org/tags/makerspace" '
+        'class="mention hashtag" rel="tag">#<span>makerspace</span></a></p>'
     )
-    assert doc["source"] == {"content": FULL["description"], "mediaType": "text/plain"}
+    assert doc["contentMap"] == {"en": doc["content"]}
     assert doc["assetKind"] == VOCAB + "kinds/fablab"
     assert doc["lifecycleStatus"] == VOCAB + "status/active"
     assert doc["license"] == "https://spdx.org/licenses/CC-BY-SA-4.0"
@@ -245,13 +253,14 @@ def test_unknown_properties_are_ignored_and_page_alone_is_not_an_asset() -> None
         "https://example.org/ns#x": {"deep": {"er": [1, 2]}},
     }
     assert vocab.read_asset_document(doc)[0] == expected_record()
+    page_only = {k: v for k, v in load("own").items() if k != "rdfType"}
     with pytest.raises(vocab.ValidationError) as caught:
-        vocab.read_asset_document({**load("own"), "type": "Page"})
+        vocab.read_asset_document(page_only)
     assert [e.field for e in caught.value.errors] == ["type"]
 
 
 def test_a_type_spelled_any_way_that_expands_to_the_asset_class_counts() -> None:
-    own = load("own")
+    own = {k: v for k, v in load("own").items() if k != "rdfType"}
     for spelling in (COMMONS + "CommonsAsset", ["Place", "commons:CommonsAsset"]):
         assert vocab.read_asset_document({**own, "type": spelling})[0] == expected_record()
 
