@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from federation import safejson
+from federation import media_types, safejson
 from federation.actors import ActorDirectory, ActorError
 from federation.hosts import InvalidHost, host_of
 from federation.httpsig import KeyUnavailable, SignatureError, SkewWindow, verify_request
@@ -74,6 +74,18 @@ def ref(value: Any) -> str | None:
     return None
 
 
+def check_content_type(headers: list[tuple[str, str]]) -> None:
+    """415 unless the body is declared an ActivityStreams document (see `media_types`)."""
+    declared = next((value for name, value in headers if name == "content-type"), None)
+    if not media_types.is_activitypub(declared):
+        raise InboxRefused(
+            415,
+            f"the body is {declared or 'of no declared type'}; an inbox takes "
+            f"{media_types.ACTIVITY_JSON} or "
+            f'{media_types.LD_JSON}; profile="{media_types.AS_PROFILE}"',
+        )
+
+
 def _host(iri: str, what: str) -> str:
     try:
         return host_of(iri)
@@ -97,6 +109,8 @@ class Inbox:
         self.replays = ReplayGuard(window.total_seconds())
 
     async def receive(self, method: str, url: str, headers: Any, body: bytes) -> Receipt:
+        pairs = header_pairs(headers)  # read once: `headers` may be a one-shot iterable
+        check_content_type(pairs)
         if len(body) > self.policy.max_body_bytes:
             raise InboxRefused(413, f"the body is over {self.policy.max_body_bytes} bytes")
         try:
@@ -124,7 +138,6 @@ class Inbox:
         actor_host = _host(actor, "actor")
         if self.policy.blocked(actor_host):
             raise InboxRefused(403, f"activities from {actor_host} are not accepted here")
-        pairs = header_pairs(headers)  # read once: `headers` may be a one-shot iterable
         signer = await self._verify(method, url, pairs, body, activity, actor, kind)
         signature = "\n".join(v for n, v in pairs if n in ("signature", "authorization"))
         if signer is not None and self.replays.seen(signature):

@@ -209,6 +209,34 @@ class FederationSection:
         False, "DEVELOPMENT AND TESTS ONLY: federate with loopback and private addresses."
     )
     allow_http: bool = key(False, "DEVELOPMENT AND TESTS ONLY: federate over plain http.")
+    # What an unauthenticated sender may cost the node (docs/security.md, second round).
+    key_max_age_hours: float = key(
+        24.0,
+        "A stored public key of another actor older than this is fetched again before use "
+        "(a failed verification refetches at once regardless).",
+        minimum=0,
+        maximum=8760,
+    )
+    failed_host_seconds: float = key(
+        30.0,
+        "After a timeout, reset or 5xx from a host, its actors, keys and objects are not "
+        "fetched again for this long (the negative cache).",
+        minimum=0,
+        maximum=86400,
+    )
+    failed_url_seconds: float = key(
+        600.0,
+        "A URL that answered 404, 410 or a document of the wrong kind is not fetched again "
+        "for this long.",
+        minimum=0,
+        maximum=86400,
+    )
+    plain_json_hosts: list = key(
+        [],
+        "Compatibility rule: hosts whose actors and objects may be served as plain "
+        "application/json. Everyone else must answer application/activity+json or "
+        "application/ld+json with the ActivityStreams profile (Mastodon CVE-2024-25623).",
+    )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation import activities, follows
 from federation.actors import ActorDirectory
 from federation.dispatch import Activity, Handlers, Ignore, Retry
-from federation.fetcher import FetchError, HttpStatusError
+from federation.fetch_errors import is_permanent
+from federation.fetcher import FetchError
 from federation.hosts import InvalidHost, host_of
 from federation.inbox import ref
 from federation.outbox import publish
@@ -82,12 +83,10 @@ def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) 
             except CopyRefused:
                 pass  # fall back to the origin's own copy
         try:
-            fetched = await directory.fetcher.get_json(iri)
-        except HttpStatusError as exc:
-            if exc.status in (404, 410):
-                raise Ignore(f"{iri} is gone at its origin ({exc.status})") from None
-            raise Retry(f"fetching {iri}: {exc}") from None
+            fetched = await directory.failures.fetch(directory.fetcher, iri)
         except FetchError as exc:
+            if is_permanent(exc):  # gone, or not a document we read: asking again won't help
+                raise Ignore(f"{iri} cannot be used from its origin: {exc}") from None
             raise Retry(f"fetching {iri}: {exc}") from None
         if not is_commons_asset(fetched.data):
             raise Ignore(f"{iri} is not a commons asset")

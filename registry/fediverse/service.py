@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from federation.actors import ActorDirectory
 from federation.delivery import DeliverySettings, DeliveryWorker
 from federation.dispatch import DispatchSettings, Handlers, InboxProcessor
+from federation.fetch_failures import FailureCache
 from federation.fetcher import SafeFetcher
 from federation.hosts import InvalidHost, normalize_host
 from federation.httpsig import SkewWindow
@@ -59,8 +60,16 @@ class Federation:
             allow_http=fed.allow_http,
             deadline=fed.fetch_timeout_seconds,
             max_bytes=fed.fetch_max_bytes,
+            plain_json_hosts=_hosts(fed.plain_json_hosts),
         )
-        self.directory = ActorDirectory(engine, self.fetcher)
+        self.directory = ActorDirectory(
+            engine,
+            self.fetcher,
+            key_max_age=timedelta(hours=fed.key_max_age_hours),
+            failures=FailureCache(
+                host_seconds=fed.failed_host_seconds, url_seconds=fed.failed_url_seconds
+            ),
+        )
         self.blocked_domains = _hosts(fed.blocked_domains)
         # Blocks the admins made at run time (database), shared by every process.
         self.blocklist = DomainBlocklist(engine)
