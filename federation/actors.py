@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from federation import acct, keys
+from federation.fetch_errors import is_permanent
 from federation.fetch_failures import FailureCache
 from federation.fetcher import JRD_CONTENT_TYPES, FetchError, FetchResult, SafeFetcher
 from federation.hosts import InvalidHost, host_of
@@ -43,7 +44,14 @@ KEY_CACHE_SECONDS = 300.0
 
 
 class ActorError(Exception):
-    """An actor could not be found or is not believable; the message says why."""
+    """An actor could not be found or is not believable; the message says why.
+
+    `permanent` is False only when asking again later may succeed (a timeout, a reset, a
+    5xx): a handler then retries; otherwise it gives up at once."""
+
+    def __init__(self, reason: str, *, permanent: bool = True) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -205,7 +213,9 @@ class ActorDirectory:
         try:
             return await self.failures.fetch(self.fetcher, url)
         except FetchError as exc:
-            raise ActorError(f"cannot fetch the {what} {url}: {exc}") from exc
+            raise ActorError(
+                f"cannot fetch the {what} {url}: {exc}", permanent=is_permanent(exc)
+            ) from exc
 
     async def _accept(self, data: Any, fetched_from: str, asked: str) -> RemoteActor:
         doc = check_actor_document(data, fetched_from)

@@ -121,6 +121,11 @@ class DispatchSettings:
     retry_cap: timedelta = timedelta(hours=1)
     poll_interval: float = 1.0
     concurrency: int = 8
+    # How long a round waits for its slowest `prepare` (a fetch from a slow host) before it
+    # applies what is ready; the rest finish in the background, in order per actor, so one
+    # actor's silent host never holds up another actor's Follow.
+    prepare_wait: float = 0.5
+    max_background: int = 64
 
 
 @dataclass
@@ -162,12 +167,18 @@ class InboxProcessor:
         self.settings = settings
         self.worker_id = worker_id
         self.wakeup = asyncio.Event()
+        self._limit = asyncio.Semaphore(settings.concurrency)
+        self._background: dict[str, asyncio.Task[None]] = {}
 
     def wake(self) -> None:
         self.wakeup.set()
 
-    async def run_once(self) -> int:
+    async def run_once(self, *, wait: bool = True) -> int:
+        """Claim and apply one batch. With `wait` (tests, `drain`), also wait for the slow
+        part of the batch and for earlier rounds' background work; the worker loop does not."""
         now = datetime.now(UTC)
+        if len(self._background) >= self.settings.max_background:
+            await asyncio.wait(self._background.values(), return_when=asyncio.FIRST_COMPLETED)
         async with write(self.engine) as conn:
             rows = await claim(
                 conn,
@@ -178,19 +189,34 @@ class InboxProcessor:
                 lease=self.settings.lease,
                 now=now,
             )
-        if not rows:
-            return 0
-        # Arrival order: one actor's activities are applied in the order they came (an
-        # Update after its Create).
-        works = [self._open(row) for row in sorted(rows, key=lambda r: r.id)]
-        await self._prepare_all(works)
-        await self._apply_all(works)
+        if rows:
+            # Arrival order: one actor's activities are applied in the order they came (an
+            # Update after its Create).
+            works = [self._open(row) for row in sorted(rows, key=lambda r: r.id)]
+            ready = await self._prepare_all(works)
+            await self._apply_all(ready)
+        if wait:
+            while self._background:
+                await asyncio.gather(*self._background.values(), return_exceptions=True)
         return len(rows)
 
+    async def close(self) -> None:
+        """Stop background work; its rows stay leased and are taken again after the lease."""
+        tasks = list(self._background.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self._run(stop)
+        finally:
+            await self.close()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                handled = await self.run_once()
+                handled = await self.run_once(wait=False)
             except Exception:
                 log.exception("inbox processing round failed")
                 handled = 0
@@ -221,21 +247,71 @@ class InboxProcessor:
             work.failure = ("ignored", f"no handler for {work.activity.type}")
         return work
 
-    async def _prepare_all(self, works: list[_Work]) -> None:
+    async def _prepare_all(self, works: list[_Work]) -> list[_Work]:
         """Network work, outside any transaction: one actor's activities one after another,
-        different actors at once (at most `concurrency` fetches)."""
-        limit = asyncio.Semaphore(self.settings.concurrency)
+        different actors at once (at most `concurrency` fetches). Returns the works ready to
+        apply after at most `prepare_wait`; an actor still fetching then, or still busy with
+        an earlier round, finishes in the background (its activities in order)."""
         by_actor: dict[str, list[_Work]] = {}
         for work in works:
-            if work.failure is None and work.handler is not None and work.handler.prepare:
-                by_actor.setdefault(work.row.actor, []).append(work)
+            by_actor.setdefault(work.row.actor, []).append(work)
+        ready: list[_Work] = []
+        running: dict[str, tuple[asyncio.Task[None], list[_Work]]] = {}
+        for actor, items in by_actor.items():
+            earlier = self._background.get(actor)
+            if earlier is not None:
+                self._in_background(actor, items, after=earlier)
+            elif any(self._needs_prepare(work) for work in items):
+                running[actor] = (asyncio.ensure_future(self._prepare_group(items)), items)
+            else:
+                ready.extend(items)
+        if running:
+            await asyncio.wait(
+                [task for task, _ in running.values()], timeout=self.settings.prepare_wait
+            )
+        for actor, (task, items) in running.items():
+            if task.done():
+                ready.extend(items)
+            else:
+                self._in_background(actor, items, prepared=task)
+        return sorted(ready, key=lambda work: work.row.id)
 
-        async def one_actor(items: list[_Work]) -> None:
-            for work in items:
-                async with limit:
+    def _needs_prepare(self, work: _Work) -> bool:
+        return work.failure is None and work.handler is not None and bool(work.handler.prepare)
+
+    async def _prepare_group(self, items: list[_Work]) -> None:
+        for work in items:
+            if self._needs_prepare(work):
+                async with self._limit:
                     await self._prepare(work)
 
-        await asyncio.gather(*(one_actor(items) for items in by_actor.values()))
+    def _in_background(
+        self,
+        actor: str,
+        items: list[_Work],
+        *,
+        prepared: asyncio.Task[None] | None = None,
+        after: asyncio.Task[None] | None = None,
+    ) -> None:
+        async def finish() -> None:
+            if after is not None:
+                await asyncio.gather(after, return_exceptions=True)
+            if prepared is not None:
+                await prepared
+            else:
+                await self._prepare_group(items)
+            await self._apply_all(items)
+
+        task = asyncio.ensure_future(finish())
+        self._background[actor] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            if self._background.get(actor) is finished:
+                del self._background[actor]
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error("background work for %s failed", actor, exc_info=finished.exception())
+
+        task.add_done_callback(done)
 
     async def _prepare(self, work: _Work) -> None:
         assert work.handler is not None and work.handler.prepare is not None

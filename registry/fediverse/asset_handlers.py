@@ -17,6 +17,7 @@ from federation.hosts import InvalidHost, host_of
 from federation.inbox import ref
 from federation.outbox import publish
 from federation.tables import followers
+from federation.transactions import read
 from registry.fediverse.identity import NodeIdentity
 from registry.mirror import (
     CopyRefused,
@@ -31,7 +32,13 @@ log = logging.getLogger("registry.mirror")
 
 
 def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) -> None:
+    async def partner_first(activity: Activity) -> None:
+        """Authorise before any fetch or proof check: only followed partners' copies count."""
+        async with read(directory.engine) as conn:
+            await require_partner(conn, activity.actor)
+
     async def embedded_copy(activity: Activity) -> RemoteCopy:
+        await partner_first(activity)
         obj = activity.standalone_object()
         if not isinstance(obj, dict):
             raise Ignore("the asset must be embedded in the activity")
@@ -69,6 +76,7 @@ def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) 
         obj, iri = activity.standalone_object(), ref(activity.object)
         if iri is None:
             raise Ignore("an Announce of nothing")
+        await partner_first(activity)
         try:
             origin = host_of(iri)
         except InvalidHost as exc:

@@ -43,6 +43,8 @@ def register(
         try:
             return await directory.get(activity.actor)
         except ActorError as exc:
+            if exc.permanent:  # gone, or not an actor: six more tries would change nothing
+                raise Ignore(str(exc)) from None
             raise Retry(str(exc)) from None
 
     @handlers.on("Follow", prepare=fetch_actor)

@@ -1,0 +1,316 @@
+"""Second-round hardening, as an attacker with its own keys and actor documents would try it
+(docs/security.md): key ids that belong to someone else, Undo of things that are not our
+Follow, bodies that are not ActivityStreams, over-long multibase values, silent hosts.
+
+Remote actors are real servers on 127.0.0.1 (different ports, so different hosts); the node
+runs in-process with its workers driven by the test, or running where the test says so."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from federation import keys
+from federation.httpsig import CavageAuth
+from federation.tables import followers, inbox_items, remote_keys
+from registry import db
+from registry.services import Services
+from tests.nodes import free_port
+from tests.registry.test_security_helpers import (
+    BASE,
+    Partner,
+    assert_problem,
+    count,
+    make_partner,
+    process,
+    running_node,
+)
+from tests.remote_actor import RemoteActor, serving
+
+Node = tuple[httpx.AsyncClient, Services]
+AP = {"Content-Type": "application/activity+json"}
+
+
+@pytest.fixture
+async def victim() -> AsyncIterator[Partner]:
+    async with serving(Partner(name="victim")) as remote:
+        yield remote
+
+
+@pytest.fixture
+async def attacker() -> AsyncIterator[Partner]:
+    async with serving(Partner(name="attacker")) as remote:
+        yield remote
+
+
+@pytest.fixture
+async def node(make_app: Callable[..., object]) -> AsyncIterator[Node]:
+    async with running_node(make_app) as made:
+        yield made
+
+
+class Silent:
+    """A host that accepts connections and never answers."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.connections = 0
+        self.server: asyncio.Server | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _hold(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        with contextlib.suppress(Exception):
+            await reader.read()  # until the client gives up
+        writer.close()
+
+
+@pytest.fixture
+async def silent() -> AsyncIterator[Silent]:
+    host = Silent()
+    host.server = await asyncio.start_server(host._hold, "127.0.0.1", host.port)
+    yield host
+    host.server.close()
+
+
+async def send(http: httpx.AsyncClient, auth: httpx.Auth, activity: dict, **headers: str):
+    return await http.post("/inbox", json=activity, auth=auth, headers={**AP, **headers})
+
+
+async def follower_count(services: Services) -> int:
+    return await count(services.engine, followers)
+
+
+# -- key identity ---------------------------------------------------------------------------
+
+
+async def test_an_actor_listing_another_actors_key_cannot_take_it_over(
+    node: Node, victim: Partner, attacker: Partner
+) -> None:
+    http, services = node
+    # The attacker's actor document lists the victim's key id (with the attacker's key), and
+    # gets itself known first.
+    original = attacker.document
+
+    def claiming() -> dict:
+        doc = original()
+        doc["publicKey"] = [
+            doc["publicKey"],
+            {
+                "id": victim.key_id,
+                "owner": attacker.actor,
+                "publicKeyPem": keys.public_key_to_pem(attacker.key.public_key()),
+            },
+        ]
+        return doc
+
+    attacker.document = claiming  # type: ignore[method-assign]
+    follow = attacker.activity("Follow", f"{BASE}/actor")
+    assert (await send(http, attacker.auth(), follow)).status_code == 202
+    await process(services)
+    async with db.read(services.engine) as conn:
+        claimed = (
+            await conn.execute(select(remote_keys).where(remote_keys.c.key_id == victim.key_id))
+        ).first()
+    assert claimed is None
+    # Signing under the victim's key id: the key is the victim's, so the attacker's
+    # signature does not verify, and a request it signs for itself is not attributed to it.
+    forged = attacker.activity("Follow", f"{BASE}/actor")
+    response = await send(http, CavageAuth(victim.key_id, attacker.key), forged)
+    assert_problem(response, 401)
+    # The victim is not locked out: its own signed Follow goes through and is applied.
+    honest = victim.activity("Follow", f"{BASE}/actor")
+    assert (await send(http, victim.auth(), honest)).status_code == 202
+    await process(services)
+    async with db.read(services.engine) as conn:
+        actors = {row.actor for row in await conn.execute(select(followers.c.actor))}
+        owner = (
+            await conn.execute(
+                select(remote_keys.c.owner).where(remote_keys.c.key_id == victim.key_id)
+            )
+        ).scalar_one()
+    assert actors == {attacker.actor, victim.actor}
+    assert owner == victim.actor
+    # And an admin can follow the victim (no uniqueness error, no 500).
+    await services.federation.directory.get(victim.actor, refresh=True)
+    await services.federation.directory.get(attacker.actor, refresh=True)
+
+
+# -- Undo and other object checks -----------------------------------------------------------
+
+
+async def test_undo_removes_a_follow_only_when_its_object_is_that_follow(
+    node: Node, victim: Partner
+) -> None:
+    http, services = node
+    follow = victim.activity("Follow", f"{BASE}/actor")
+    assert (await send(http, victim.auth(), follow)).status_code == 202
+    await process(services)
+    assert await follower_count(services) == 1
+    not_our_follow = [
+        f"{victim.actor}/likes/1",  # an Undo of a Like, by IRI
+        victim.activity("Like", f"{BASE}/assets/x"),
+        victim.activity("Announce", f"{BASE}/assets/x"),
+        {**follow, "object": f"{victim.base}/users/someone-else"},  # a Follow of another
+        {**follow, "actor": f"{victim.base}/users/someone-else"},  # somebody else's Follow
+        {"type": "Follow", "id": f"{victim.actor}/follows/other"},  # no actor, no object
+    ]
+    for undone in not_our_follow:
+        undo = victim.activity("Undo", undone)
+        assert (await send(http, victim.auth(), undo)).status_code == 202
+        await process(services)
+        assert await follower_count(services) == 1, undone
+    # The Follow itself, by id: the follow goes.
+    assert (await send(http, victim.auth(), victim.activity("Undo", follow["id"]))).is_success
+    await process(services)
+    assert await follower_count(services) == 0
+    # An embedded Follow with the same actor and object, whatever its id, undoes too.
+    again = victim.activity("Follow", f"{BASE}/actor")
+    await send(http, victim.auth(), again)
+    await process(services)
+    assert await follower_count(services) == 1
+    renamed = {**again, "id": f"{victim.actor}/follows/renamed"}
+    await send(http, victim.auth(), victim.activity("Undo", renamed))
+    await process(services)
+    assert await follower_count(services) == 0
+
+
+# -- content types --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/ld+json",
+        'application/ld+json; profile="https://example.org/other"',
+        "text/plain",
+        "image/png",
+    ],
+)
+async def test_the_inbox_takes_only_activitystreams_bodies(
+    node: Node, victim: Partner, content_type: str
+) -> None:
+    http, services = node
+    follow = victim.activity("Follow", f"{BASE}/actor")
+    response = await send(http, victim.auth(), follow, **{"Content-Type": content_type})
+    assert_problem(response, 415, "application/activity+json")
+    assert await count(services.engine, inbox_items) == 0
+
+
+async def test_ld_json_with_the_activitystreams_profile_is_taken(
+    node: Node, victim: Partner
+) -> None:
+    http, _ = node
+    follow = victim.activity("Follow", f"{BASE}/actor")
+    profile = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+    response = await send(http, victim.auth(), follow, **{"Content-Type": profile})
+    assert response.status_code == 202, response.text
+
+
+# -- costs: multibase -----------------------------------------------------------------------
+
+
+async def test_a_1_mb_multibase_value_is_refused_in_under_50_ms_of_cpu(
+    node: Node, victim: Partner
+) -> None:
+    http, services = node
+    await make_partner(services, victim)
+    await services.federation.directory.get(victim.actor)  # the key is known: no fetch counted
+    asset = victim.asset("big")
+    asset["proof"] = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-jcs-2022",
+        "verificationMethod": victim.proof_key_id,
+        "proofPurpose": "assertionMethod",
+        "proofValue": "z" + "5" * 1_030_000,
+    }
+    create = victim.activity("Create", asset)
+    body = httpx.Request("POST", f"{BASE}/inbox", json=create).content
+    assert 1_000_000 < len(body) < 1_048_576
+    started = time.process_time()
+    response = await http.post("/inbox", content=body, auth=victim.auth(), headers=AP)
+    await services.federation.processor.run_once()
+    spent = time.process_time() - started
+    assert response.status_code == 202, response.text
+    async with db.read(services.engine) as conn:
+        state, result = (
+            await conn.execute(select(inbox_items.c.state, inbox_items.c.result))
+        ).one()
+    assert state == "ignored" and "base58" in result, result
+    assert spent < 0.05, f"{spent * 1000:.1f} ms of CPU"
+
+
+# -- slow and silent hosts ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def quick_node(make_app: Callable[..., object]) -> AsyncIterator[Node]:
+    async with running_node(make_app, federation={"fetch_timeout_seconds": 2}) as made:
+        yield made
+
+
+async def test_a_key_on_a_silent_host_is_refused_within_one_fetch_deadline(
+    quick_node: Node, silent: Silent, attacker: Partner
+) -> None:
+    http, _ = quick_node
+    actor = f"{silent.base}/users/nobody"
+    follow = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{actor}/follows/1",
+        "type": "Follow",
+        "actor": actor,
+        "object": f"{BASE}/actor",
+    }
+    auth = CavageAuth(f"{actor}#main-key", attacker.key)
+    started = time.monotonic()
+    response = await send(http, auth, follow)
+    first = time.monotonic() - started
+    assert_problem(response, 401, "cannot be checked")
+    assert 1.9 < first < 3.0, f"{first:.2f} s for one 2 s deadline"
+    assert silent.connections == 1  # the failed fetch was not retried within the request
+    # The host is remembered for a while: the next request costs no fetch at all.
+    started = time.monotonic()
+    follow["id"] = f"{actor}/follows/2"
+    assert_problem(await send(http, auth, follow), 401)
+    assert time.monotonic() - started < 0.5
+    assert silent.connections == 1
+
+
+async def test_a_follow_after_ten_announces_of_a_silent_host_is_accepted_in_under_2_s(
+    make_app: Callable[..., object], silent: Silent, victim: Partner
+) -> None:
+    async with running_node(make_app, federation={"fetch_timeout_seconds": 8}) as node:
+        http, services = node
+        await make_partner(services, victim)
+        fed = services.federation
+        for n in range(10):
+            announce = victim.activity("Announce", f"{silent.base}/assets/{n}")
+            assert (await send(http, victim.auth(), announce)).status_code == 202
+        async with serving(RemoteActor(name="newcomer")) as newcomer:
+            stop = asyncio.Event()
+            worker = asyncio.create_task(fed.processor.run(stop))
+            try:
+                await asyncio.sleep(0.2)  # the Announces are claimed and being fetched
+                started = time.monotonic()
+                follow = newcomer.activity("Follow", f"{BASE}/actor")
+                assert (await send(http, newcomer.auth(), follow)).status_code == 202
+                fed.processor.wake()
+                while await follower_count(services) == 0:
+                    assert time.monotonic() - started < 2.0, "the Follow waited behind the fetch"
+                    await asyncio.sleep(0.02)
+                accepted = time.monotonic() - started
+            finally:
+                stop.set()
+                await worker
+        assert accepted < 2.0
+        assert silent.connections == 1  # ten objects on one silent host: asked once
