@@ -23,7 +23,8 @@ from federation.actors import ActorDirectory, ActorError
 from federation.hosts import InvalidHost, host_of
 from federation.httpsig import KeyUnavailable, SignatureError, SkewWindow, verify_request
 from federation.httpsig.common import header_pairs
-from federation.replay import ReplayGuard
+from federation.httpsig.verify import VerifiedSignature
+from federation.replay import SharedReplayGuard
 from federation.tables import inbox_items
 from federation.transactions import write
 from federation.upserts import insert_new
@@ -106,7 +107,7 @@ class Inbox:
         self.policy = policy
         self.on_stored = on_stored
         window = policy.window.past + policy.window.future
-        self.replays = ReplayGuard(window.total_seconds())
+        self.replays = SharedReplayGuard(engine, window.total_seconds())
 
     async def receive(self, method: str, url: str, headers: Any, body: bytes) -> Receipt:
         pairs = header_pairs(headers)  # read once: `headers` may be a one-shot iterable
@@ -138,12 +139,15 @@ class Inbox:
         actor_host = _host(actor, "actor")
         if self.policy.blocked(actor_host):
             raise InboxRefused(403, f"activities from {actor_host} are not accepted here")
-        signer = await self._verify(method, url, pairs, body, activity, actor, kind)
-        signature = "\n".join(v for n, v in pairs if n in ("signature", "authorization"))
-        if signer is not None and self.replays.seen(signature):
-            raise InboxRefused(401, "this signed request was already received: a replay")
-        if signer is None:  # an actor deleting itself whose key is gone: nothing to do
+        verified = await self._verify(method, url, pairs, body, activity, actor, kind)
+        if verified is None:  # an actor deleting itself whose key is gone: nothing to do
             return Receipt(activity_id, kind, duplicate=False, ignored=True)
+        signer = verified.key_id
+        # Keyed on the signature's bytes, not on the header's text: the same signature moved
+        # from `Signature` to `Authorization: Signature` (or re-spaced) is the same request.
+        signature = verified.value.hex() or signer
+        if await self.replays.seen(signature):
+            raise InboxRefused(401, "this signed request was already received: a replay")
         if _host(activity_id, "activity id") != actor_host:
             raise InboxRefused(
                 403, f"the activity {activity_id} is not on its actor's host {actor_host}"
@@ -168,7 +172,7 @@ class Inbox:
                 },
                 unique=["activity_id"],
             )
-        self.replays.remember(signature)  # taken: the same signature again is a replay
+            await self.replays.remember(conn, signature)  # taken: the same again is a replay
         if stored:
             self.on_stored()
         else:
@@ -184,8 +188,8 @@ class Inbox:
         activity: dict[str, Any],
         actor: str,
         kind: str,
-    ) -> str | None:
-        """The signing key's id, after every check; None for an unverifiable self-Delete."""
+    ) -> VerifiedSignature | None:
+        """The verified signature, after every check; None for an unverifiable self-Delete."""
         try:
             verified = await verify_request(
                 method, url, headers, body, self.directory.resolve_key, window=self.policy.window
@@ -205,4 +209,4 @@ class Inbox:
             raise InboxRefused(
                 401, f"signed by {verified.owner}, but the activity's actor is {actor}"
             )
-        return verified.key_id
+        return verified

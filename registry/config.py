@@ -264,6 +264,13 @@ class MirrorSection:
         minimum=0.05,
         maximum=10080,
     )
+    sync_lease_seconds: float = key(
+        45.0,
+        "How long a worker holds a partner it is syncing without renewing the hold (it renews "
+        "every third of this while it works). After a crash the sync resumes within this.",
+        minimum=3,
+        maximum=3600,
+    )
     tombstone_days: float = key(
         30.0,
         "How long deletions are listed in this node's changes feed. A partner away for "

@@ -72,6 +72,7 @@ async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory
     if "proof" in document:
         try:
             method = proofs.verification_method(document)
+            proofs.proof_signature(document)  # malformed: refused before any key fetch
         except proofs.ProofError as exc:
             raise CopyRefused(f"the proof of {meta.iri} is malformed: {exc.reason}") from None
         if not on_host(method, origin):
@@ -96,7 +97,30 @@ async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory
         except ActorError as exc:
             raise CopyRefused(f"the proof key of {meta.iri} cannot be fetched: {exc}") from None
         proof_checked = True
-    return RemoteCopy(document, record, meta, origin, proof_checked)
+    return RemoteCopy(understood(document, record, meta), record, meta, origin, proof_checked)
+
+
+def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.AssetMeta) -> Any:
+    """The document as it will be stored and served onwards: only what we understood.
+
+    A copy is rebuilt from the record we read out of it (plain text, our own escaping); when
+    the rebuilt form is the document itself (as every node of ours publishes it), the original
+    is kept with its proof, so its content hash matches the origin's. Anything more (side
+    documents in `@included` or `@graph`, properties we do not know, raw HTML) is dropped with
+    the proof it would invalidate: nothing forged is served from `/mirror/{id}` or the feed.
+    """
+    scheme, host = meta.iri.split("://", 1)[0], host_of(meta.iri)
+    rebuilt = vocab.asset_document(record, meta, f"{scheme}://{host}")
+    unsigned = {name: value for name, value in document.items() if name != "proof"}
+    if unsigned == rebuilt:
+        return document
+    log.info("stored %s without what was not understood: %s", meta.iri, _extra(unsigned, rebuilt))
+    return rebuilt
+
+
+def _extra(document: dict[str, Any], rebuilt: dict[str, Any]) -> str:
+    names = [name for name in document if document[name] != rebuilt.get(name)]
+    return ", ".join(sorted(names))[:300]
 
 
 def on_host(iri: str, host: str) -> bool:
@@ -112,12 +136,16 @@ async def apply_copies(conn: AsyncConnection, copies: list[RemoteCopy]) -> dict[
     counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
     if not copies:
         return counts
+    # The change-sequence lock first (on PostgreSQL it serialises every catalog write), and
+    # only then look for the copies held: the inbox worker, the background sync and
+    # `commons-registry sync` may bring the same asset at once, and a look taken before the
+    # lock would miss a row another of them is committing (a unique-constraint error).
+    seq = await next_change_seq(conn)
     held = {
         row.iri: row for row in await asset_store.find_by_iris(conn, [c.meta.iri for c in copies])
     }
     new_rows: list[AssetRow] = []
     changed: list[tuple[int, AssetRow]] = []
-    seq = await next_change_seq(conn)
     for copy in copies:
         row = held.get(copy.meta.iri)
         updated = copy.meta.updated or copy.meta.published or utcnow()
@@ -171,16 +199,15 @@ async def apply_delete(
     """Tombstone a copy (or remember the deletion of one never seen)."""
     if host_of(iri) != from_host:
         raise CopyRefused(f"{from_host} may not delete {iri}: only its own host may")
+    seq = await next_change_seq(conn)  # the lock before the look, as in apply_copies
     held = await asset_store.find_by_iri(conn, iri)
     now = utcnow()
     if held is None:
-        await asset_store.insert_tombstone(
-            conn, iri=iri, origin=from_host, at=at or now, seq=await next_change_seq(conn)
-        )
+        await asset_store.insert_tombstone(conn, iri=iri, origin=from_host, at=at or now, seq=seq)
         return "tombstone recorded for an asset never seen", True
     if held.origin == LOCAL:
         return "refused: this node is the asset's origin", False
     if held.deleted_at is not None:
         return "already deleted", False
-    await asset_store.mark_deleted(conn, held.id, at or now, await next_change_seq(conn))
+    await asset_store.mark_deleted(conn, held.id, at or now, seq)
     return "deleted", True

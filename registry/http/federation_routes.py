@@ -44,7 +44,7 @@ class InboxProblem(Problem):
 async def inbox(request: Request) -> Response:
     fed = federation(request)
     limits: Limits | None = getattr(request.app.state, "limits", None)
-    ticket = limits.inbox_gate(request) if limits is not None else None
+    ticket = await limits.inbox_gate(request) if limits is not None else None
     try:
         body = await read_limited(request, services(request).settings.server.max_body_bytes)
         receipt = await fed.inbox.receive(
@@ -52,11 +52,11 @@ async def inbox(request: Request) -> Response:
         )
     except InboxRefused as refused:
         if ticket is not None:
-            ticket.refused()
+            await ticket.refused()
         raise InboxProblem(refused) from None
     except Problem:
         if ticket is not None:
-            ticket.refused()
+            await ticket.refused()
         raise
     return json_response({"id": receipt.activity_id, "duplicate": receipt.duplicate}, 202)
 
