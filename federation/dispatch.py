@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Integer, Text, bindparam, func, update
+from sqlalchemy import Integer, Text, bindparam, delete, func, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from federation.inbox import first_type
@@ -126,6 +127,7 @@ class DispatchSettings:
     # actor's silent host never holds up another actor's Follow.
     prepare_wait: float = 0.5
     max_background: int = 64
+    keep: timedelta = timedelta(days=7)  # how long finished rows (ids only) are kept
 
 
 @dataclass
@@ -141,6 +143,10 @@ class _Work:
 
 
 RETRY = "retry"
+# What an applied, ignored or failed activity's body becomes: the row stays (its unique id
+# makes a replay a no-op) until `keep` has passed, but its content is not stored any longer.
+PRUNED = "{}"
+PURGE_EVERY = 600.0  # seconds between deletions of rows older than `keep`
 
 # Built once: the done-mark runs for every applied activity. A handler that returns nothing
 # keeps the reason an earlier attempt left in `result`.
@@ -149,6 +155,7 @@ MARK_DONE = (
     .where(inbox_items.c.id == bindparam("item_id"))
     .values(
         state="done",
+        body=PRUNED,  # applied: only the id is kept (dedupe), not what an attacker sent
         processed_at=bindparam("done_at", type_=inbox_items.c.processed_at.type),
         attempts=bindparam("tries", type_=Integer()),
         result=func.coalesce(bindparam("outcome", type_=Text()), inbox_items.c.result),
@@ -169,14 +176,33 @@ class InboxProcessor:
         self.wakeup = asyncio.Event()
         self._limit = asyncio.Semaphore(settings.concurrency)
         self._background: dict[str, asyncio.Task[None]] = {}
+        self._last_purge = time.monotonic()
 
     def wake(self) -> None:
         self.wakeup.set()
+
+    async def purge(self, now: datetime | None = None) -> int:
+        """Forget finished activities older than `keep` (their ids no longer dedupe: by then
+        their signatures are long outside the clock-skew window)."""
+        cutoff = (now or datetime.now(UTC)) - self.settings.keep
+        async with write(self.engine) as conn:
+            result = await conn.execute(
+                delete(inbox_items).where(
+                    inbox_items.c.state.in_(("done", "ignored", "failed")),
+                    inbox_items.c.processed_at < cutoff,
+                )
+            )
+        return result.rowcount or 0
 
     async def run_once(self, *, wait: bool = True) -> int:
         """Claim and apply one batch. With `wait` (tests, `drain`), also wait for the slow
         part of the batch and for earlier rounds' background work; the worker loop does not."""
         now = datetime.now(UTC)
+        if time.monotonic() - self._last_purge > PURGE_EVERY:
+            self._last_purge = time.monotonic()
+            purged = await self.purge(now)
+            if purged:
+                log.info("forgot %d finished activities older than %s", purged, self.settings.keep)
         if len(self._background) >= self.settings.max_background:
             await asyncio.wait(self._background.values(), return_when=asyncio.FIRST_COMPLETED)
         async with write(self.engine) as conn:
@@ -406,7 +432,9 @@ class InboxProcessor:
         else:
             if state == RETRY:
                 state, reason = "failed", f"gave up after {attempts} attempts: {reason}"
-            values.update(state=state, result=reason[:2000], processed_at=datetime.now(UTC))
+            values.update(
+                state=state, result=reason[:2000], processed_at=datetime.now(UTC), body=PRUNED
+            )
         await conn.execute(
             update(inbox_items)
             .where(still_mine(inbox_items, row.id, self.worker_id))

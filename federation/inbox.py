@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from federation import media_types, safejson
+from federation import media_types, multibase, safejson
 from federation.actors import ActorDirectory, ActorError
 from federation.hosts import InvalidHost, host_of
 from federation.httpsig import KeyUnavailable, SignatureError, SkewWindow, verify_request
@@ -55,6 +55,8 @@ class InboxPolicy:
     blocked: Callable[[str], bool] = lambda host: False
     max_body_bytes: int = 1_048_576
     max_json_depth: int = safejson.MAX_DEPTH
+    # Activity types some handler applies; the others are answered 202 and kept as an id only.
+    handled: Callable[[str], bool] = lambda kind: True
 
 
 def first_type(value: Any) -> str | None:
@@ -73,6 +75,20 @@ def ref(value: Any) -> str | None:
     if isinstance(value, Mapping) and isinstance(value.get("id"), str):
         return value["id"]
     return None
+
+
+def check_multibase(activity: dict[str, Any]) -> None:
+    """400 for an over-long proof value in the activity or its object, before anything else:
+    base58 decoding is quadratic, and no signature is longer than `multibase.MAX_CHARS`."""
+    obj = activity.get("object")
+    for holder in (activity, obj if isinstance(obj, dict) else {}):
+        proof = holder.get("proof")
+        for entry in proof if isinstance(proof, list) else [proof]:
+            value = entry.get("proofValue") if isinstance(entry, dict) else None
+            if isinstance(value, str) and len(value) > multibase.MAX_CHARS + 1:
+                raise InboxRefused(
+                    400, f"a proofValue of {len(value)} characters (at most {multibase.MAX_CHARS})"
+                )
 
 
 def check_content_type(headers: list[tuple[str, str]]) -> None:
@@ -136,6 +152,7 @@ class Inbox:
         ):
             # PostgreSQL text cannot hold U+0000; no real id or type contains it.
             raise InboxRefused(400, "the activity's id, type, actor or object contains NUL")
+        check_multibase(activity)
         actor_host = _host(actor, "actor")
         if self.policy.blocked(actor_host):
             raise InboxRefused(403, f"activities from {actor_host} are not accepted here")
@@ -153,25 +170,24 @@ class Inbox:
                 403, f"the activity {activity_id} is not on its actor's host {actor_host}"
             )
         now = datetime.now(UTC)
+        handled = self.policy.handled(kind)
+        row: dict[str, Any] = {
+            "activity_id": activity_id[:2048],
+            "actor": actor[:2048],
+            "host": actor_host,
+            "type": kind[:64],
+            "object_id": (ref(activity.get("object")) or "")[:2048] or None,
+            "body": orjson.dumps(activity).decode() if handled else "{}",
+            "signer": signer[:2048],
+            "received_at": now,
+            "state": "pending",
+            "attempts": 0,
+            "available_at": now,
+        }
+        if not handled:  # nothing would apply it: stored as an id only, already settled
+            row.update(state="ignored", result=f"no handler for {kind[:64]}", processed_at=now)
         async with write(self.engine) as conn:
-            stored = await insert_new(
-                conn,
-                inbox_items,
-                {
-                    "activity_id": activity_id[:2048],
-                    "actor": actor[:2048],
-                    "host": actor_host,
-                    "type": kind[:64],
-                    "object_id": (ref(activity.get("object")) or "")[:2048] or None,
-                    "body": orjson.dumps(activity).decode(),
-                    "signer": signer[:2048],
-                    "received_at": now,
-                    "state": "pending",
-                    "attempts": 0,
-                    "available_at": now,
-                },
-                unique=["activity_id"],
-            )
+            stored = await insert_new(conn, inbox_items, row, unique=["activity_id"])
             await self.replays.remember(conn, signature)  # taken: the same again is a replay
         if stored:
             self.on_stored()

@@ -231,6 +231,13 @@ class FederationSection:
         minimum=0,
         maximum=86400,
     )
+    inbox_keep_days: float = key(
+        7.0,
+        "How long the ids of applied (or ignored) incoming activities are kept, so that a "
+        "late duplicate is recognised; their content is dropped as soon as they are applied.",
+        minimum=0.01,
+        maximum=365,
+    )
     plain_json_hosts: list = key(
         [],
         "Compatibility rule: hosts whose actors and objects may be served as plain "

@@ -57,6 +57,11 @@ async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory
     `from_host` is the host that vouches for the document: the signer of a Create/Update, or
     the host it was fetched from. It must be the document's own host.
     """
+    if isinstance(document, dict) and "proof" in document:
+        try:  # cheap and capped: a malformed proof costs no JSON-LD reading and no fetch
+            proofs.proof_signature(document)
+        except proofs.ProofError as exc:
+            raise CopyRefused(f"the proof of {document.get('id')!r} is malformed: {exc}") from None
     try:
         record, meta = vocab.read_asset_document(document)
     except vocab.ValidationError as exc:
@@ -72,7 +77,6 @@ async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory
     if "proof" in document:
         try:
             method = proofs.verification_method(document)
-            proofs.proof_signature(document)  # malformed: refused before any key fetch
         except proofs.ProofError as exc:
             raise CopyRefused(f"the proof of {meta.iri} is malformed: {exc.reason}") from None
         if not on_host(method, origin):
@@ -103,23 +107,47 @@ async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory
 def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.AssetMeta) -> Any:
     """The document as it will be stored and served onwards: only what we understood.
 
-    A copy is rebuilt from the record we read out of it (plain text, our own escaping); when
-    the rebuilt form is the document itself (as every node of ours publishes it), the original
-    is kept with its proof, so its content hash matches the origin's. Anything more (side
-    documents in `@included` or `@graph`, properties we do not know, raw HTML) is dropped with
-    the proof it would invalidate: nothing forged is served from `/mirror/{id}` or the feed.
+    Each property is checked against the same asset rebuilt from the record we read out of it
+    (plain text, our own escaping): a property we do not write (side documents in `@included`
+    or `@graph`, `content` with raw HTML, anything unknown) is dropped, and one whose value
+    differs from ours is replaced by ours. When nothing had to change (as every node of ours
+    publishes), the original is kept with its proof, so its content hash is the origin's;
+    otherwise the proof, which no longer covers what is stored, goes too. Nothing forged is
+    served from `/mirror/{id}` or the changes feed.
     """
     scheme, host = meta.iri.split("://", 1)[0], host_of(meta.iri)
-    rebuilt = vocab.asset_document(record, meta, f"{scheme}://{host}")
+    rebuilt = vocab.asset_document(record, meta, f"{scheme}://{host}/tags")
     unsigned = {name: value for name, value in document.items() if name != "proof"}
-    if unsigned == rebuilt:
+    kept: dict[str, Any] = {}
+    for name, value in unsigned.items():
+        if name not in rebuilt:
+            continue
+        same = value == rebuilt[name] or (name == "tag" and _same_tags(value, rebuilt[name], host))
+        kept[name] = value if same else rebuilt[name]
+    if kept == unsigned:
         return document
-    log.info("stored %s without what was not understood: %s", meta.iri, _extra(unsigned, rebuilt))
-    return rebuilt
+    log.info("stored %s without what was not understood: %s", meta.iri, _extra(unsigned, kept))
+    return kept
 
 
-def _extra(document: dict[str, Any], rebuilt: dict[str, Any]) -> str:
-    names = [name for name in document if document[name] != rebuilt.get(name)]
+def _same_tags(given: Any, ours: Any, host: str) -> bool:
+    """Hashtags that differ from ours only in where the origin links them (on its own host)."""
+    if not isinstance(given, list) or not isinstance(ours, list) or len(given) != len(ours):
+        return False
+    for theirs, mine in zip(given, ours, strict=True):
+        if not isinstance(theirs, dict) or set(theirs) != set(mine):
+            return False
+        if any(theirs[k] != mine[k] for k in mine if k != "href"):
+            return False
+        if "href" in mine and not (
+            isinstance(theirs["href"], str) and on_host(theirs["href"], host)
+        ):
+            return False
+    return True
+
+
+def _extra(document: dict[str, Any], kept: dict[str, Any]) -> str:
+    names = [name for name in document if document[name] != kept.get(name)]
     return ", ".join(sorted(names))[:300]
 
 

@@ -89,7 +89,10 @@ class Federation:
         self.processor = InboxProcessor(
             engine,
             self.handlers,
-            DispatchSettings(lease=timedelta(seconds=fed.inbox_lease_seconds)),
+            DispatchSettings(
+                lease=timedelta(seconds=fed.inbox_lease_seconds),
+                keep=timedelta(days=fed.inbox_keep_days),
+            ),
             worker_name(),
         )
         self.inbox = Inbox(
@@ -103,6 +106,7 @@ class Federation:
                 blocked=self.blocked,
                 max_body_bytes=settings.server.max_body_bytes,
                 max_json_depth=settings.limits.max_json_depth,
+                handled=lambda kind: kind in self.handlers.table,
             ),
             on_stored=self.processor.wake,
         )
