@@ -172,7 +172,10 @@ class ActorDirectory:
         *,
         key_max_age: timedelta = KEY_MAX_AGE,
         failures: FailureCache | None = None,
+        max_fetches: int = 64,
     ) -> None:
+        self.max_fetches = max_fetches
+        self._fetching = 0
         self.engine = engine
         self.fetcher = fetcher
         self.key_cache = KeyCache()
@@ -209,13 +212,21 @@ class ActorDirectory:
 
     async def _fetch(self, url: str, what: str) -> FetchResult:
         """One fetch, through the negative cache: a URL or host that just failed is not
-        asked again for a while, and a failure is never retried within one request."""
+        asked again for a while, and a failure is never retried within one request. At most
+        `max_fetches` run at once; beyond that `Busy` (the inbox answers 503)."""
+        if self._fetching >= self.max_fetches:
+            from federation.admission import Busy
+
+            raise Busy(f"{self.max_fetches} actor and key fetches are already running")
+        self._fetching += 1
         try:
             return await self.failures.fetch(self.fetcher, url)
         except FetchError as exc:
             raise ActorError(
                 f"cannot fetch the {what} {url}: {exc}", permanent=is_permanent(exc)
             ) from exc
+        finally:
+            self._fetching -= 1
 
     async def _accept(self, data: Any, fetched_from: str, asked: str) -> RemoteActor:
         doc = check_actor_document(data, fetched_from)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation import media_types, multibase, safejson
 from federation.actors import ActorDirectory, ActorError
+from federation.admission import Admission, Busy, TooManyInFlight
 from federation.hosts import InvalidHost, host_of
 from federation.httpsig import KeyUnavailable, SignatureError, SkewWindow, verify_request
 from federation.httpsig.common import header_pairs
@@ -33,12 +34,14 @@ log = logging.getLogger("federation.inbox")
 
 
 class InboxRefused(Exception):
-    """An activity that is not taken: `status` is the HTTP answer, `reason` says why."""
+    """An activity that is not taken: `status` is the HTTP answer, `reason` says why, and
+    `retry_after` (seconds) when the sender should simply come back later (429, 503)."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, retry_after: int | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class InboxPolicy:
     blocked: Callable[[str], bool] = lambda host: False
     max_body_bytes: int = 1_048_576
     max_json_depth: int = safejson.MAX_DEPTH
+    unverified_per_address: int = 8
     # Activity types some handler applies; the others are answered 202 and kept as an id only.
     handled: Callable[[str], bool] = lambda kind: True
 
@@ -124,8 +128,24 @@ class Inbox:
         self.on_stored = on_stored
         window = policy.window.past + policy.window.future
         self.replays = SharedReplayGuard(engine, window.total_seconds())
+        self.admission = Admission(policy.unverified_per_address)
 
-    async def receive(self, method: str, url: str, headers: Any, body: bytes) -> Receipt:
+    async def receive(
+        self, method: str, url: str, headers: Any, body: bytes, client: str | None = None
+    ) -> Receipt:
+        """Check and store one POSTed activity; `client` is the sender's address (admission)."""
+        try:
+            with self.admission.unverified(client):
+                checked = await self._check(method, url, headers, body)
+        except TooManyInFlight as exc:
+            raise InboxRefused(429, str(exc), retry_after=exc.retry_after) from None
+        except Busy as exc:
+            raise InboxRefused(503, str(exc), retry_after=exc.retry_after) from None
+        return await self._store(*checked)
+
+    async def _check(
+        self, method: str, url: str, headers: Any, body: bytes
+    ) -> tuple[dict[str, Any], str, str, str, str, VerifiedSignature | None]:
         pairs = header_pairs(headers)  # read once: `headers` may be a one-shot iterable
         check_content_type(pairs)
         if len(body) > self.policy.max_body_bytes:
@@ -157,6 +177,17 @@ class Inbox:
         if self.policy.blocked(actor_host):
             raise InboxRefused(403, f"activities from {actor_host} are not accepted here")
         verified = await self._verify(method, url, pairs, body, activity, actor, kind)
+        return activity, activity_id, kind, actor, actor_host, verified
+
+    async def _store(
+        self,
+        activity: dict[str, Any],
+        activity_id: str,
+        kind: str,
+        actor: str,
+        actor_host: str,
+        verified: VerifiedSignature | None,
+    ) -> Receipt:
         if verified is None:  # an actor deleting itself whose key is gone: nothing to do
             return Receipt(activity_id, kind, duplicate=False, ignored=True)
         signer = verified.key_id
@@ -219,6 +250,8 @@ class Inbox:
             raise InboxRefused(401, f"the signature cannot be checked: {exc.reason}") from None
         except SignatureError as exc:
             raise InboxRefused(401, f"the signature is not valid: {exc.reason}") from None
+        except Busy:
+            raise
         except ActorError as exc:
             raise InboxRefused(401, f"the signer cannot be found: {exc}") from None
         if verified.owner != actor:

@@ -231,6 +231,20 @@ class FederationSection:
         minimum=0,
         maximum=86400,
     )
+    unverified_per_address: int = key(
+        8,
+        "Inbox requests one client address may have being verified at once (a key fetch may "
+        "be under way); more are answered 429 with Retry-After.",
+        minimum=1,
+        maximum=1000,
+    )
+    max_key_fetches: int = key(
+        64,
+        "Actor and key fetches running at once in one process; an inbox request that needs "
+        "one more is answered 503 with Retry-After.",
+        minimum=1,
+        maximum=10000,
+    )
     inbox_keep_days: float = key(
         7.0,
         "How long the ids of applied (or ignored) incoming activities are kept, so that a "

@@ -75,6 +75,8 @@ async def _resolve(resolver: KeyResolver, key_id: str, refresh: bool) -> PublicK
     except SignatureError:
         raise
     except Exception as exc:  # the resolver fetches over the network; anything can go wrong
+        if getattr(exc, "retry_after", None) is not None:
+            raise  # the resolver is busy (admission): not a verdict on the signature
         raise KeyUnavailable(f"cannot get the key {key_id}: {exc}") from exc
     if info is None:
         raise KeyUnavailable(f"the key {key_id} could not be found")

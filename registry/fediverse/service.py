@@ -69,6 +69,7 @@ class Federation:
             failures=FailureCache(
                 host_seconds=fed.failed_host_seconds, url_seconds=fed.failed_url_seconds
             ),
+            max_fetches=fed.max_key_fetches,
         )
         self.blocked_domains = _hosts(fed.blocked_domains)
         # Blocks the admins made at run time (database), shared by every process.
@@ -107,6 +108,7 @@ class Federation:
                 max_body_bytes=settings.server.max_body_bytes,
                 max_json_depth=settings.limits.max_json_depth,
                 handled=lambda kind: kind in self.handlers.table,
+                unverified_per_address=fed.unverified_per_address,
             ),
             on_stored=self.processor.wake,
         )

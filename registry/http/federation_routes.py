@@ -39,6 +39,8 @@ class InboxProblem(Problem):
         self.status = refused.status
         if refused.status == 401:
             self.headers = {"WWW-Authenticate": CHALLENGE["WWW-Authenticate"]}
+        if refused.retry_after is not None:
+            self.headers = {"Retry-After": str(refused.retry_after)}
 
 
 async def inbox(request: Request) -> Response:
@@ -48,7 +50,11 @@ async def inbox(request: Request) -> Response:
     try:
         body = await read_limited(request, services(request).settings.server.max_body_bytes)
         receipt = await fed.inbox.receive(
-            request.method, absolute_url(request), request.headers.raw, body
+            request.method,
+            absolute_url(request),
+            request.headers.raw,
+            body,
+            client=request.client.host if request.client else None,
         )
     except InboxRefused as refused:
         if ticket is not None:

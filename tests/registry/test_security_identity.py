@@ -396,3 +396,50 @@ async def test_mirrored_copies_keep_only_what_is_understood(node: Node, victim: 
         )
     ).json()
     assert served["summary"] == "A garden" and served["id"] == loaded["id"]
+
+
+# -- admission ------------------------------------------------------------------------------
+
+
+async def test_requests_in_flight_before_verification_are_bounded(
+    make_app: Callable[..., object], silent: Silent, attacker: Partner
+) -> None:
+    federation = {"fetch_timeout_seconds": 2, "unverified_per_address": 2, "max_key_fetches": 3}
+    async with running_node(make_app, federation=federation) as (http, services):
+
+        def follow_signed_on_silent(n: int) -> tuple[dict, CavageAuth]:
+            actor = f"{silent.base}/users/u{n}"
+            activity = {
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": f"{actor}/follows/1",
+                "type": "Follow",
+                "actor": actor,
+                "object": f"{BASE}/actor",
+            }
+            return activity, CavageAuth(f"{actor}#main-key", attacker.key)
+
+        async def post(n: int, address: str) -> httpx.Response:
+            activity, auth = follow_signed_on_silent(n)
+            transport = httpx.ASGITransport(app=http._transport.app, client=(address, 1234))  # type: ignore[attr-defined]
+            async with httpx.AsyncClient(transport=transport, base_url=BASE) as other:
+                return await send(other, auth, activity)
+
+        # One address: two requests are being verified (their keys on a silent host), the
+        # third is answered at once with 429 and Retry-After.
+        first = [asyncio.create_task(post(n, "192.0.2.1")) for n in range(2)]
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        third = await post(2, "192.0.2.1")
+        assert time.monotonic() - started < 0.5
+        assert_problem(third, 429, "being verified")
+        assert third.headers["Retry-After"].isdigit()
+        # Other addresses: the key fetches in flight are bounded too (3 here): the next
+        # one needing a fetch is answered 503 with Retry-After, without a fetch.
+        more = asyncio.create_task(post(3, "192.0.2.2"))
+        await asyncio.sleep(0.3)
+        busy = await post(4, "192.0.2.3")
+        assert_problem(busy, 503, "fetches")
+        assert busy.headers["Retry-After"].isdigit()
+        for task in (*first, more):
+            assert (await task).status_code == 401  # the silent host's keys: unverifiable
+        assert await count(services.engine, inbox_items) == 0
