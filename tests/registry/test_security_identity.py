@@ -443,3 +443,29 @@ async def test_requests_in_flight_before_verification_are_bounded(
         for task in (*first, more):
             assert (await task).status_code == 401  # the silent host's keys: unverifiable
         assert await count(services.engine, inbox_items) == 0
+
+
+async def test_permanent_fetch_failures_are_not_retried(node: Node, victim: Partner) -> None:
+    http, services = node
+    await make_partner(services, victim)
+    plain = victim.asset("plain-json")
+    victim.documents[plain["id"]] = plain
+    missing = f"{victim.base}/assets/never-there"
+    served_as_json = victim.activity("Announce", plain["id"])
+    gone = victim.activity("Announce", missing)
+    # The same document under a media type that is not ActivityStreams: the fetcher refuses
+    # it (CVE-2024-25623), and that answer will not change by asking again.
+    victim.plain_json.add(plain["id"])
+    for activity in (served_as_json, gone):
+        assert (await send(http, victim.auth(), activity)).status_code == 202
+    await process(services)
+    async with db.read(services.engine) as conn:
+        rows = {
+            row.activity_id: row
+            for row in await conn.execute(
+                select(inbox_items.c.activity_id, inbox_items.c.state, inbox_items.c.attempts)
+            )
+        }
+    for activity in (served_as_json, gone):
+        row = rows[activity["id"]]
+        assert (row.state, row.attempts) == ("ignored", 1), activity["object"]
