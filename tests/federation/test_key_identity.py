@@ -119,3 +119,15 @@ async def test_a_stored_key_past_its_age_is_refetched(
     aged = ActorDirectory(engine, fetcher, key_max_age=timedelta(0))
     assert same(await aged.resolve_key(peer.key_id(), False), other_rsa_key)
     assert peer.fetches == 2
+
+
+async def test_a_key_document_id_on_another_host_is_never_taken(
+    engine, fetcher, server, second_server, other_rsa_key
+) -> None:
+    # A GoToSocial-style key id (no fragment) of another host, claimed first by an attacker.
+    foreign_key = server.url("/users/victim/main-key")
+    attacker = Claimer(second_server, "/evil", other_rsa_key, [foreign_key])
+    directory = ActorDirectory(engine, fetcher)
+    await directory.get(attacker.iri)
+    assert await owners(engine, foreign_key) == []
+    assert directory.key_cache.get(foreign_key) is None
