@@ -18,7 +18,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from federation import keys, multibase
+from federation import follows, keys, multibase
+from federation.actors import RemoteActor as KnownActor
 from federation.httpsig import CavageAuth, sign_request
 from federation.tables import followers, inbox_items, remote_keys
 from registry import db
@@ -469,3 +470,30 @@ async def test_permanent_fetch_failures_are_not_retried(node: Node, victim: Part
     for activity in (served_as_json, gone):
         row = rows[activity["id"]]
         assert (row.state, row.attempts) == ("ignored", 1), activity["object"]
+
+
+async def test_accept_counts_only_for_our_own_follow_of_the_sender(
+    node: Node, victim: Partner
+) -> None:
+    http, services = node
+    follow_id = f"{BASE}/follows/1"
+    async with db.write(services.engine) as conn:
+        await follows.record_following(conn, KnownActor.from_document(victim.document()), follow_id)
+
+    async def state() -> str:
+        async with db.read(services.engine) as conn:
+            return (await follows.get_following(conn, victim.actor)).state
+
+    not_ours = [
+        {"id": follow_id, "type": "Follow", "actor": f"{BASE}/users/else", "object": victim.actor},
+        {"id": follow_id, "type": "Follow", "actor": f"{BASE}/actor", "object": f"{victim.base}/x"},
+        f"{BASE}/follows/other",
+    ]
+    for answered in not_ours:
+        await send(http, victim.auth(), victim.activity("Accept", answered))
+        await process(services)
+        assert await state() == "pending", answered
+    ours = {"id": follow_id, "type": "Follow", "actor": f"{BASE}/actor", "object": victim.actor}
+    await send(http, victim.auth(), victim.activity("Accept", ours))
+    await process(services)
+    assert await state() == "accepted"
