@@ -8,8 +8,6 @@ busy peer costs one fetch, and refetched once when a signature fails (key rotati
 from __future__ import annotations
 
 import logging
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +22,7 @@ from federation.fetch_errors import is_permanent
 from federation.fetch_failures import FailureCache
 from federation.fetcher import JRD_CONTENT_TYPES, FetchError, FetchResult, SafeFetcher
 from federation.hosts import InvalidHost, host_of
+from federation.key_cache import KeyCache  # re-exported: imported from here too
 from federation.tables import remote_actors, remote_keys
 from federation.transactions import read, write
 from federation.upserts import insert_new, upsert
@@ -35,12 +34,6 @@ APPLICATION_REL = "https://www.w3.org/ns/activitystreams#Application"
 ACTOR_MAX_AGE = timedelta(days=1)
 # A stored key older than this is refetched before use (peers rotate keys without telling).
 KEY_MAX_AGE = timedelta(hours=24)
-# Parsed keys kept in the process, so that a busy peer's requests (and every asset of a
-# backfill) cost no database read or PEM parse. Bounded in size and age: another process
-# that refetched a rotated key is seen within the TTL, and a failed verification here
-# refetches at once (refresh=True bypasses the cache).
-KEY_CACHE_SIZE = 4096
-KEY_CACHE_SECONDS = 300.0
 
 
 class ActorError(Exception):
@@ -125,41 +118,6 @@ def may_name(handle_host: str, actor_host: str) -> bool:
     host, or a subdomain of it (split-domain setups such as @user@example.org served from
     social.example.org); both normalised."""
     return actor_host == handle_host or actor_host.endswith("." + handle_host)
-
-
-class KeyCache:
-    """A bounded LRU of parsed public keys by key id, each entry good for `ttl` seconds."""
-
-    def __init__(self, size: int = KEY_CACHE_SIZE, ttl: float = KEY_CACHE_SECONDS) -> None:
-        self.size = size
-        self.ttl = ttl
-        self._entries: OrderedDict[str, tuple[float, keys.PublicKeyInfo]] = OrderedDict()
-
-    def get(self, key_id: str) -> keys.PublicKeyInfo | None:
-        entry = self._entries.get(key_id)
-        if entry is None:
-            return None
-        if entry[0] <= time.monotonic():
-            del self._entries[key_id]
-            return None
-        self._entries.move_to_end(key_id)
-        return entry[1]
-
-    def put(self, info: keys.PublicKeyInfo) -> None:
-        self._entries[info.key_id] = (time.monotonic() + self.ttl, info)
-        self._entries.move_to_end(info.key_id)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-    def replace_owner(self, owner: str, found: list[keys.PublicKeyInfo]) -> None:
-        """The owner's keys are now exactly `found` (its actor was just fetched and stored)."""
-        for key_id in [k for k, (_, info) in self._entries.items() if info.owner == owner]:
-            del self._entries[key_id]
-        for info in found:
-            self.put(info)
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 class ActorDirectory:
