@@ -47,6 +47,20 @@ def register(
                 raise Ignore(str(exc)) from None
             raise Retry(str(exc)) from None
 
+    async def refetch_actor(activity: Activity) -> None:
+        """An actor's Update of itself (a new key, a new inbox): fetch it again, so that its
+        keys rotate now rather than at its next failed signature or when they age out."""
+        if ref(activity.object) != activity.actor:
+            raise Ignore(f"an Update of {ref(activity.object)}, which this node does not keep")
+        try:
+            await directory.get(activity.actor, refresh=True)
+        except ActorError as exc:
+            raise (Ignore if exc.permanent else Retry)(str(exc)) from None
+
+    @handlers.on("Update", prepare=refetch_actor)
+    async def on_actor_update(conn: AsyncConnection, activity: Activity, _: Any) -> str:
+        return "actor and its keys fetched again"
+
     @handlers.on("Follow", prepare=fetch_actor)
     async def on_follow(conn: AsyncConnection, activity: Activity, actor: RemoteActor) -> str:
         if ref(activity.object) != node.actor_iri:

@@ -497,3 +497,19 @@ async def test_accept_counts_only_for_our_own_follow_of_the_sender(
     await send(http, victim.auth(), victim.activity("Accept", ours))
     await process(services)
     assert await state() == "accepted"
+
+
+async def test_an_actor_update_rotates_its_key_at_once(node: Node, victim: Partner) -> None:
+    http, services = node
+    directory = services.federation.directory
+    follow = victim.activity("Follow", f"{BASE}/actor")
+    assert (await send(http, victim.auth(), follow)).status_code == 202  # the key is stored
+    old_key = victim.key
+    victim.key = keys.generate_rsa_key()  # rotated; its document now lists the new key
+    update = victim.activity("Update", victim.document())
+    # Signed with the old key, the one we hold: taken, and applied by refetching the actor.
+    assert (await send(http, CavageAuth(victim.key_id, old_key), update)).status_code == 202
+    await process(services)
+    directory.key_cache = type(directory.key_cache)()  # only what was stored counts
+    info = await directory.resolve_key(victim.key_id, False)
+    assert info is not None and keys.same_public_key(info.public_key, victim.key.public_key())
