@@ -8,39 +8,43 @@ busy peer costs one fetch, and refetched once when a signature fails (key rotati
 from __future__ import annotations
 
 import logging
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urldefrag
 
 import orjson
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from federation import acct, keys
-from federation.fetcher import JRD_CONTENT_TYPES, FetchError, SafeFetcher
+from federation.fetch_errors import is_permanent
+from federation.fetch_failures import FailureCache
+from federation.fetcher import JRD_CONTENT_TYPES, FetchError, FetchResult, SafeFetcher
 from federation.hosts import InvalidHost, host_of
+from federation.key_cache import KeyCache  # re-exported: imported from here too
 from federation.tables import remote_actors, remote_keys
 from federation.transactions import read, write
-from federation.upserts import upsert
+from federation.upserts import insert_new, upsert
 
 log = logging.getLogger("federation.actors")
 
 ACTOR_TYPES = frozenset({"Application", "Group", "Organization", "Person", "Service"})
 APPLICATION_REL = "https://www.w3.org/ns/activitystreams#Application"
 ACTOR_MAX_AGE = timedelta(days=1)
-# Parsed keys kept in the process, so that a busy peer's requests (and every asset of a
-# backfill) cost no database read or PEM parse. Bounded in size and age: another process
-# that refetched a rotated key is seen within the TTL, and a failed verification here
-# refetches at once (refresh=True bypasses the cache).
-KEY_CACHE_SIZE = 4096
-KEY_CACHE_SECONDS = 300.0
+# A stored key older than this is refetched before use (peers rotate keys without telling).
+KEY_MAX_AGE = timedelta(hours=24)
 
 
 class ActorError(Exception):
-    """An actor could not be found or is not believable; the message says why."""
+    """An actor could not be found or is not believable; the message says why.
+
+    `permanent` is False only when asking again later may succeed (a timeout, a reset, a
+    5xx): a handler then retries; otherwise it gives up at once."""
+
+    def __init__(self, reason: str, *, permanent: bool = True) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
 def check_actor_document(doc: Any, fetched_from: str) -> dict[str, Any]:
     """The document if it is an actor whose id lives where we fetched it; ActorError if not."""
     if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
@@ -112,48 +120,25 @@ def may_name(handle_host: str, actor_host: str) -> bool:
     return actor_host == handle_host or actor_host.endswith("." + handle_host)
 
 
-class KeyCache:
-    """A bounded LRU of parsed public keys by key id, each entry good for `ttl` seconds."""
-
-    def __init__(self, size: int = KEY_CACHE_SIZE, ttl: float = KEY_CACHE_SECONDS) -> None:
-        self.size = size
-        self.ttl = ttl
-        self._entries: OrderedDict[str, tuple[float, keys.PublicKeyInfo]] = OrderedDict()
-
-    def get(self, key_id: str) -> keys.PublicKeyInfo | None:
-        entry = self._entries.get(key_id)
-        if entry is None:
-            return None
-        if entry[0] <= time.monotonic():
-            del self._entries[key_id]
-            return None
-        self._entries.move_to_end(key_id)
-        return entry[1]
-
-    def put(self, info: keys.PublicKeyInfo) -> None:
-        self._entries[info.key_id] = (time.monotonic() + self.ttl, info)
-        self._entries.move_to_end(info.key_id)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-    def replace_owner(self, owner: str, found: list[keys.PublicKeyInfo]) -> None:
-        """The owner's keys are now exactly `found` (its actor was just fetched and stored)."""
-        for key_id in [k for k, (_, info) in self._entries.items() if info.owner == owner]:
-            del self._entries[key_id]
-        for info in found:
-            self.put(info)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
 class ActorDirectory:
     """Finds, checks and caches remote actors and keys."""
 
-    def __init__(self, engine: AsyncEngine, fetcher: SafeFetcher) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        fetcher: SafeFetcher,
+        *,
+        key_max_age: timedelta = KEY_MAX_AGE,
+        failures: FailureCache | None = None,
+        max_fetches: int = 64,
+    ) -> None:
+        self.max_fetches = max_fetches
+        self._fetching = 0
         self.engine = engine
         self.fetcher = fetcher
         self.key_cache = KeyCache()
+        self.key_max_age = key_max_age
+        self.failures = failures or FailureCache()
 
     async def cached(self, iri: str) -> RemoteActor | None:
         async with read(self.engine) as conn:
@@ -178,31 +163,50 @@ class ActorDirectory:
                         )
                     )
                 ).first()
-            if row is not None:
-                fetched = (
-                    row.fetched_at.replace(tzinfo=UTC)
-                    if row.fetched_at.tzinfo is None
-                    else row.fetched_at
-                )
-                if _now() - fetched < ACTOR_MAX_AGE:
-                    return RemoteActor.from_document(orjson.loads(row.document))
+            if row is not None and _now() - _utc(row.fetched_at) < ACTOR_MAX_AGE:
+                return RemoteActor.from_document(orjson.loads(row.document))
+        result = await self._fetch(iri, "actor")
+        return await self._accept(result.data, result.url_final, iri)
+
+    async def _fetch(self, url: str, what: str) -> FetchResult:
+        """One fetch, through the negative cache: a URL or host that just failed is not
+        asked again for a while, and a failure is never retried within one request. At most
+        `max_fetches` run at once; beyond that `Busy` (the inbox answers 503)."""
+        if self._fetching >= self.max_fetches:
+            from federation.admission import Busy
+
+            raise Busy(f"{self.max_fetches} actor and key fetches are already running")
+        self._fetching += 1
         try:
-            result = await self.fetcher.get_json(iri)
+            return await self.failures.fetch(self.fetcher, url)
         except FetchError as exc:
-            raise ActorError(f"cannot fetch the actor {iri}: {exc}") from exc
-        doc = check_actor_document(result.data, result.url_final)
-        if doc["id"] != iri:
+            raise ActorError(
+                f"cannot fetch the {what} {url}: {exc}", permanent=is_permanent(exc)
+            ) from exc
+        finally:
+            self._fetching -= 1
+
+    async def _accept(self, data: Any, fetched_from: str, asked: str) -> RemoteActor:
+        doc = check_actor_document(data, fetched_from)
+        if doc["id"] != asked:
             # Mastodon-style: whatever we asked for, we key the actor by the id it states,
             # which check_actor_document has tied to the host it came from.
-            log.info("actor %s is known as %s", iri, doc["id"])
+            log.info("actor %s is known as %s", asked, doc["id"])
         actor = RemoteActor.from_document(doc)
         async with write(self.engine) as conn:
-            await self.store(conn, actor)
+            owned = await self.store(conn, actor)
         # Only once committed: the cache never holds a key the database does not.
-        self.key_cache.replace_owner(actor.iri, keys.keys_from_actor(actor.document))
+        self.key_cache.replace_owner(actor.iri, owned)
         return actor
 
-    async def store(self, conn: AsyncConnection, actor: RemoteActor) -> None:
+    async def store(self, conn: AsyncConnection, actor: RemoteActor) -> list[keys.PublicKeyInfo]:
+        """Store the actor and the keys it owns; returns those keys.
+
+        A key id belongs to the first actor that held it (on its own host, see
+        `keys.keys_from_actor`): a later document listing the same key id is not believed
+        for it, so it can neither replace, shadow nor lock out the owner's key. The owner
+        itself replaces its keys whenever its document is fetched again (rotation).
+        """
         now = _now()
         values = {
             "host": actor.host,
@@ -217,56 +221,83 @@ class ActorDirectory:
         }
         await upsert(conn, remote_actors, {"iri": actor.iri}, values)
         await conn.execute(delete(remote_keys).where(remote_keys.c.owner == actor.iri))
-        found = keys.keys_from_actor(actor.document)
-        if found:
-            await conn.execute(
-                insert(remote_keys),
-                [
-                    {
-                        "key_id": info.key_id,
-                        "owner": info.owner,
-                        "fetched_at": now,
-                        "public_key_pem": keys.public_key_to_pem(info.public_key),
-                    }
-                    for info in found
-                ],
+        owned = []
+        for info in keys.keys_from_actor(actor.document):
+            taken = await insert_new(
+                conn,
+                remote_keys,
+                {
+                    "key_id": info.key_id,
+                    "owner": info.owner,
+                    "fetched_at": now,
+                    "public_key_pem": keys.public_key_to_pem(info.public_key),
+                },
+                unique=["key_id"],
             )
+            if taken:
+                owned.append(info)
+            else:
+                log.warning("%s lists the key %s of another actor; ignored", actor.iri, info.key_id)
+        return owned
 
     async def resolve_key(self, key_id: str, refresh: bool) -> keys.PublicKeyInfo | None:
         """The key resolver for signature verification (see federation.httpsig).
 
-        `refresh=True` (a verification just failed: the key may have rotated) skips the
-        in-process cache and the stored key and fetches the owner again.
+        A key is answered with the actor that owns it in our records, never with whoever
+        listed it last. A stored key older than `key_max_age` is refetched (the stored one
+        still serves if the owner cannot be reached); `refresh=True` (a verification just
+        failed: the key may have rotated) skips the in-process cache and the stored key.
         """
+        stale: keys.PublicKeyInfo | None = None
         if not refresh:
             cached = self.key_cache.get(key_id)
             if cached is not None:
                 return cached
-            async with read(self.engine) as conn:
-                row = (
-                    await conn.execute(select(remote_keys).where(remote_keys.c.key_id == key_id))
-                ).first()
-            if row is not None:
-                info = keys.PublicKeyInfo(
-                    row.key_id, row.owner, keys.load_public_key_pem(row.public_key_pem)
-                )
-                self.key_cache.put(info)
-                return info
-        owner_iri = urldefrag(key_id).url
+            stored, fetched_at = await self._stored_key(key_id)
+            if stored is not None and _now() - fetched_at < self.key_max_age:
+                self.key_cache.put(stored)
+                return stored
+            stale = stored
         try:
-            actor = await self.get(owner_iri, refresh=True)
+            await self._fetch_key_owner(key_id)
         except ActorError:
-            # GoToSocial-style key ids (…/main-key) dereference to a key document naming its
-            # owner; the owner must then list the key itself.
-            try:
-                result = await self.fetcher.get_json(key_id)
-            except FetchError as exc:
-                raise ActorError(f"cannot fetch the key {key_id}: {exc}") from exc
-            claim = keys.key_from_document(result.data, key_id)
-            if claim is None:
-                return None
-            actor = await self.get(claim.owner, refresh=True)
-        return next((k for k in keys.keys_from_actor(actor.document) if k.key_id == key_id), None)
+            if stale is None:
+                raise
+            log.info("the key %s is past its age and its owner cannot be reached", key_id)
+            return stale
+        info, _ = await self._stored_key(key_id)
+        return info
+
+    async def _stored_key(self, key_id: str) -> tuple[keys.PublicKeyInfo | None, datetime]:
+        async with read(self.engine) as conn:
+            row = (
+                await conn.execute(select(remote_keys).where(remote_keys.c.key_id == key_id))
+            ).first()
+        if row is None:
+            return None, _now()
+        info = keys.PublicKeyInfo(
+            row.key_id, row.owner, keys.load_public_key_pem(row.public_key_pem)
+        )
+        return info, _utc(row.fetched_at)
+
+    async def _fetch_key_owner(self, key_id: str) -> None:
+        """Fetch (once) what `key_id` names and store its owner's keys.
+
+        Mastodon-style key ids (`…/actor#main-key`) name the actor; GoToSocial-style ones
+        (`…/main-key`) dereference to a key document naming its owner, which must then list
+        the key itself (and be on the key's host, `keys.keys_from_actor`).
+        """
+        url = urldefrag(key_id).url
+        result = await self._fetch(url, "key")
+        data = result.data
+        types = data.get("type") if isinstance(data, dict) else None
+        if any(t in ACTOR_TYPES for t in (types if isinstance(types, list) else [types])):
+            await self._accept(data, result.url_final, url)
+            return
+        claim = keys.key_from_document(data, key_id)
+        if claim is None:
+            raise ActorError(f"{key_id} names neither an actor nor a key")
+        await self.get(claim.owner, refresh=True)
 
     async def resolve(self, reference: str) -> RemoteActor:
         """An actor from `@user@host`, `user@host`, an actor URL, or a node's base URL."""

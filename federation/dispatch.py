@@ -18,98 +18,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Integer, Text, bindparam, func, update
+from sqlalchemy import Integer, Text, bindparam, delete, func, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from federation.inbox import first_type
+# The handler table lives in federation.handlers; these names are imported from here too.
+from federation.handlers import Activity, Handler, Handlers, Ignore, Retry
 from federation.leases import claim, still_mine
 from federation.tables import inbox_items
 from federation.transactions import write
 
 log = logging.getLogger("federation.dispatch")
-
-
-class Retry(Exception):
-    """A handler could not finish now (a fetch failed); the activity is tried again later."""
-
-
-class Ignore(Exception):
-    """A handler decided not to apply the activity; the reason is recorded."""
-
-
-@dataclass(frozen=True)
-class Activity:
-    """A stored activity as handlers see it."""
-
-    item_id: int
-    body: dict[str, Any]
-    actor: str
-    host: str
-    signer: str
-
-    @property
-    def type(self) -> str:
-        return first_type(self.body.get("type")) or ""
-
-    @property
-    def object(self) -> Any:
-        return self.body.get("object")
-
-    def standalone_object(self) -> Any:
-        """The embedded object as a document of its own: an object without `@context` is
-        read under the activity's context (JSON-LD scoping), so it gets that context."""
-        obj = self.object
-        if isinstance(obj, dict) and "@context" not in obj and "@context" in self.body:
-            return {"@context": self.body["@context"], **obj}
-        return obj
-
-
-Prepare = Callable[[Activity], Awaitable[Any]]
-Apply = Callable[[AsyncConnection, Activity, Any], Awaitable[str | None]]
-ObjectMatch = Callable[[Any], bool]
-
-
-@dataclass(frozen=True)
-class Handler:
-    activity_type: str
-    apply: Apply
-    object_match: ObjectMatch | None = None
-    prepare: Prepare | None = None
-
-
-@dataclass
-class Handlers:
-    """The application's handlers, looked up by activity type and object."""
-
-    table: dict[str, list[Handler]] = field(default_factory=dict)
-
-    def on(
-        self,
-        activity_type: str,
-        *,
-        object_match: ObjectMatch | None = None,
-        prepare: Prepare | None = None,
-    ) -> Callable[[Apply], Apply]:
-        def register(apply: Apply) -> Apply:
-            handler = Handler(activity_type, apply, object_match, prepare)
-            # Handlers that look at the object go before the catch-all for the same type.
-            entries = self.table.setdefault(activity_type, [])
-            entries.insert(0 if object_match else len(entries), handler)
-            return apply
-
-        return register
-
-    def find(self, activity: Activity) -> Handler | None:
-        for handler in self.table.get(activity.type, []):
-            if handler.object_match is None or handler.object_match(activity.object):
-                return handler
-        return None
 
 
 @dataclass
@@ -121,6 +45,12 @@ class DispatchSettings:
     retry_cap: timedelta = timedelta(hours=1)
     poll_interval: float = 1.0
     concurrency: int = 8
+    # How long a round waits for its slowest `prepare` (a fetch from a slow host) before it
+    # applies what is ready; the rest finish in the background, in order per actor, so one
+    # actor's silent host never holds up another actor's Follow.
+    prepare_wait: float = 0.5
+    max_background: int = 64
+    keep: timedelta = timedelta(days=7)  # how long finished rows (ids only) are kept
 
 
 @dataclass
@@ -136,6 +66,10 @@ class _Work:
 
 
 RETRY = "retry"
+# What an applied, ignored or failed activity's body becomes: the row stays (its unique id
+# makes a replay a no-op) until `keep` has passed, but its content is not stored any longer.
+PRUNED = "{}"
+PURGE_EVERY = 600.0  # seconds between deletions of rows older than `keep`
 
 # Built once: the done-mark runs for every applied activity. A handler that returns nothing
 # keeps the reason an earlier attempt left in `result`.
@@ -144,6 +78,7 @@ MARK_DONE = (
     .where(inbox_items.c.id == bindparam("item_id"))
     .values(
         state="done",
+        body=PRUNED,  # applied: only the id is kept (dedupe), not what an attacker sent
         processed_at=bindparam("done_at", type_=inbox_items.c.processed_at.type),
         attempts=bindparam("tries", type_=Integer()),
         result=func.coalesce(bindparam("outcome", type_=Text()), inbox_items.c.result),
@@ -162,12 +97,37 @@ class InboxProcessor:
         self.settings = settings
         self.worker_id = worker_id
         self.wakeup = asyncio.Event()
+        self._limit = asyncio.Semaphore(settings.concurrency)
+        self._background: dict[str, asyncio.Task[None]] = {}
+        self._last_purge = time.monotonic()
 
     def wake(self) -> None:
         self.wakeup.set()
 
-    async def run_once(self) -> int:
+    async def purge(self, now: datetime | None = None) -> int:
+        """Forget finished activities older than `keep` (their ids no longer dedupe: by then
+        their signatures are long outside the clock-skew window)."""
+        cutoff = (now or datetime.now(UTC)) - self.settings.keep
+        async with write(self.engine) as conn:
+            result = await conn.execute(
+                delete(inbox_items).where(
+                    inbox_items.c.state.in_(("done", "ignored", "failed")),
+                    inbox_items.c.processed_at < cutoff,
+                )
+            )
+        return result.rowcount or 0
+
+    async def run_once(self, *, wait: bool = True) -> int:
+        """Claim and apply one batch. With `wait` (tests, `drain`), also wait for the slow
+        part of the batch and for earlier rounds' background work; the worker loop does not."""
         now = datetime.now(UTC)
+        if time.monotonic() - self._last_purge > PURGE_EVERY:
+            self._last_purge = time.monotonic()
+            purged = await self.purge(now)
+            if purged:
+                log.info("forgot %d finished activities older than %s", purged, self.settings.keep)
+        if len(self._background) >= self.settings.max_background:
+            await asyncio.wait(self._background.values(), return_when=asyncio.FIRST_COMPLETED)
         async with write(self.engine) as conn:
             rows = await claim(
                 conn,
@@ -178,19 +138,34 @@ class InboxProcessor:
                 lease=self.settings.lease,
                 now=now,
             )
-        if not rows:
-            return 0
-        # Arrival order: one actor's activities are applied in the order they came (an
-        # Update after its Create).
-        works = [self._open(row) for row in sorted(rows, key=lambda r: r.id)]
-        await self._prepare_all(works)
-        await self._apply_all(works)
+        if rows:
+            # Arrival order: one actor's activities are applied in the order they came (an
+            # Update after its Create).
+            works = [self._open(row) for row in sorted(rows, key=lambda r: r.id)]
+            ready = await self._prepare_all(works)
+            await self._apply_all(ready)
+        if wait:
+            while self._background:
+                await asyncio.gather(*self._background.values(), return_exceptions=True)
         return len(rows)
 
+    async def close(self) -> None:
+        """Stop background work; its rows stay leased and are taken again after the lease."""
+        tasks = list(self._background.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self._run(stop)
+        finally:
+            await self.close()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                handled = await self.run_once()
+                handled = await self.run_once(wait=False)
             except Exception:
                 log.exception("inbox processing round failed")
                 handled = 0
@@ -221,21 +196,71 @@ class InboxProcessor:
             work.failure = ("ignored", f"no handler for {work.activity.type}")
         return work
 
-    async def _prepare_all(self, works: list[_Work]) -> None:
+    async def _prepare_all(self, works: list[_Work]) -> list[_Work]:
         """Network work, outside any transaction: one actor's activities one after another,
-        different actors at once (at most `concurrency` fetches)."""
-        limit = asyncio.Semaphore(self.settings.concurrency)
+        different actors at once (at most `concurrency` fetches). Returns the works ready to
+        apply after at most `prepare_wait`; an actor still fetching then, or still busy with
+        an earlier round, finishes in the background (its activities in order)."""
         by_actor: dict[str, list[_Work]] = {}
         for work in works:
-            if work.failure is None and work.handler is not None and work.handler.prepare:
-                by_actor.setdefault(work.row.actor, []).append(work)
+            by_actor.setdefault(work.row.actor, []).append(work)
+        ready: list[_Work] = []
+        running: dict[str, tuple[asyncio.Task[None], list[_Work]]] = {}
+        for actor, items in by_actor.items():
+            earlier = self._background.get(actor)
+            if earlier is not None:
+                self._in_background(actor, items, after=earlier)
+            elif any(self._needs_prepare(work) for work in items):
+                running[actor] = (asyncio.ensure_future(self._prepare_group(items)), items)
+            else:
+                ready.extend(items)
+        if running:
+            await asyncio.wait(
+                [task for task, _ in running.values()], timeout=self.settings.prepare_wait
+            )
+        for actor, (task, items) in running.items():
+            if task.done():
+                ready.extend(items)
+            else:
+                self._in_background(actor, items, prepared=task)
+        return sorted(ready, key=lambda work: work.row.id)
 
-        async def one_actor(items: list[_Work]) -> None:
-            for work in items:
-                async with limit:
+    def _needs_prepare(self, work: _Work) -> bool:
+        return work.failure is None and work.handler is not None and bool(work.handler.prepare)
+
+    async def _prepare_group(self, items: list[_Work]) -> None:
+        for work in items:
+            if self._needs_prepare(work):
+                async with self._limit:
                     await self._prepare(work)
 
-        await asyncio.gather(*(one_actor(items) for items in by_actor.values()))
+    def _in_background(
+        self,
+        actor: str,
+        items: list[_Work],
+        *,
+        prepared: asyncio.Task[None] | None = None,
+        after: asyncio.Task[None] | None = None,
+    ) -> None:
+        async def finish() -> None:
+            if after is not None:
+                await asyncio.gather(after, return_exceptions=True)
+            if prepared is not None:
+                await prepared
+            else:
+                await self._prepare_group(items)
+            await self._apply_all(items)
+
+        task = asyncio.ensure_future(finish())
+        self._background[actor] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            if self._background.get(actor) is finished:
+                del self._background[actor]
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error("background work for %s failed", actor, exc_info=finished.exception())
+
+        task.add_done_callback(done)
 
     async def _prepare(self, work: _Work) -> None:
         assert work.handler is not None and work.handler.prepare is not None
@@ -330,7 +355,9 @@ class InboxProcessor:
         else:
             if state == RETRY:
                 state, reason = "failed", f"gave up after {attempts} attempts: {reason}"
-            values.update(state=state, result=reason[:2000], processed_at=datetime.now(UTC))
+            values.update(
+                state=state, result=reason[:2000], processed_at=datetime.now(UTC), body=PRUNED
+            )
         await conn.execute(
             update(inbox_items)
             .where(still_mine(inbox_items, row.id, self.worker_id))

@@ -49,3 +49,17 @@ class HttpStatusError(FetchError):
         self.status = status
         self.retry_after = retry_after
         self.url = url
+
+
+class RecentlyFailed(FetchError):
+    """Not asked: the same URL (or its host) failed a moment ago (the negative cache)."""
+
+
+def is_permanent(exc: FetchError) -> bool:
+    """Whether asking again would get the same answer: refused by our guard, the wrong kind
+    of document, or gone (404, 410). Timeouts, resets and 5xx are worth a later retry."""
+    if isinstance(exc, HttpStatusError):
+        return exc.status in (400, 401, 403, 404, 405, 406, 410, 414, 415, 451)
+    if isinstance(exc, RecentlyFailed):
+        return False
+    return isinstance(exc, BlockedAddress | TooLarge | BadContentType | BadJson | TooManyRedirects)

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import anyio
 import httpcore
 import httpx
 
-from federation import safejson
+from federation import media_types, safejson
 from federation.fetch_errors import (
     BadContentType,
     BadJson,
@@ -32,6 +33,7 @@ from federation.fetch_errors import (
     TooLarge,
     TooManyRedirects,
 )
+from federation.hosts import InvalidHost, host_of, normalize_host
 from federation.netguard import AddressPolicy, GuardedBackend, Resolver, parse_ip
 
 __all__ = [
@@ -54,9 +56,9 @@ __all__ = [
 ]
 
 AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
-AP_CONTENT_TYPES = frozenset(
-    {"application/activity+json", "application/ld+json", "application/json"}
-)
+# What `get_json` takes by default: `media_types.is_activitypub` (the ld+json profile counts),
+# and plain application/json only from the hosts named in `plain_json_hosts`.
+AP_CONTENT_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 JRD_ACCEPT = "application/jrd+json, application/json"
 JRD_CONTENT_TYPES = frozenset({"application/jrd+json", "application/json"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -89,6 +91,31 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip().lower()
+
+
+# What the layers under httpx raise unwrapped when a peer breaks a connection at a bad moment:
+# anyio's stream errors, OSError from the socket, and (anyio under uvloop, a peer resetting
+# right after accepting) AttributeError on a transport already torn down.
+TRANSPORT_FAILURES = (
+    OSError,
+    AttributeError,
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+    anyio.EndOfStream,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+)
+
+
+def _unwrapped(url: object, exc: BaseException) -> str:
+    return f"{url}: the connection broke ({type(exc).__name__}: {str(exc)[:200]})"
+
+
+def _host_or_none(url: str) -> str | None:
+    try:
+        return host_of(url)
+    except InvalidHost:
+        return None
 
 
 class _GuardedTransport(httpx.AsyncHTTPTransport):
@@ -126,6 +153,7 @@ class SafeFetcher:
         allowed_hosts: Iterable[str] = (),
         allowed_networks: Iterable[str] = (),
         allow_http: bool = False,
+        plain_json_hosts: Iterable[str] = (),
         deadline: float = 10.0,
         max_bytes: int = 1024 * 1024,
         max_redirects: int = 5,
@@ -144,6 +172,7 @@ class SafeFetcher:
             allowed_networks=allowed_networks,
         )
         self.allow_http = allow_http
+        self.plain_json_hosts = frozenset(normalize_host(host) for host in plain_json_hosts)
         self.deadline = deadline
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
@@ -194,11 +223,13 @@ class SafeFetcher:
         url: str,
         *,
         accept: str = AP_ACCEPT,
-        content_types: Iterable[str] = AP_CONTENT_TYPES,
+        content_types: Iterable[str] | None = None,
         sign: bool = True,
     ) -> FetchResult:
-        """GET a JSON document (ActivityPub by default), following up to `max_redirects`."""
-        allowed = frozenset(content_types)
+        """GET a JSON document (ActivityPub by default), following up to `max_redirects`.
+
+        `content_types` None means an ActivityPub document (`media_types.is_activitypub`)."""
+        allowed = None if content_types is None else frozenset(content_types)
         try:
             async with asyncio.timeout(self.deadline):
                 return await self._get_json(url, accept, allowed, sign)
@@ -212,7 +243,7 @@ class SafeFetcher:
         )
 
     async def _get_json(
-        self, url: str, accept: str, allowed: frozenset[str], sign: bool
+        self, url: str, accept: str, allowed: frozenset[str] | None, sign: bool
     ) -> FetchResult:
         seen = {url}
         for _hop in range(self.max_redirects + 1):
@@ -228,12 +259,7 @@ class SafeFetcher:
                     seen.add(url)
                     continue
                 self._raise_for_status(response)
-                media = _media_type(response.headers.get("content-type"))
-                if media not in allowed:
-                    raise BadContentType(
-                        f"{url} answered {media or 'no content type'}, "
-                        f"expected one of {', '.join(sorted(allowed))}"
-                    )
+                self._check_content_type(url, response.headers.get("content-type"), allowed)
                 body = await self._read_capped(response)
             finally:
                 await response.aclose()
@@ -286,6 +312,26 @@ class SafeFetcher:
             raise Timeout(f"{request.url}: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
             raise ConnectionFailed(f"{request.url}: {exc or type(exc).__name__}") from exc
+        except FetchError:
+            raise
+        except TRANSPORT_FAILURES as exc:
+            raise ConnectionFailed(_unwrapped(request.url, exc)) from exc
+
+    def _check_content_type(
+        self, url: str, declared: str | None, allowed: frozenset[str] | None
+    ) -> None:
+        media = _media_type(declared)
+        if allowed is not None:
+            if media in allowed:
+                return
+            expected = ", ".join(sorted(allowed))
+        else:
+            if media_types.is_activitypub(declared):
+                return
+            if media == "application/json" and _host_or_none(url) in self.plain_json_hosts:
+                return  # a configured compatibility rule for this host
+            expected = f"{media_types.ACTIVITY_JSON} or {media_types.LD_JSON} with the AS profile"
+        raise BadContentType(f"{url} answered {declared or 'no content type'}, expected {expected}")
 
     def _raise_for_status(self, response: httpx.Response) -> None:
         status = response.status_code
@@ -311,4 +357,8 @@ class SafeFetcher:
             raise Timeout(f"{response.url}: reading the body timed out") from exc
         except httpx.HTTPError as exc:
             raise ConnectionFailed(f"{response.url}: {exc or type(exc).__name__}") from exc
+        except FetchError:
+            raise
+        except TRANSPORT_FAILURES as exc:
+            raise ConnectionFailed(_unwrapped(response.url, exc)) from exc
         return b"".join(chunks)

@@ -99,8 +99,13 @@ def origin_of(iri: str) -> tuple[str, str]:
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise InvalidHost(f"not an http(s) IRI: {iri!r}")
-    authority = parts.netloc.rpartition("@")[2]
-    return scheme, normalize_host(authority, scheme=scheme)
+    if "@" in parts.netloc:
+        # `https://ournode@evil.example/…` shows one host and names another: never compared.
+        raise InvalidHost(f"an IRI with user info is not accepted: {iri[:200]!r}")
+    if "\\" in iri.split("?", 1)[0].split("#", 1)[0]:
+        # Browsers and some parsers read a backslash as a slash, so the host shown differs.
+        raise InvalidHost(f"an IRI with a backslash is not accepted: {iri[:200]!r}")
+    return scheme, normalize_host(parts.netloc, scheme=scheme)
 
 
 def host_of(iri: str) -> str:

@@ -18,12 +18,14 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from federation import safejson
+from federation import media_types, multibase, safejson
 from federation.actors import ActorDirectory, ActorError
+from federation.admission import Admission, Busy, TooManyInFlight
 from federation.hosts import InvalidHost, host_of
 from federation.httpsig import KeyUnavailable, SignatureError, SkewWindow, verify_request
 from federation.httpsig.common import header_pairs
-from federation.replay import ReplayGuard
+from federation.httpsig.verify import VerifiedSignature
+from federation.replay import SharedReplayGuard
 from federation.tables import inbox_items
 from federation.transactions import write
 from federation.upserts import insert_new
@@ -32,12 +34,14 @@ log = logging.getLogger("federation.inbox")
 
 
 class InboxRefused(Exception):
-    """An activity that is not taken: `status` is the HTTP answer, `reason` says why."""
+    """An activity that is not taken: `status` is the HTTP answer, `reason` says why, and
+    `retry_after` (seconds) when the sender should simply come back later (429, 503)."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, retry_after: int | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,9 @@ class InboxPolicy:
     blocked: Callable[[str], bool] = lambda host: False
     max_body_bytes: int = 1_048_576
     max_json_depth: int = safejson.MAX_DEPTH
+    unverified_per_address: int = 8
+    # Activity types some handler applies; the others are answered 202 and kept as an id only.
+    handled: Callable[[str], bool] = lambda kind: True
 
 
 def first_type(value: Any) -> str | None:
@@ -72,6 +79,32 @@ def ref(value: Any) -> str | None:
     if isinstance(value, Mapping) and isinstance(value.get("id"), str):
         return value["id"]
     return None
+
+
+def check_multibase(activity: dict[str, Any]) -> None:
+    """400 for an over-long proof value in the activity or its object, before anything else:
+    base58 decoding is quadratic, and no signature is longer than `multibase.MAX_CHARS`."""
+    obj = activity.get("object")
+    for holder in (activity, obj if isinstance(obj, dict) else {}):
+        proof = holder.get("proof")
+        for entry in proof if isinstance(proof, list) else [proof]:
+            value = entry.get("proofValue") if isinstance(entry, dict) else None
+            if isinstance(value, str) and len(value) > multibase.MAX_CHARS + 1:
+                raise InboxRefused(
+                    400, f"a proofValue of {len(value)} characters (at most {multibase.MAX_CHARS})"
+                )
+
+
+def check_content_type(headers: list[tuple[str, str]]) -> None:
+    """415 unless the body is declared an ActivityStreams document (see `media_types`)."""
+    declared = next((value for name, value in headers if name == "content-type"), None)
+    if not media_types.is_activitypub(declared):
+        raise InboxRefused(
+            415,
+            f"the body is {declared or 'of no declared type'}; an inbox takes "
+            f"{media_types.ACTIVITY_JSON} or "
+            f'{media_types.LD_JSON}; profile="{media_types.AS_PROFILE}"',
+        )
 
 
 def _host(iri: str, what: str) -> str:
@@ -94,9 +127,27 @@ class Inbox:
         self.policy = policy
         self.on_stored = on_stored
         window = policy.window.past + policy.window.future
-        self.replays = ReplayGuard(window.total_seconds())
+        self.replays = SharedReplayGuard(engine, window.total_seconds())
+        self.admission = Admission(policy.unverified_per_address)
 
-    async def receive(self, method: str, url: str, headers: Any, body: bytes) -> Receipt:
+    async def receive(
+        self, method: str, url: str, headers: Any, body: bytes, client: str | None = None
+    ) -> Receipt:
+        """Check and store one POSTed activity; `client` is the sender's address (admission)."""
+        try:
+            with self.admission.unverified(client):
+                checked = await self._check(method, url, headers, body)
+        except TooManyInFlight as exc:
+            raise InboxRefused(429, str(exc), retry_after=exc.retry_after) from None
+        except Busy as exc:
+            raise InboxRefused(503, str(exc), retry_after=exc.retry_after) from None
+        return await self._store(*checked)
+
+    async def _check(
+        self, method: str, url: str, headers: Any, body: bytes
+    ) -> tuple[dict[str, Any], str, str, str, str, VerifiedSignature | None]:
+        pairs = header_pairs(headers)  # read once: `headers` may be a one-shot iterable
+        check_content_type(pairs)
         if len(body) > self.policy.max_body_bytes:
             raise InboxRefused(413, f"the body is over {self.policy.max_body_bytes} bytes")
         try:
@@ -121,41 +172,54 @@ class Inbox:
         ):
             # PostgreSQL text cannot hold U+0000; no real id or type contains it.
             raise InboxRefused(400, "the activity's id, type, actor or object contains NUL")
+        check_multibase(activity)
         actor_host = _host(actor, "actor")
         if self.policy.blocked(actor_host):
             raise InboxRefused(403, f"activities from {actor_host} are not accepted here")
-        pairs = header_pairs(headers)  # read once: `headers` may be a one-shot iterable
-        signer = await self._verify(method, url, pairs, body, activity, actor, kind)
-        signature = "\n".join(v for n, v in pairs if n in ("signature", "authorization"))
-        if signer is not None and self.replays.seen(signature):
-            raise InboxRefused(401, "this signed request was already received: a replay")
-        if signer is None:  # an actor deleting itself whose key is gone: nothing to do
+        verified = await self._verify(method, url, pairs, body, activity, actor, kind)
+        return activity, activity_id, kind, actor, actor_host, verified
+
+    async def _store(
+        self,
+        activity: dict[str, Any],
+        activity_id: str,
+        kind: str,
+        actor: str,
+        actor_host: str,
+        verified: VerifiedSignature | None,
+    ) -> Receipt:
+        if verified is None:  # an actor deleting itself whose key is gone: nothing to do
             return Receipt(activity_id, kind, duplicate=False, ignored=True)
+        signer = verified.key_id
+        # Keyed on the signature's bytes, not on the header's text: the same signature moved
+        # from `Signature` to `Authorization: Signature` (or re-spaced) is the same request.
+        signature = verified.value.hex() or signer
+        if await self.replays.seen(signature):
+            raise InboxRefused(401, "this signed request was already received: a replay")
         if _host(activity_id, "activity id") != actor_host:
             raise InboxRefused(
                 403, f"the activity {activity_id} is not on its actor's host {actor_host}"
             )
         now = datetime.now(UTC)
+        handled = self.policy.handled(kind)
+        row: dict[str, Any] = {
+            "activity_id": activity_id[:2048],
+            "actor": actor[:2048],
+            "host": actor_host,
+            "type": kind[:64],
+            "object_id": (ref(activity.get("object")) or "")[:2048] or None,
+            "body": orjson.dumps(activity).decode() if handled else "{}",
+            "signer": signer[:2048],
+            "received_at": now,
+            "state": "pending",
+            "attempts": 0,
+            "available_at": now,
+        }
+        if not handled:  # nothing would apply it: stored as an id only, already settled
+            row.update(state="ignored", result=f"no handler for {kind[:64]}", processed_at=now)
         async with write(self.engine) as conn:
-            stored = await insert_new(
-                conn,
-                inbox_items,
-                {
-                    "activity_id": activity_id[:2048],
-                    "actor": actor[:2048],
-                    "host": actor_host,
-                    "type": kind[:64],
-                    "object_id": (ref(activity.get("object")) or "")[:2048] or None,
-                    "body": orjson.dumps(activity).decode(),
-                    "signer": signer[:2048],
-                    "received_at": now,
-                    "state": "pending",
-                    "attempts": 0,
-                    "available_at": now,
-                },
-                unique=["activity_id"],
-            )
-        self.replays.remember(signature)  # taken: the same signature again is a replay
+            stored = await insert_new(conn, inbox_items, row, unique=["activity_id"])
+            await self.replays.remember(conn, signature)  # taken: the same again is a replay
         if stored:
             self.on_stored()
         else:
@@ -171,8 +235,8 @@ class Inbox:
         activity: dict[str, Any],
         actor: str,
         kind: str,
-    ) -> str | None:
-        """The signing key's id, after every check; None for an unverifiable self-Delete."""
+    ) -> VerifiedSignature | None:
+        """The verified signature, after every check; None for an unverifiable self-Delete."""
         try:
             verified = await verify_request(
                 method, url, headers, body, self.directory.resolve_key, window=self.policy.window
@@ -186,10 +250,12 @@ class Inbox:
             raise InboxRefused(401, f"the signature cannot be checked: {exc.reason}") from None
         except SignatureError as exc:
             raise InboxRefused(401, f"the signature is not valid: {exc.reason}") from None
+        except Busy:
+            raise
         except ActorError as exc:
             raise InboxRefused(401, f"the signer cannot be found: {exc}") from None
         if verified.owner != actor:
             raise InboxRefused(
                 401, f"signed by {verified.owner}, but the activity's actor is {actor}"
             )
-        return verified.key_id
+        return verified

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from federation import multibase
+from federation.hosts import InvalidHost, host_of
 
 PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
@@ -163,14 +164,32 @@ def _read_entry(entry: dict[str, Any]) -> PublicKey | None:
     return None
 
 
+def _on_host(iri: str, host: str) -> bool:
+    try:
+        return host_of(iri) == host
+    except InvalidHost:
+        return False
+
+
+def _may_own(key_id: str, actor_id: str) -> bool:
+    """A fragment key id (`…/users/a#main-key`) belongs to the document before the `#`."""
+    base, _, fragment = key_id.partition("#")
+    return not fragment or base == actor_id
+
+
 def keys_from_actor(actor: dict[str, Any]) -> list[PublicKeyInfo]:
     """Every key an actor document publishes for itself (`publicKey`, FEP-521a Multikeys).
 
     Keys whose `owner`/`controller` names another actor are skipped: a document may not
-    vouch for keys on someone else's behalf. Unreadable keys are skipped too.
+    vouch for keys on someone else's behalf. So are key ids on another host than the actor
+    (a key id belongs to one actor, on that actor's host), and unreadable keys.
     """
     actor_id = actor.get("id")
     if not isinstance(actor_id, str):
+        return []
+    try:
+        actor_host = host_of(actor_id)
+    except InvalidHost:
         return []
     found: dict[str, PublicKeyInfo] = {}
     sources = [("publicKey", "owner")] + [
@@ -180,6 +199,8 @@ def keys_from_actor(actor: dict[str, Any]) -> list[PublicKeyInfo]:
         for entry in _entries(actor.get(prop)):
             key_id = entry.get("id")
             if not isinstance(key_id, str) or entry.get(owner_prop, actor_id) != actor_id:
+                continue
+            if not _on_host(key_id, actor_host) or not _may_own(key_id, actor_id):
                 continue
             try:
                 key = _read_entry(entry)

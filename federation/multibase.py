@@ -9,6 +9,11 @@ from __future__ import annotations
 ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _INDEX = {char: value for value, char in enumerate(ALPHABET)}
 
+# base58 decoding is quadratic in the length (big-integer arithmetic): a 100,000-character
+# value costs seconds. Every value we decode is a key (34 bytes, ~48 characters) or an
+# Ed25519 signature (64 bytes, ~88 characters), so anything longer is refused unread.
+MAX_CHARS = 128
+
 # Multicodec code points as unsigned varints (0xed and 0x1300).
 ED25519_PUB = b"\xed\x01"
 ED25519_PRIV = b"\x80\x26"
@@ -29,7 +34,9 @@ def b58encode(data: bytes) -> str:
     return "1" * zeros + "".join(reversed(digits))
 
 
-def b58decode(text: str) -> bytes:
+def b58decode(text: str, max_chars: int = MAX_CHARS) -> bytes:
+    if len(text) > max_chars:
+        raise MultibaseError(f"a base58 value of {len(text)} characters (at most {max_chars})")
     number = 0
     for char in text:
         value = _INDEX.get(char)

@@ -167,6 +167,28 @@ def verify_object(
     Resolving `verification_method(doc)` to a key, and checking that the key's controller may
     speak for the object, is the caller's job.
     """
+    signature = proof_signature(doc, proof_purpose=proof_purpose)
+    proof = _the_proof(doc)
+    if not isinstance(public_key, ed25519.Ed25519PublicKey):
+        raise ProofError("eddsa-jcs-2022 proofs verify only with an Ed25519 key")
+    unsecured = {name: value for name, value in doc.items() if name != "proof"}
+    options = {name: value for name, value in proof.items() if name != "proofValue"}
+    if "@context" in options:
+        signed, present = _as_list(options["@context"]), _as_list(unsecured.get("@context", []))
+        if present[: len(signed)] != signed:
+            raise ProofError("the document's @context does not start with the proof's @context")
+        unsecured["@context"] = options["@context"]
+    try:
+        public_key.verify(signature, _signed_bytes(options, unsecured))
+    except InvalidSignature as exc:
+        raise ProofError("the proof does not verify: the document or proof was altered") from exc
+    return True
+
+
+def proof_signature(doc: dict[str, Any], *, proof_purpose: str = ASSERTION) -> bytes:
+    """The proof's signature bytes after every check that needs no key; `ProofError` if the
+    proof is malformed. Cheap (the multibase value is length-capped before decoding), so a
+    caller runs it before fetching any key: a malformed proof costs no network work."""
     proof = _the_proof(doc)
     for name, expected in (("type", PROOF_TYPE), ("cryptosuite", CRYPTOSUITE)):
         if proof.get(name) != expected:
@@ -186,17 +208,4 @@ def verify_object(
         raise ProofError(f"proofValue is not base58btc multibase: {exc}") from exc
     if len(signature) != 64:
         raise ProofError(f"proofValue holds {len(signature)} bytes, an Ed25519 signature is 64")
-    if not isinstance(public_key, ed25519.Ed25519PublicKey):
-        raise ProofError("eddsa-jcs-2022 proofs verify only with an Ed25519 key")
-    unsecured = {name: value for name, value in doc.items() if name != "proof"}
-    options = {name: value for name, value in proof.items() if name != "proofValue"}
-    if "@context" in options:
-        signed, present = _as_list(options["@context"]), _as_list(unsecured.get("@context", []))
-        if present[: len(signed)] != signed:
-            raise ProofError("the document's @context does not start with the proof's @context")
-        unsecured["@context"] = options["@context"]
-    try:
-        public_key.verify(signature, _signed_bytes(options, unsecured))
-    except InvalidSignature as exc:
-        raise ProofError("the proof does not verify: the document or proof was altered") from exc
-    return True
+    return signature

@@ -3,8 +3,8 @@
 Honest senders sign every attempt afresh (a new `Date`), so a byte-identical signature that
 arrives twice is a replay. A signature is only worth remembering while it could still
 verify, that is for the clock-skew window, so the memory is bounded by the window and by a
-size cap. It is kept per process: with several web workers a replay that reaches another
-worker is answered as a duplicate activity instead, and still never applied twice.
+size cap. `ReplayGuard` keeps it in the process; `SharedReplayGuard` also in the database,
+so that a replay sent to another web worker (`serve --workers N`) is refused as well.
 """
 
 from __future__ import annotations
@@ -12,6 +12,16 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from federation.tables import seen_signatures
+from federation.transactions import read
+from federation.upserts import insert_new
+
+PURGE_EVERY = 1000  # expired rows are deleted by every this many remembered signatures
 
 
 class ReplayGuard:
@@ -48,3 +58,50 @@ class ReplayGuard:
 
 def _digest(signature: str) -> bytes:
     return hashlib.sha256(signature.encode("utf-8", "surrogatepass")).digest()
+
+
+class SharedReplayGuard:
+    """The replay memory in the database (and in this process, to spare a read when the same
+    process sees the replay). `remember` writes in the caller's transaction, the one that
+    stores the activity: a signature is remembered exactly when its request was taken."""
+
+    def __init__(self, engine: AsyncEngine, lifetime_seconds: float) -> None:
+        self.engine = engine
+        self.lifetime = timedelta(seconds=lifetime_seconds)
+        self.local = ReplayGuard(lifetime_seconds)
+        self._since_purge = 0
+
+    async def seen(self, signature: str) -> bool:
+        if self.local.seen(signature):
+            return True
+        async with read(self.engine) as conn:
+            row = (
+                await conn.execute(
+                    select(seen_signatures.c.expires_at).where(
+                        seen_signatures.c.digest == _digest(signature).hex(),
+                        seen_signatures.c.expires_at > datetime.now(UTC),
+                    )
+                )
+            ).first()
+        return row is not None
+
+    async def remember(self, conn: AsyncConnection, signature: str) -> None:
+        self.local.remember(signature)
+        now = datetime.now(UTC)
+        digest = _digest(signature).hex()
+        inserted = await insert_new(
+            conn,
+            seen_signatures,
+            {"digest": digest, "expires_at": now + self.lifetime},
+            unique=["digest"],
+        )
+        if not inserted:  # an expired row of the same digest: a new lease of life
+            await conn.execute(
+                seen_signatures.update()
+                .where(seen_signatures.c.digest == digest)
+                .values(expires_at=now + self.lifetime)
+            )
+        self._since_purge += 1
+        if self._since_purge >= PURGE_EVERY:
+            self._since_purge = 0
+            await conn.execute(delete(seen_signatures).where(seen_signatures.c.expires_at <= now))

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -161,4 +162,23 @@ delivery_hosts = Table(
     Column("last_success_at", utc()),
     Column("last_failure_at", utc()),
     Column("last_error", Text),
+)
+
+# Signatures of requests the inbox took, for the clock-skew window (the replay memory), shared
+# by every process on the database.
+seen_signatures = Table(
+    "seen_signatures",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("expires_at", utc(), nullable=False),
+    Index("ix_seen_signatures_expires_at", "expires_at"),
+)
+
+# Token buckets shared by every process (rate limits that hold with `serve --workers N`).
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", utc(), nullable=False),
 )

@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from federation.rate_buckets import SharedBuckets
 from registry import db
 from registry.config import Settings
 from registry.http import (
@@ -89,6 +90,7 @@ def create_app(
     limits = Limits(
         settings.limits,
         lambda host: services.federation is not None and services.federation.is_partner(host),
+        shared=None if services.engine.dialect.name == "sqlite" else SharedBuckets(services.engine),
     )
     node_metrics = metrics.Metrics()
     json_logs = settings.server.log_format == "json"

@@ -245,6 +245,55 @@ class FederationSection:
         False, "DEVELOPMENT AND TESTS ONLY: federate with loopback and private addresses."
     )
     allow_http: bool = key(False, "DEVELOPMENT AND TESTS ONLY: federate over plain http.")
+    # What an unauthenticated sender may cost the node (docs/security.md, second round).
+    key_max_age_hours: float = key(
+        24.0,
+        "A stored public key of another actor older than this is fetched again before use "
+        "(a failed verification refetches at once regardless).",
+        minimum=0,
+        maximum=8760,
+    )
+    failed_host_seconds: float = key(
+        30.0,
+        "After a timeout, reset or 5xx from a host, its actors, keys and objects are not "
+        "fetched again for this long (the negative cache).",
+        minimum=0,
+        maximum=86400,
+    )
+    failed_url_seconds: float = key(
+        600.0,
+        "A URL that answered 404, 410 or a document of the wrong kind is not fetched again "
+        "for this long.",
+        minimum=0,
+        maximum=86400,
+    )
+    unverified_per_address: int = key(
+        8,
+        "Inbox requests one client address may have being verified at once (a key fetch may "
+        "be under way); more are answered 429 with Retry-After.",
+        minimum=1,
+        maximum=1000,
+    )
+    max_key_fetches: int = key(
+        64,
+        "Actor and key fetches running at once in one process; an inbox request that needs "
+        "one more is answered 503 with Retry-After.",
+        minimum=1,
+        maximum=10000,
+    )
+    inbox_keep_days: float = key(
+        7.0,
+        "How long the ids of applied (or ignored) incoming activities are kept, so that a "
+        "late duplicate is recognised; their content is dropped as soon as they are applied.",
+        minimum=0.01,
+        maximum=365,
+    )
+    plain_json_hosts: list = key(
+        [],
+        "Compatibility rule: hosts whose actors and objects may be served as plain "
+        "application/json. Everyone else must answer application/activity+json or "
+        "application/ld+json with the ActivityStreams profile (Mastodon CVE-2024-25623).",
+    )
 
 
 @dataclass(frozen=True)
@@ -271,6 +320,13 @@ class MirrorSection:
         "How often each partner's changes feed is pulled to repair what pushes missed.",
         minimum=0.05,
         maximum=10080,
+    )
+    sync_lease_seconds: float = key(
+        45.0,
+        "How long a worker holds a partner it is syncing without renewing the hold (it renews "
+        "every third of this while it works). After a crash the sync resumes within this.",
+        minimum=3,
+        maximum=3600,
     )
     tombstone_days: float = key(
         30.0,

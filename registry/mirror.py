@@ -57,6 +57,11 @@ async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory
     `from_host` is the host that vouches for the document: the signer of a Create/Update, or
     the host it was fetched from. It must be the document's own host.
     """
+    if isinstance(document, dict) and "proof" in document:
+        try:  # cheap and capped: a malformed proof costs no JSON-LD reading and no fetch
+            proofs.proof_signature(document)
+        except proofs.ProofError as exc:
+            raise CopyRefused(f"the proof of {document.get('id')!r} is malformed: {exc}") from None
     try:
         record, meta = vocab.read_asset_document(document)
     except vocab.ValidationError as exc:
@@ -96,7 +101,54 @@ async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory
         except ActorError as exc:
             raise CopyRefused(f"the proof key of {meta.iri} cannot be fetched: {exc}") from None
         proof_checked = True
-    return RemoteCopy(document, record, meta, origin, proof_checked)
+    return RemoteCopy(understood(document, record, meta), record, meta, origin, proof_checked)
+
+
+def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.AssetMeta) -> Any:
+    """The document as it will be stored and served onwards: only what we understood.
+
+    Each property is checked against the same asset rebuilt from the record we read out of it
+    (plain text, our own escaping): a property we do not write (side documents in `@included`
+    or `@graph`, `content` with raw HTML, anything unknown) is dropped, and one whose value
+    differs from ours is replaced by ours. When nothing had to change (as every node of ours
+    publishes), the original is kept with its proof, so its content hash is the origin's;
+    otherwise the proof, which no longer covers what is stored, goes too. Nothing forged is
+    served from `/mirror/{id}` or the changes feed.
+    """
+    scheme, host = meta.iri.split("://", 1)[0], host_of(meta.iri)
+    rebuilt = vocab.asset_document(record, meta, f"{scheme}://{host}/tags")
+    unsigned = {name: value for name, value in document.items() if name != "proof"}
+    kept: dict[str, Any] = {}
+    for name, value in unsigned.items():
+        if name not in rebuilt:
+            continue
+        same = value == rebuilt[name] or (name == "tag" and _same_tags(value, rebuilt[name], host))
+        kept[name] = value if same else rebuilt[name]
+    if kept == unsigned:
+        return document
+    log.info("stored %s without what was not understood: %s", meta.iri, _extra(unsigned, kept))
+    return kept
+
+
+def _same_tags(given: Any, ours: Any, host: str) -> bool:
+    """Hashtags that differ from ours only in where the origin links them (on its own host)."""
+    if not isinstance(given, list) or not isinstance(ours, list) or len(given) != len(ours):
+        return False
+    for theirs, mine in zip(given, ours, strict=True):
+        if not isinstance(theirs, dict) or set(theirs) != set(mine):
+            return False
+        if any(theirs[k] != mine[k] for k in mine if k != "href"):
+            return False
+        if "href" in mine and not (
+            isinstance(theirs["href"], str) and on_host(theirs["href"], host)
+        ):
+            return False
+    return True
+
+
+def _extra(document: dict[str, Any], kept: dict[str, Any]) -> str:
+    names = [name for name in document if document[name] != kept.get(name)]
+    return ", ".join(sorted(names))[:300]
 
 
 def on_host(iri: str, host: str) -> bool:
@@ -112,12 +164,16 @@ async def apply_copies(conn: AsyncConnection, copies: list[RemoteCopy]) -> dict[
     counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
     if not copies:
         return counts
+    # The change-sequence lock first (on PostgreSQL it serialises every catalog write), and
+    # only then look for the copies held: the inbox worker, the background sync and
+    # `commons-registry sync` may bring the same asset at once, and a look taken before the
+    # lock would miss a row another of them is committing (a unique-constraint error).
+    seq = await next_change_seq(conn)
     held = {
         row.iri: row for row in await asset_store.find_by_iris(conn, [c.meta.iri for c in copies])
     }
     new_rows: list[AssetRow] = []
     changed: list[tuple[int, AssetRow]] = []
-    seq = await next_change_seq(conn)
     for copy in copies:
         row = held.get(copy.meta.iri)
         updated = copy.meta.updated or copy.meta.published or utcnow()
@@ -171,16 +227,15 @@ async def apply_delete(
     """Tombstone a copy (or remember the deletion of one never seen)."""
     if host_of(iri) != from_host:
         raise CopyRefused(f"{from_host} may not delete {iri}: only its own host may")
+    seq = await next_change_seq(conn)  # the lock before the look, as in apply_copies
     held = await asset_store.find_by_iri(conn, iri)
     now = utcnow()
     if held is None:
-        await asset_store.insert_tombstone(
-            conn, iri=iri, origin=from_host, at=at or now, seq=await next_change_seq(conn)
-        )
+        await asset_store.insert_tombstone(conn, iri=iri, origin=from_host, at=at or now, seq=seq)
         return "tombstone recorded for an asset never seen", True
     if held.origin == LOCAL:
         return "refused: this node is the asset's origin", False
     if held.deleted_at is not None:
         return "already deleted", False
-    await asset_store.mark_deleted(conn, held.id, at or now, await next_change_seq(conn))
+    await asset_store.mark_deleted(conn, held.id, at or now, seq)
     return "deleted", True

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -271,9 +271,42 @@ async def due_partners(federation: Federation, worker_id: str) -> list[Partner]:
             await conn.execute(
                 update(partners)
                 .where(partners.c.id.in_(due))
-                .values(locked_by=worker_id, locked_until=now + timedelta(minutes=30))
+                .values(locked_by=worker_id, locked_until=now + sync_lease(federation))
             )
     return [p for p in await list_partners(federation.engine) if p.id in due]
+
+
+def sync_lease(federation: Federation) -> timedelta:
+    return timedelta(seconds=federation.settings.mirror.sync_lease_seconds)
+
+
+@contextlib.asynccontextmanager
+async def renewing_leases(federation: Federation, worker_id: str) -> AsyncIterator[None]:
+    """Keep this worker's partner leases alive while it works, renewing them every third of
+    the lease. A process killed with `kill -9` stops renewing, so its leases run out within
+    one lease time and the restarted node (or another worker) resumes the sync by itself."""
+    lease = sync_lease(federation)
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            try:
+                async with db.write(federation.engine) as conn:
+                    await conn.execute(
+                        update(partners)
+                        .where(partners.c.locked_by == worker_id)
+                        .values(locked_until=utcnow() + lease)
+                    )
+            except Exception:  # a missed renewal is retried; the lease has slack for two
+                log.exception("renewing the sync leases of %s failed", worker_id)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 class SyncWorker:
@@ -287,23 +320,27 @@ class SyncWorker:
 
     async def run_once(self) -> int:
         done = 0
-        for partner in await due_partners(self.federation, self.worker_id):
-            try:
-                await sync_partner(self.federation, partner)
-            except (SyncError, CopyRefused) as exc:
-                log.warning("sync with %s failed: %s", partner.host, exc)
-                await _record_failure(self.federation, partner, str(exc))
-            except Exception as exc:
-                log.exception("sync with %s failed", partner.host)
-                await _record_failure(self.federation, partner, f"{type(exc).__name__}: {exc}")
-            finally:
-                async with db.write(self.federation.engine) as conn:
-                    await conn.execute(
-                        update(partners)
-                        .where(partners.c.id == partner.id)
-                        .values(locked_by=None, locked_until=None)
-                    )
-            done += 1
+        claimed = await due_partners(self.federation, self.worker_id)
+        async with renewing_leases(self.federation, self.worker_id):
+            for partner in claimed:
+                try:
+                    await sync_partner(self.federation, partner)
+                except (SyncError, CopyRefused) as exc:
+                    log.warning("sync with %s failed: %s", partner.host, exc)
+                    await _record_failure(self.federation, partner, str(exc))
+                except Exception as exc:
+                    log.exception("sync with %s failed", partner.host)
+                    await _record_failure(self.federation, partner, f"{type(exc).__name__}: {exc}")
+                finally:
+                    async with db.write(self.federation.engine) as conn:
+                        await conn.execute(
+                            update(partners)
+                            .where(
+                                partners.c.id == partner.id, partners.c.locked_by == self.worker_id
+                            )
+                            .values(locked_by=None, locked_until=None)
+                        )
+                done += 1
         if time.monotonic() - self.last_purge > 3600:
             self.last_purge = time.monotonic()
             window = timedelta(days=self.federation.settings.mirror.tombstone_days)

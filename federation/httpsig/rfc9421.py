@@ -155,6 +155,7 @@ class Rfc9421Signature:
     created: int
     expires: int | None
     alg: str | None
+    value: bytes = b""  # the signature itself (what a replay guard remembers)
 
 
 def _parse_dictionary(name: str, value: str | None) -> dict[str, Any]:
@@ -201,7 +202,9 @@ def parse_signature(headers: dict[str, str]) -> Rfc9421Signature:
         raise SignatureError("the signature's expires parameter is not an integer")
     if alg is not None and alg not in ALGORITHMS:
         raise SignatureError(f"unsupported signature algorithm '{alg}'")
-    return Rfc9421Signature(label, key_id, tuple(names), created, expires, alg)
+    return Rfc9421Signature(
+        label, key_id, tuple(names), created, expires, alg, signatures[label][0]
+    )
 
 
 def check_request(

@@ -38,6 +38,9 @@ class VerifiedSignature:
     key_id: str
     scheme: Scheme
     owner: str
+    # The signature bytes, whichever header carried them (`Signature`, `Authorization:
+    # Signature`, RFC 9421's `Signature`): one signature is one request, however it is sent.
+    value: bytes = b""
 
 
 def _path_with_query(url: str) -> str:
@@ -72,6 +75,8 @@ async def _resolve(resolver: KeyResolver, key_id: str, refresh: bool) -> PublicK
     except SignatureError:
         raise
     except Exception as exc:  # the resolver fetches over the network; anything can go wrong
+        if getattr(exc, "retry_after", None) is not None:
+            raise  # the resolver is busy (admission): not a verdict on the signature
         raise KeyUnavailable(f"cannot get the key {key_id}: {exc}") from exc
     if info is None:
         raise KeyUnavailable(f"the key {key_id} could not be found")
@@ -104,7 +109,7 @@ async def verify_request(
         rfc9421.check_request(
             sig9421, method, fields, body, window=window, require_digest=require_digest, now=now
         )
-        key_id, scheme = sig9421.key_id, "rfc9421"
+        key_id, scheme, value = sig9421.key_id, "rfc9421", sig9421.value
 
         def check(info: PublicKeyInfo) -> None:
             rfc9421.verify_signature(
@@ -123,7 +128,7 @@ async def verify_request(
         )
         path = _path_with_query(url)
         _check_host(fields, url)
-        key_id, scheme = sig.key_id, "cavage"
+        key_id, scheme, value = sig.key_id, "cavage", sig.signature
 
         def check(info: PublicKeyInfo) -> None:
             cavage.verify_signature(sig, method, path, fields, info.public_key)
@@ -138,4 +143,4 @@ async def verify_request(
             raise BadSignature(reason) from first
         check(fresh)
         info = fresh
-    return VerifiedSignature(key_id=key_id, scheme=scheme, owner=info.owner)
+    return VerifiedSignature(key_id=key_id, scheme=scheme, owner=info.owner, value=value)

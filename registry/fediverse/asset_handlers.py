@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation import activities, follows
 from federation.actors import ActorDirectory
 from federation.dispatch import Activity, Handlers, Ignore, Retry
-from federation.fetcher import FetchError, HttpStatusError
+from federation.fetch_errors import is_permanent
+from federation.fetcher import FetchError
 from federation.hosts import InvalidHost, host_of
 from federation.inbox import ref
 from federation.outbox import publish
 from federation.tables import followers
+from federation.transactions import read
 from registry.fediverse.identity import NodeIdentity
 from registry.mirror import (
     CopyRefused,
@@ -30,7 +32,13 @@ log = logging.getLogger("registry.mirror")
 
 
 def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) -> None:
+    async def partner_first(activity: Activity) -> None:
+        """Authorise before any fetch or proof check: only followed partners' copies count."""
+        async with read(directory.engine) as conn:
+            await require_partner(conn, activity.actor)
+
     async def embedded_copy(activity: Activity) -> RemoteCopy:
+        await partner_first(activity)
         obj = activity.standalone_object()
         if not isinstance(obj, dict):
             raise Ignore("the asset must be embedded in the activity")
@@ -68,6 +76,7 @@ def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) 
         obj, iri = activity.standalone_object(), ref(activity.object)
         if iri is None:
             raise Ignore("an Announce of nothing")
+        await partner_first(activity)
         try:
             origin = host_of(iri)
         except InvalidHost as exc:
@@ -82,12 +91,10 @@ def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) 
             except CopyRefused:
                 pass  # fall back to the origin's own copy
         try:
-            fetched = await directory.fetcher.get_json(iri)
-        except HttpStatusError as exc:
-            if exc.status in (404, 410):
-                raise Ignore(f"{iri} is gone at its origin ({exc.status})") from None
-            raise Retry(f"fetching {iri}: {exc}") from None
+            fetched = await directory.failures.fetch(directory.fetcher, iri)
         except FetchError as exc:
+            if is_permanent(exc):  # gone, or not a document we read: asking again won't help
+                raise Ignore(f"{iri} cannot be used from its origin: {exc}") from None
             raise Retry(f"fetching {iri}: {exc}") from None
         if not is_commons_asset(fetched.data):
             raise Ignore(f"{iri} is not a commons asset")

@@ -43,7 +43,23 @@ def register(
         try:
             return await directory.get(activity.actor)
         except ActorError as exc:
+            if exc.permanent:  # gone, or not an actor: six more tries would change nothing
+                raise Ignore(str(exc)) from None
             raise Retry(str(exc)) from None
+
+    async def refetch_actor(activity: Activity) -> None:
+        """An actor's Update of itself (a new key, a new inbox): fetch it again, so that its
+        keys rotate now rather than at its next failed signature or when they age out."""
+        if ref(activity.object) != activity.actor:
+            raise Ignore(f"an Update of {ref(activity.object)}, which this node does not keep")
+        try:
+            await directory.get(activity.actor, refresh=True)
+        except ActorError as exc:
+            raise (Ignore if exc.permanent else Retry)(str(exc)) from None
+
+    @handlers.on("Update", prepare=refetch_actor)
+    async def on_actor_update(conn: AsyncConnection, activity: Activity, _: Any) -> str:
+        return "actor and its keys fetched again"
 
     @handlers.on("Follow", prepare=fetch_actor)
     async def on_follow(conn: AsyncConnection, activity: Activity, actor: RemoteActor) -> str:
@@ -65,15 +81,31 @@ def register(
     @handlers.on("Undo", object_match=is_follow)
     async def on_undo_follow(conn: AsyncConnection, activity: Activity, _: Any) -> str:
         undone = activity.object
-        follow_id = ref(undone)
-        if isinstance(undone, dict) and ref(undone.get("actor")) not in (None, activity.actor):
-            raise Ignore("an Undo of somebody else's Follow")
-        removed = await follows.remove_follower(conn, activity.actor, follow_id)
-        if not removed:  # some servers undo with a new id for the Follow; the actor is enough
-            removed = await follows.remove_follower(conn, activity.actor)
-        return "follower removed" if removed else "was not a follower"
+        if isinstance(undone, dict):
+            # An embedded Follow must be the sender's own Follow of this node; then it is
+            # the follow, whatever id the sender gave it this time.
+            if ref(undone.get("actor")) != activity.actor:
+                raise Ignore("an Undo of somebody else's Follow")
+            if ref(undone.get("object")) != node.actor_iri:
+                raise Ignore(
+                    f"an Undo of a Follow of {ref(undone.get('object'))}, not of this node"
+                )
+            removed = await follows.remove_follower(conn, activity.actor, ref(undone))
+            if not removed:
+                removed = await follows.remove_follower(conn, activity.actor)
+        else:
+            # A bare IRI is only known to be the Follow if it is the one we recorded: an Undo
+            # of a Like or an Announce, or of any other IRI, leaves the follow alone.
+            removed = await follows.remove_follower(conn, activity.actor, ref(undone))
+        return "follower removed" if removed else "not a follow of this actor's: nothing undone"
 
     async def answered(conn: AsyncConnection, activity: Activity, state: str) -> str:
+        answered_follow = activity.object
+        if isinstance(answered_follow, dict) and (
+            ref(answered_follow.get("actor")) not in (None, node.actor_iri)
+            or ref(answered_follow.get("object")) not in (None, activity.actor)
+        ):
+            raise Ignore(f"{activity.type} of a Follow that is not ours of {activity.actor}")
         row = await follows.answer_following(conn, activity.actor, ref(activity.object), state)
         if row is None:
             raise Ignore(f"{activity.type} of a follow we did not ask {activity.actor} for")

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from federation.actors import ActorDirectory
 from federation.delivery import DeliverySettings, DeliveryWorker
 from federation.dispatch import DispatchSettings, Handlers, InboxProcessor
+from federation.fetch_failures import FailureCache
 from federation.fetcher import SafeFetcher
 from federation.hosts import InvalidHost, normalize_host
 from federation.httpsig import SkewWindow
@@ -76,6 +77,7 @@ def build_fetcher(settings: Settings, signer: httpx.Auth | None) -> SafeFetcher:
         resolver=outgoing_resolver(settings),
         deadline=fed.fetch_timeout_seconds,
         max_bytes=fed.fetch_max_bytes,
+        plain_json_hosts=_hosts(fed.plain_json_hosts),
     )
 
 
@@ -86,7 +88,15 @@ class Federation:
         self.engine = engine
         self.node = node
         self.fetcher = build_fetcher(settings, node.signer())
-        self.directory = ActorDirectory(engine, self.fetcher)
+        self.directory = ActorDirectory(
+            engine,
+            self.fetcher,
+            key_max_age=timedelta(hours=fed.key_max_age_hours),
+            failures=FailureCache(
+                host_seconds=fed.failed_host_seconds, url_seconds=fed.failed_url_seconds
+            ),
+            max_fetches=fed.max_key_fetches,
+        )
         self.blocked_domains = _hosts(fed.blocked_domains)
         # Blocks the admins made at run time (database), shared by every process.
         self.blocklist = DomainBlocklist(engine)
@@ -106,7 +116,10 @@ class Federation:
         self.processor = InboxProcessor(
             engine,
             self.handlers,
-            DispatchSettings(lease=timedelta(seconds=fed.inbox_lease_seconds)),
+            DispatchSettings(
+                lease=timedelta(seconds=fed.inbox_lease_seconds),
+                keep=timedelta(days=fed.inbox_keep_days),
+            ),
             worker_name(),
         )
         self.inbox = Inbox(
@@ -120,6 +133,8 @@ class Federation:
                 blocked=self.blocked,
                 max_body_bytes=settings.server.max_body_bytes,
                 max_json_depth=settings.limits.max_json_depth,
+                handled=lambda kind: kind in self.handlers.table,
+                unverified_per_address=fed.unverified_per_address,
             ),
             on_stored=self.processor.wake,
         )

@@ -40,24 +40,30 @@ class InboxProblem(Problem):
         self.status = refused.status
         if refused.status == 401:
             self.headers = {"WWW-Authenticate": CHALLENGE["WWW-Authenticate"]}
+        if refused.retry_after is not None:
+            self.headers = {"Retry-After": str(refused.retry_after)}
 
 
 async def inbox(request: Request) -> Response:
     fed = federation(request)
     limits: Limits | None = getattr(request.app.state, "limits", None)
-    ticket = limits.inbox_gate(request) if limits is not None else None
+    ticket = await limits.inbox_gate(request) if limits is not None else None
     try:
         body = await read_limited(request, services(request).settings.server.max_body_bytes)
         receipt = await fed.inbox.receive(
-            request.method, absolute_url(request), received_headers(request), body
+            request.method,
+            absolute_url(request),
+            received_headers(request),
+            body,
+            client=request.client.host if request.client else None,
         )
     except InboxRefused as refused:
         if ticket is not None:
-            ticket.refused()
+            await ticket.refused()
         raise InboxProblem(refused) from None
     except Problem:
         if ticket is not None:
-            ticket.refused()
+            await ticket.refused()
         raise
     return json_response({"id": receipt.activity_id, "duplicate": receipt.duplicate}, 202)
 

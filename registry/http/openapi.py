@@ -14,6 +14,7 @@ from starlette.responses import Response
 import vocab
 from registry import __version__
 from registry.http.auth import services
+from registry.http.openapi_federation import federation_paths
 from registry.http.responses import json_response
 from registry.search import MODERATION_STATES, ORIGINS, SORTS
 
@@ -463,6 +464,7 @@ def build_spec(base_url: str) -> dict[str, Any]:
             ),
         },
         **_moderation_paths(),
+        **federation_paths(_op, _json),
     }
     asset = {
         "allOf": [

@@ -2,7 +2,9 @@
 
 Buckets live in this process's memory (one dict, least recently used forgotten first), so
 with N web workers a client may get up to N times the configured rate; that is the price of
-needing no shared store. What is counted:
+needing no shared store. The inboxes' buckets are the exception on PostgreSQL: they live in
+the database (`federation.rate_buckets`), shared by every web worker, since inbox POSTs are
+what other servers send in bulk. What is counted:
 
 - the inboxes (`/inbox`, `/actor/inbox`): per host of the signing key the request claims.
   The claim is only checked later, so a request that is then refused (its signature fails,
@@ -32,6 +34,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from federation.hosts import InvalidHost, host_of
+from federation.rate_buckets import SharedBuckets
 from registry.config import LimitsSection
 from registry.errors import TooManyRequests
 from registry.http.problems import on_problem
@@ -121,8 +124,12 @@ class Limits:
         config: LimitsSection,
         is_partner: Callable[[str], bool],
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedBuckets | None = None,
     ) -> None:
         self.enabled = config.rate_limits
+        # The inbox's buckets in the database when several processes serve one node
+        # (PostgreSQL); the other buckets stay per process (see the module's note).
+        self.shared = shared
         self.is_partner = is_partner
         self.limiter = RateLimiter(config.tracked_clients, clock)
         self.inbox = Allowance(config.inbox_per_minute, config.inbox_burst)
@@ -131,22 +138,37 @@ class Limits:
         self.get = Allowance(config.get_per_minute, config.get_burst)
         self.api_writes = Allowance(config.api_writes_per_minute, config.api_writes_burst)
 
-    def inbox_gate(self, request: Request) -> InboxTicket | None:
+    async def _take(self, key: tuple, allowance: Allowance, *, spend: bool = True) -> float:
+        if self.shared is None:
+            if spend:
+                return self.limiter.take(key, allowance)
+            return self.limiter.wait(key, allowance)
+        name = ":".join(str(part) for part in key)
+        return await self.shared.take(name, allowance.per_second, allowance.burst, spend=spend)
+
+    async def _give_back(self, key: tuple, allowance: Allowance) -> None:
+        if self.shared is None:
+            self.limiter.give_back(key, allowance)
+        else:
+            name = ":".join(str(part) for part in key)
+            await self.shared.give_back(name, allowance.per_second, allowance.burst)
+
+    async def inbox_gate(self, request: Request) -> InboxTicket | None:
         """Admit an inbox POST or raise 429. Settle the ticket once the signature is judged."""
         if not self.enabled:
             return None
         address = ("unverified", client_address(request.scope))
-        wait = self.limiter.wait(address, self.unverified)
+        wait = await self._take(address, self.unverified, spend=False)
         if wait:
             raise too_many(wait, "unverifiable activities from this address")
         host = claimed_key_host(request.headers)
         if host is None:  # unsigned: it will fail verification; charge the address now
-            wait = self.limiter.take(address, self.unverified)
+            wait = await self._take(address, self.unverified)
             if wait:
                 raise too_many(wait, "unverifiable activities from this address")
             return None
         allowance = self.partner if self.is_partner(host) else self.inbox
-        wait = self.limiter.take(("inbox", host), allowance)
+        wait = await self._take(("inbox", host), allowance)
         if wait:
             raise too_many(wait, f"activities from {host}")
         return InboxTicket(self, ("inbox", host), allowance, address)
@@ -178,15 +200,15 @@ class Limits:
 @dataclass
 class InboxTicket:
     limits: Limits
-    key: Hashable
+    key: tuple
     allowance: Allowance
-    address: Hashable
+    address: tuple
 
-    def refused(self) -> None:
+    async def refused(self) -> None:
         """Refused (bad signature, bad body): the token goes back to the host whose key id
         the request claimed, and the client address pays instead."""
-        self.limits.limiter.give_back(self.key, self.allowance)
-        self.limits.limiter.take(self.address, self.limits.unverified)
+        await self.limits._give_back(self.key, self.allowance)  # type: ignore[arg-type]
+        await self.limits._take(self.address, self.limits.unverified)  # type: ignore[arg-type]
 
 
 def _bearer(header: str | None) -> str | None:

@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import socket
+import struct
 import time
 from email.utils import formatdate
 
@@ -243,9 +245,14 @@ async def test_silent_server_hits_the_deadline(server: LocalServer) -> None:
     [
         ("application/activity+json", True),
         ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"', True),
-        ("application/ld+json", True),
-        ("application/json; charset=utf-8", True),
+        ('application/activity+json; charset="utf-8"', True),
+        # Mastodon CVE-2024-25623: JSON served as anything else (an uploaded media file,
+        # a generic JSON API) is not an ActivityPub document.
+        ("application/ld+json", False),
+        ('application/ld+json; profile="https://example.org/other"', False),
+        ("application/json; charset=utf-8", False),
         ("text/html; charset=utf-8", False),
+        ("image/png", False),
         (None, False),
     ],
 )
@@ -260,6 +267,78 @@ async def test_content_type_check(server: LocalServer, content_type, accepted) -
         else:
             with pytest.raises(BadContentType):
                 await fetcher.get_json(server.url("/typed"))
+
+
+async def test_plain_json_only_from_hosts_a_compatibility_rule_names(server: LocalServer) -> None:
+    async def plain(request: Request, writer) -> None:
+        await respond(writer, 200, json.dumps(ACTOR).encode(), content_type="application/json")
+
+    server.route("/plain")(plain)
+    host = f"127.0.0.1:{server.port}"
+    async with local_fetcher(server, plain_json_hosts=[host]) as fetcher:
+        assert (await fetcher.get_json(server.url("/plain"))).data == ACTOR
+    async with local_fetcher(server, plain_json_hosts=["127.0.0.1:1"]) as fetcher:
+        with pytest.raises(BadContentType):
+            await fetcher.get_json(server.url("/plain"))
+
+
+class BrokenTransportBackend(RecordingBackend):
+    """Connects for real, then fails the way anyio under uvloop does when the peer resets a
+    connection right after accepting it (an AttributeError on a torn-down transport)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        stream = await super().connect_tcp(host, port, timeout, local_address, socket_options)
+        error = self.error
+
+        class Broken(httpcore.AsyncNetworkStream):
+            async def read(self, max_bytes, timeout=None):
+                raise error
+
+            async def write(self, buffer, timeout=None):
+                await stream.write(buffer, timeout)
+
+            async def aclose(self):
+                await stream.aclose()
+
+            def get_extra_info(self, info):
+                return stream.get_extra_info(info)
+
+        return Broken()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AttributeError("'NoneType' object has no attribute 'resume_reading'"),
+        ConnectionResetError(104, "Connection reset by peer"),
+        OSError(113, "No route to host"),
+    ],
+)
+async def test_every_transport_failure_is_a_fetch_error(server: LocalServer, error) -> None:
+    server.route("/actor")(serve_actor)
+    backend = BrokenTransportBackend(error)
+    async with local_fetcher(server, network_backend=backend) as fetcher:
+        with pytest.raises(ConnectionFailed, match=r"broke|reset|route"):
+            await fetcher.get_json(server.url("/actor"))
+        with pytest.raises(ConnectionFailed):
+            await fetcher.post(server.url("/inbox"), b"{}")
+
+
+async def test_a_peer_that_resets_right_after_accepting(server: LocalServer) -> None:
+    async def reset(request: Request, writer) -> None:
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    server.route("/reset")(reset)
+    async with local_fetcher(server) as fetcher:
+        for _ in range(5):
+            with pytest.raises(ConnectionFailed):
+                await fetcher.get_json(server.url("/reset"))
 
 
 async def test_webfinger_jrd(server: LocalServer) -> None:

@@ -63,7 +63,8 @@ def test_invisible_characters_fold_as_browsers_fold_them() -> None:
 
 def test_same_origin() -> None:
     assert same_origin("https://Example.org:443/a", "https://example.org./b?c")
-    assert same_origin("https://user@example.org/a", "https://example.org/b")
+    # User info makes the host shown differ from the host reached: never the same origin.
+    assert not same_origin("https://user@example.org/a", "https://example.org/b")
     assert not same_origin("https://example.org/a", "http://example.org/a")
     assert not same_origin("https://example.org/a", "https://example.org:8443/a")
     assert not same_origin("https://example.org/a", "https://sub.example.org/a")
@@ -75,3 +76,33 @@ def test_same_origin() -> None:
 def test_host_of() -> None:
     assert host_of("https://EXAMPLE.org:443/x") == "example.org"
     assert host_of("http://127.0.0.1:8000/x") == "127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    "iri",
+    [
+        "https://registry.test@evil.example/assets/1",
+        "https://registry.test:443@evil.example/x",
+        "https://@evil.example/x",
+        "https://evil.example\\@registry.test/x",
+        "https://evil.example\\.registry.test/x",
+    ],
+)
+def test_an_iri_whose_shown_host_is_not_its_real_host_is_refused(iri: str) -> None:
+    with pytest.raises(InvalidHost):
+        host_of(iri)
+    assert not same_origin(iri, "https://registry.test/x")
+    assert not same_origin(iri, "https://evil.example/x")
+
+
+def test_every_spelling_of_one_host_compares_equal() -> None:
+    spellings = [
+        "https://registry.test/a",
+        "https://REGISTRY.Test/a",
+        "https://registry.test./a",
+        "https://registry.test:443/a",
+        "https://ｒｅｇｉｓｔｒｙ.test/a",  # full-width letters fold as browsers fold them
+    ]
+    assert {host_of(iri) for iri in spellings} == {"registry.test"}
+    assert host_of("https://xn--mnchen-3ya.example/") == host_of("https://münchen.example/")
+    assert host_of("https://registry.test:8443/") != host_of("https://registry.test/")

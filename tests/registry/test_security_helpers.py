@@ -48,6 +48,7 @@ class Partner(RemoteActor):
     fetched: list[str] = field(default_factory=list)
     webfinger_href: str | None = None  # whom its WebFinger names (default: its own actor)
     claims: str | None = None  # the actor id its actor document states (default: its own)
+    plain_json: set[str] = field(default_factory=set)  # IRIs served as plain application/json
 
     @property
     def proof_key_id(self) -> str:
@@ -87,7 +88,8 @@ class Partner(RemoteActor):
             self.fetched.append(iri)
             if iri not in self.documents:
                 return JSONResponse({}, status_code=404)
-            return JSONResponse(self.documents[iri], media_type="application/activity+json")
+            media = "application/json" if iri in self.plain_json else "application/activity+json"
+            return JSONResponse(self.documents[iri], media_type=media)
 
         async def webfinger(request: Request) -> Response:
             jrd = {

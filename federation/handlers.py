@@ -1,0 +1,95 @@
+"""The handler table: what the application does with each activity and object type.
+
+One handler per activity type (and optionally object type), registered in one table, so that
+supporting a new activity is adding one function. A handler has up to two parts: `prepare`
+does network work (fetching an object from its origin) outside any transaction; `apply` makes
+the database changes inside the transaction that also marks the activity done
+(`federation.dispatch` runs them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from federation.inbox import first_type
+
+
+class Retry(Exception):
+    """A handler could not finish now (a fetch failed); the activity is tried again later."""
+
+
+class Ignore(Exception):
+    """A handler decided not to apply the activity; the reason is recorded."""
+
+
+@dataclass(frozen=True)
+class Activity:
+    """A stored activity as handlers see it."""
+
+    item_id: int
+    body: dict[str, Any]
+    actor: str
+    host: str
+    signer: str
+
+    @property
+    def type(self) -> str:
+        return first_type(self.body.get("type")) or ""
+
+    @property
+    def object(self) -> Any:
+        return self.body.get("object")
+
+    def standalone_object(self) -> Any:
+        """The embedded object as a document of its own: an object without `@context` is
+        read under the activity's context (JSON-LD scoping), so it gets that context."""
+        obj = self.object
+        if isinstance(obj, dict) and "@context" not in obj and "@context" in self.body:
+            return {"@context": self.body["@context"], **obj}
+        return obj
+
+
+Prepare = Callable[[Activity], Awaitable[Any]]
+Apply = Callable[[AsyncConnection, Activity, Any], Awaitable[str | None]]
+ObjectMatch = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class Handler:
+    activity_type: str
+    apply: Apply
+    object_match: ObjectMatch | None = None
+    prepare: Prepare | None = None
+
+
+@dataclass
+class Handlers:
+    """The application's handlers, looked up by activity type and object."""
+
+    table: dict[str, list[Handler]] = field(default_factory=dict)
+
+    def on(
+        self,
+        activity_type: str,
+        *,
+        object_match: ObjectMatch | None = None,
+        prepare: Prepare | None = None,
+    ) -> Callable[[Apply], Apply]:
+        def register(apply: Apply) -> Apply:
+            handler = Handler(activity_type, apply, object_match, prepare)
+            # Handlers that look at the object go before the catch-all for the same type.
+            entries = self.table.setdefault(activity_type, [])
+            entries.insert(0 if object_match else len(entries), handler)
+            return apply
+
+        return register
+
+    def find(self, activity: Activity) -> Handler | None:
+        for handler in self.table.get(activity.type, []):
+            if handler.object_match is None or handler.object_match(activity.object):
+                return handler
+        return None
