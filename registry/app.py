@@ -18,6 +18,7 @@ from registry.http import (
     api_accounts,
     api_assets,
     api_federation,
+    api_map,
     api_moderation,
     federation_routes,
     open_data,
@@ -64,6 +65,7 @@ def create_app(
     routes = [
         *open_data.routes,
         *api_assets.routes,
+        *api_map.routes,
         *api_accounts.routes,
         *api_federation.routes,
         *api_moderation.routes,

@@ -119,6 +119,16 @@ def _floats(name: str, raw: str, count: int) -> list[float]:
     return numbers
 
 
+def parse_bbox(name: str, raw: str) -> tuple[float, float, float, float]:
+    """min lon, min lat, max lon, max lat; a box may cross the antimeridian (min lon > max lon)."""
+    min_lon, min_lat, max_lon, max_lat = _floats(name, raw, 4)
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+        raise _fail(name, "longitudes must lie in -180..180")
+    if not (-90 <= min_lat <= max_lat <= 90):
+        raise _fail(name, "latitudes must lie in -90..90 with min <= max")
+    return (min_lon, min_lat, max_lon, max_lat)
+
+
 def parse_query(
     params: Mapping[str, Any], *, page_size: int, max_page_size: int, principal: Principal | None
 ) -> SearchQuery:
@@ -143,14 +153,7 @@ def parse_query(
     tags = tuple(t.lstrip("#").casefold() for t in _many(params, "tag"))
     if any(not t or len(t) > 64 for t in tags):
         raise _fail("tag", "tags are 1 to 64 characters")
-    bbox = None
-    if params.get("bbox"):
-        min_lon, min_lat, max_lon, max_lat = _floats("bbox", str(params["bbox"]), 4)
-        if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
-            raise _fail("bbox", "longitudes must lie in -180..180")
-        if not (-90 <= min_lat <= max_lat <= 90):
-            raise _fail("bbox", "latitudes must lie in -90..90 with min <= max")
-        bbox = (min_lon, min_lat, max_lon, max_lat)
+    bbox = parse_bbox("bbox", str(params["bbox"])) if params.get("bbox") else None
     near = None
     if params.get("near"):
         lat, lon, km = _floats("near", str(params["near"]), 3)
@@ -231,7 +234,7 @@ def distance_expression(dialect: str, near: Near) -> ColumnElement[float]:
     return 2 * 6371.0088 * func.asin(func.least(1.0, func.sqrt(a)))
 
 
-def _bbox_conditions(bbox: tuple[float, float, float, float]) -> list[ColumnElement[bool]]:
+def bbox_conditions(bbox: tuple[float, float, float, float]) -> list[ColumnElement[bool]]:
     min_lon, min_lat, max_lon, max_lat = bbox
     lat, lon = assets.c.latitude, assets.c.longitude
     conditions = [lat >= min_lat, lat <= max_lat]
@@ -260,7 +263,8 @@ def _near_box(near: Near) -> tuple[float, float, float, float]:
     return (min_lon, min_lat, max_lon, max_lat)
 
 
-def _conditions(query: SearchQuery, dialect: str) -> list[Any]:
+def filter_conditions(query: SearchQuery, dialect: str) -> list[Any]:
+    """The WHERE clauses of a query's filters (no paging): the search's and the map's."""
     conditions: list[Any] = [assets.c.deleted_at.is_(None)]
     if query.moderation != "all":
         conditions.append(assets.c.moderation == query.moderation)
@@ -287,9 +291,9 @@ def _conditions(query: SearchQuery, dialect: str) -> list[Any]:
     if query.modified_since:
         conditions.append(assets.c.updated_at >= query.modified_since)
     if query.bbox:
-        conditions += _bbox_conditions(query.bbox)
+        conditions += bbox_conditions(query.bbox)
     if query.near:
-        conditions += _bbox_conditions(_near_box(query.near))
+        conditions += bbox_conditions(_near_box(query.near))
         conditions.append(distance_expression(dialect, query.near) <= query.near.km)
     words = fulltext.query_words(query.q)
     if query.q and words:
@@ -387,7 +391,7 @@ async def search(
     engine: AsyncEngine, query: SearchQuery, cache: FacetCache | None = None
 ) -> SearchPage:
     dialect = engine.dialect.name
-    conditions = _conditions(query, dialect)
+    conditions = filter_conditions(query, dialect)
     sort_expr, descending = _sort_key(query, dialect)
     key = decode_cursor(query)
     page_conditions = list(conditions)

@@ -13,6 +13,7 @@ from registry.config import Settings
 from registry.fediverse.identity import NodeIdentity
 from registry.fediverse.service import Federation, worker_name
 from registry.http.document_cache import DocumentCache
+from registry.map_layer import MapCache
 from registry.node import load_node_keys
 from registry.search import FacetCache
 
@@ -26,6 +27,7 @@ class Services:
     assets: AssetService
     facet_cache: FacetCache = field(default_factory=FacetCache)
     documents: DocumentCache = field(default_factory=DocumentCache)  # GET /assets/{id}
+    map_cache: MapCache = field(default_factory=MapCache)  # GET /api/map
     federation: Federation | None = None
     _touched: dict[int, float] = field(default_factory=dict)
 

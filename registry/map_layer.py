@@ -1,0 +1,161 @@
+"""What the search page's map draws: every placed result, compactly, or clusters per zoom.
+
+A search with a few thousand placed results is sent as bare points (position, name, page
+path) and the browser clusters them. Past `POINT_LIMIT` (a whole 100,000-asset catalog) the
+database groups the points into a grid sized for the zoom level and the browser draws one
+counted circle per cell, asking again as the view moves. Answers are cached per query, zoom
+and view until a write moves `max(change_seq)`, as the facet counts are.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Float, Integer, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry import db
+from registry.schema import LOCAL, assets
+from registry.search import SearchQuery, bbox_conditions, filter_conditions
+
+POINT_LIMIT = 5000
+CELLS_PER_TILE = 4  # a grid cell is a quarter of a 256 px tile: clusters ~64 px apart
+MAX_ZOOM = 19
+FOCUS_TRIM = 0.05  # the fitted view leaves out this share of outliers on each side
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    zoom: int = 2
+    view: tuple[float, float, float, float] | None = None  # min lon, min lat, max lon, max lat
+
+
+class MapCache:
+    """Encoded answers of recent map requests, valid while no asset changes."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> bytes | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[Any, ...], body: bytes) -> None:
+        self.entries[key] = body
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+def cell_degrees(zoom: int) -> float:
+    return 360.0 / (2 ** max(0, min(zoom, MAX_ZOOM)) * CELLS_PER_TILE)
+
+
+def _trimmed(values: list[tuple[float, int]]) -> tuple[float, float]:
+    """The (weighted) FOCUS_TRIM and 1-FOCUS_TRIM quantiles of (value, weight) pairs."""
+    ordered = sorted(values)
+    total = sum(w for _, w in ordered)
+    low_at, high_at = total * FOCUS_TRIM, total * (1 - FOCUS_TRIM)
+    low = high = ordered[0][0]
+    seen = 0
+    for value, weight in ordered:
+        if seen <= low_at:
+            low = value
+        seen += weight
+        if seen - weight <= high_at:
+            high = value
+    return low, high
+
+
+def focus(weighted: list[tuple[float, float, int]]) -> list[float] | None:
+    """The box that holds most results ([min lon, min lat, max lon, max lat]): the view the
+    map opens on, so that a few far-off places do not shrink the rest to a dot."""
+    if not weighted:
+        return None
+    min_lat, max_lat = _trimmed([(lat, n) for lat, _, n in weighted])
+    min_lon, max_lon = _trimmed([(lon, n) for _, lon, n in weighted])
+    return [round(min_lon, 5), round(min_lat, 5), round(max_lon, 5), round(max_lat, 5)]
+
+
+def _page_path(uid: str, origin: str) -> str:
+    return f"/assets/{uid}" if origin == LOCAL else f"/mirror/{uid}"
+
+
+async def map_layer(
+    engine: AsyncEngine, query: SearchQuery, where: MapRequest, cache: MapCache | None = None
+) -> bytes:
+    """The encoded map answer: {total, placed, mode, focus, points, clusters}."""
+    dialect = engine.dialect.name
+    conditions = filter_conditions(query, dialect)
+    lat, lon = assets.c.latitude, assets.c.longitude
+    placed = [lat.is_not(None), lon.is_not(None)]
+    in_view = placed + (bbox_conditions(where.view) if where.view else [])
+    async with db.read(engine) as conn:
+        latest = (await conn.execute(select(func.max(assets.c.change_seq)))).scalar() or 0
+        key = (query.fingerprint(), where.zoom, where.view, POINT_LIMIT, latest)
+        if cache is not None and (hit := cache.get(key)) is not None:
+            return hit
+        counted = select(func.count(), func.count(lat)).where(*conditions)
+        total, placed_count = (await conn.execute(counted)).one()
+        shown = placed_count
+        if where.view:
+            shown = (await conn.execute(select(func.count()).where(*conditions, *in_view))).scalar()
+        points: list[list[Any]] = []
+        clusters: list[list[Any]] = []
+        if shown <= POINT_LIMIT:
+            rows = await conn.execute(
+                select(lat, lon, assets.c.name, assets.c.uid, assets.c.origin).where(
+                    *conditions, *in_view
+                )
+            )
+            for r in rows:
+                points.append([round(r[0], 5), round(r[1], 5), r[2], _page_path(r[3], r[4])])
+            weighted = [(p[0], p[1], 1) for p in points]
+        else:
+            cell = cell_degrees(where.zoom)
+            if dialect == "sqlite":  # positive before the cast, so the cast floors
+                row_of = cast((lat + 90.0) / cell, Integer)
+                col_of = cast((lon + 180.0) / cell, Integer)
+            else:
+                row_of = cast(func.floor((lat + 90.0) / cell), Integer)
+                col_of = cast(func.floor((lon + 180.0) / cell), Integer)
+            grid = (
+                select(
+                    func.count(),
+                    cast(func.avg(lat), Float),
+                    cast(func.avg(lon), Float),
+                    func.max(assets.c.name),
+                    func.max(assets.c.uid),
+                    func.max(assets.c.origin),
+                )
+                .where(*conditions, *in_view)
+                .group_by(row_of, col_of)
+            )
+            weighted = []
+            for n, avg_lat, avg_lon, name, uid, origin in await conn.execute(grid):
+                weighted.append((avg_lat, avg_lon, n))
+                spot = [round(avg_lat, 5), round(avg_lon, 5)]
+                if n == 1:  # a lone point: its own name and page
+                    points.append([*spot, name, _page_path(uid, origin)])
+                else:
+                    clusters.append([*spot, n])
+    body = orjson.dumps(
+        {
+            "total": total,
+            "placed": placed_count,
+            "shown": shown,
+            "mode": "clusters" if shown > POINT_LIMIT else "points",
+            "zoom": where.zoom,
+            "focus": focus(weighted),
+            "points": points,
+            "clusters": clusters,
+        }
+    )
+    if cache is not None:
+        cache.put(key, body)
+    return body
