@@ -26,6 +26,7 @@ from registry.http import (
     partner_feeds,
     web_admin,
     web_member,
+    web_search,
     web_session,
 )
 from registry.http.openapi import openapi
@@ -71,6 +72,7 @@ def create_app(
         *api_moderation.routes,
         Route("/api/openapi.json", openapi, methods=["GET"]),
         *pages.routes,
+        *web_search.routes,
         *web_session.routes,
         *web_member.routes,
         *web_admin.routes,

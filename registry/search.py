@@ -63,6 +63,7 @@ class SearchQuery:
     facets: bool = True
     group_scope: int | None = None  # set for group tokens asking for unpublished assets
     modified_since: datetime | None = None
+    offset: int = 0  # numbered pages (the HTML search); API clients page by cursor
 
     def fingerprint(self) -> str:
         parts = [
@@ -413,6 +414,8 @@ async def search(
     order.append(assets.c.id.desc() if descending else assets.c.id.asc())
     # Two steps: pick the page from the slim assets rows, then read only its documents.
     picking = select(*columns).where(*page_conditions).order_by(*order).limit(query.limit + 1)
+    if query.offset and key is None:
+        picking = picking.offset(query.offset)
     async with db.read(engine) as conn:
         picked = list(await conn.execute(picking))
         more = len(picked) > query.limit
@@ -425,7 +428,7 @@ async def search(
                 for row in await conn.execute(select_assets().where(assets.c.id.in_(ids)))
             }
         facets = None
-        if query.facets and key is None:
+        if query.facets and key is None:  # on numbered pages too: they show the total
             facets = await _facets(conn, query, conditions, cache)
     next_cursor = None
     if more and picked:

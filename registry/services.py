@@ -16,6 +16,7 @@ from registry.http.document_cache import DocumentCache
 from registry.map_layer import MapCache
 from registry.node import load_node_keys
 from registry.search import FacetCache
+from registry.suggest import CatalogWords
 
 TOKEN_TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one token
 
@@ -28,6 +29,7 @@ class Services:
     facet_cache: FacetCache = field(default_factory=FacetCache)
     documents: DocumentCache = field(default_factory=DocumentCache)  # GET /assets/{id}
     map_cache: MapCache = field(default_factory=MapCache)  # GET /api/map
+    catalog_words: CatalogWords = field(default_factory=CatalogWords)  # "did you mean"
     federation: Federation | None = None
     _touched: dict[int, float] = field(default_factory=dict)
 

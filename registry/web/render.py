@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse
 
 import vocab
 from registry import __version__
+from registry.web.countries import country_name
 
 LANGUAGES = ("en", "es", "fr", "de")
 HERE = Path(__file__).parent
@@ -94,6 +95,7 @@ environment.globals.update(
     schemes=vocab.SCHEMES,
     scheme_slugs=vocab.slugs,
     languages=LANGUAGES,
+    country_name=country_name,
 )
 environment.filters.update(iso=iso, day=day)
 
