@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from registry import db
 from registry.config import Settings
 from registry.http import (
+    alternates,
     api_accounts,
     api_assets,
     api_federation,
@@ -71,6 +72,7 @@ def create_app(
         *api_federation.routes,
         *api_moderation.routes,
         Route("/api/openapi.json", openapi, methods=["GET"]),
+        *alternates.routes,
         *pages.routes,
         *web_search.routes,
         *web_session.routes,

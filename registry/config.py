@@ -138,7 +138,11 @@ class FederationSection:
     )
     discoverable: bool = key(True, "Let fediverse servers list the node actor in directories.")
     indexable: bool = key(True, "Let fediverse servers index the node's public posts for search.")
-    icon_url: str = key("", "URL of the node actor's avatar image (empty for none).")
+    icon_url: str = key(
+        "",
+        "URL of the node's icon: the actor's avatar and the pages' icon "
+        "(empty: the default image the node serves at /static/avatar.png).",
+    )
     authorized_fetch: bool = key(
         False,
         "Require HTTP signatures on GETs of ActivityPub documents (Mastodon's "

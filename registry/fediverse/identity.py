@@ -16,6 +16,9 @@ from vocab.htmltext import escape_text
 SOFTWARE = "commons-registry"
 
 
+DEFAULT_ICON = "/static/avatar.png"  # shipped with the node; federation.icon_url replaces it
+
+
 @dataclass(frozen=True)
 class NodeIdentity:
     settings: Settings
@@ -78,7 +81,7 @@ class NodeIdentity:
             # plain text goes out escaped, so `&` or `<` in it is text, not markup.
             summary=escape_text(node.summary),
             url=f"{self.base}/",
-            icon=fed.icon_url or None,
+            icon=fed.icon_url or f"{self.base}{DEFAULT_ICON}",
             rsa_public_pem=self.keys.rsa_public_pem,
             ed25519_multikey=self.keys.ed25519_multikey,
             inbox=self.inbox,

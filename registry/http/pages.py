@@ -159,8 +159,17 @@ async def home(request: Request) -> Response:
         {"name": p.name or p.host, "host": p.host, "url": "/".join(p.actor.split("/")[:3])}
         for p in await partners.list_partners(svc.engine)
     ]
+    newest = parse_query(
+        {"limit": "5", "facets": "false"}, page_size=5, max_page_size=5, principal=None
+    )
+    recent = await search(svc.engine, newest)
     return render(
-        request, "home.html", kind_counts=(page.facets or {}).get("kind", {}), partners=known
+        request,
+        "home.html",
+        kind_counts=(page.facets or {}).get("kind", {}),
+        partners=known,
+        recent=recent.items,
+        asset_page=lambda a: asset_page_url(svc.settings.base_url, a),
     )
 
 

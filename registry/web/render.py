@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse
 
 import vocab
 from registry import __version__
+from registry.fediverse.identity import DEFAULT_ICON
 from registry.web.countries import country_name
 
 LANGUAGES = ("en", "es", "fr", "de")
@@ -116,6 +117,7 @@ def render(
         settings=settings,
         node=settings.node,
         base=settings.base_url,
+        node_icon=settings.federation.icon_url or f"{settings.base_url}{DEFAULT_ICON}",
         lang=lang,
         # The page's language is its interface's: English until a catalog for `lang` exists.
         ui_lang=lang if type(translations(lang)) is not gettext.NullTranslations else "en",
