@@ -16,6 +16,7 @@ from registry.errors import BadRequest
 from registry.http.auth import services
 from registry.http.pages import asset_page_url
 from registry.http.web_session import load_session
+from registry.places import find_places
 from registry.search import SearchPage, SearchQuery, parse_query, search
 from registry.suggest import did_you_mean
 from registry.web import countries
@@ -46,6 +47,7 @@ def chips(request: Request, query: SearchQuery, lang: str) -> list[dict[str, str
             (k, v)
             for k, v in _items(request, ("page", "cursor"))
             if not (k == name and (v == value or name not in ("kind", "status", "tag", "country")))
+            and not (name == "near" and k == "place")
         ]
         if name in ("kind", "status", "tag", "country"):  # ?kind=a,b: drop only this one
             items = [
@@ -146,6 +148,15 @@ async def search_page(request: Request) -> Response:
     lang = preferred_language(request)
     size = svc.settings.search.page_size
     params, error = _country_params(request)
+    place_name = request.query_params.get("place", "").strip()
+    if place_name and not request.query_params.get("near") and error is None:
+        found = await find_places(svc.engine, svc.geocoder, place_name, limit=1)
+        if found:
+            spot = found[0]
+            km = svc.settings.web.near_km
+            params.append(("near", f"{spot.latitude:.5f},{spot.longitude:.5f},{km:g}"))
+        else:
+            error = _("We could not find a place called “%(name)s”.") % {"name": place_name}
     number = 1
     raw_page = request.query_params.get("page", "1") or "1"
     if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:

@@ -40,6 +40,37 @@
       if (isFinite(a) && isFinite(b)) { place(a, b, Math.max(map.getZoom(), 13)); }
     });
   });
+  var finder = document.getElementById("find-place");
+  if (finder) {
+    finder.parentNode.hidden = false;
+    var status = document.getElementById("find-place-status");
+    finder.addEventListener("click", function () {
+      var parts = ["f-street_address", "f-postal_code", "f-locality", "f-region"].map(function (id) {
+        var input = document.getElementById(id);
+        return input ? input.value.trim() : "";
+      }).filter(Boolean);
+      var country = document.getElementById("f-country");
+      if (country && country.selectedIndex > 0) { parts.push(country.options[country.selectedIndex].text); }
+      if (!parts.length) { return; }
+      var tries = [parts.join(", ")];
+      var town = document.getElementById("f-locality");
+      if (town && town.value.trim()) { tries.push(town.value.trim()); }
+      (function next(i) {
+        if (i >= tries.length) { status.textContent = finder.getAttribute("data-none"); return; }
+        fetch(finder.getAttribute("data-url") + "?q=" + encodeURIComponent(tries[i]), { headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+          .then(function (data) {
+            var found = (data.items || [])[0];
+            if (!found) { next(i + 1); return; }
+            latInput.value = found.latitude.toFixed(6);
+            lonInput.value = found.longitude.toFixed(6);
+            place(found.latitude, found.longitude, 15);
+            status.textContent = finder.getAttribute("data-found").replace("{name}", found.name);
+          })
+          .catch(function () { next(i + 1); });
+      })(0);
+    });
+  }
   var hint = document.createElement("p");
   hint.className = "help";
   hint.textContent = el.getAttribute("data-hint");
