@@ -87,26 +87,50 @@ def _page_path(uid: str, origin: str) -> str:
     return f"/assets/{uid}" if origin == LOCAL else f"/mirror/{uid}"
 
 
+def _grid(dialect: str, zoom: int) -> Any:
+    """The grid cell of a row at this zoom, as one integer (one key sorts faster than two)."""
+    lat, lon = assets.c.latitude, assets.c.longitude
+    cell = cell_degrees(zoom)
+    if dialect == "sqlite":  # positive before the cast, so the cast floors
+        row_of = cast((lat + 90.0) / cell, BigInteger)
+        col_of = cast((lon + 180.0) / cell, BigInteger)
+    else:
+        row_of = cast(func.floor((lat + 90.0) / cell), BigInteger)
+        col_of = cast(func.floor((lon + 180.0) / cell), BigInteger)
+    return row_of * GRID_COLUMNS + col_of
+
+
 async def map_layer(
     engine: AsyncEngine, query: SearchQuery, where: MapRequest, cache: MapCache | None = None
 ) -> bytes:
     """The encoded map answer: {total, placed, shown, mode, zoom, focus, points, clusters};
-    points are [lat, lon, name, page path], clusters [lat, lon, count]."""
+    points are [lat, lon, name, page path], clusters [lat, lon, count]. With a `view`, total
+    and placed are left out (the map has them from its first, whole answer)."""
     dialect = engine.dialect.name
     conditions = filter_conditions(query, dialect)
     lat, lon = assets.c.latitude, assets.c.longitude
-    placed = [lat.is_not(None), lon.is_not(None)]
-    in_view = placed + (bbox_conditions(where.view) if where.view else [])
+    in_view = [lat.is_not(None), lon.is_not(None)]
+    if where.view:
+        in_view += bbox_conditions(where.view)
     async with db.read(engine) as conn:
         latest = (await conn.execute(select(func.max(assets.c.change_seq)))).scalar() or 0
         key = (query.fingerprint(), where.zoom, where.view, POINT_LIMIT, latest)
         if cache is not None and (hit := cache.get(key)) is not None:
             return hit
-        counted = select(func.count(), func.count(lat)).where(*conditions)
-        total, placed_count = (await conn.execute(counted)).one()
-        shown = placed_count
-        if where.view:
-            shown = (await conn.execute(select(func.count()).where(*conditions, *in_view))).scalar()
+        # One pass over the covering index: the grid of this zoom. Its counts add up to
+        # what is shown; only a small answer then reads names for single points.
+        grid = (
+            select(func.count(), cast(func.avg(lat), Float), cast(func.avg(lon), Float))
+            .where(*conditions, *in_view)
+            .group_by(_grid(dialect, where.zoom))
+        )
+        cells = [(a, b, n) for n, a, b in await conn.execute(grid)]
+        shown = sum(n for _, _, n in cells)
+        answer: dict[str, Any] = {}
+        if not where.view:  # results without a place: few, and found by the same index
+            unplaced = select(func.count()).where(*conditions, lat.is_(None))
+            answer["placed"] = shown
+            answer["total"] = shown + ((await conn.execute(unplaced)).scalar() or 0)
         points: list[list[Any]] = []
         clusters: list[list[Any]] = []
         if shown <= POINT_LIMIT:
@@ -117,35 +141,15 @@ async def map_layer(
             )
             for r in rows:
                 points.append([round(r[0], 5), round(r[1], 5), r[2], _page_path(r[3], r[4])])
-            weighted = [(p[0], p[1], 1) for p in points]
         else:
-            cell = cell_degrees(where.zoom)
-            if dialect == "sqlite":  # positive before the cast, so the cast floors
-                row_of = cast((lat + 90.0) / cell, BigInteger)
-                col_of = cast((lon + 180.0) / cell, BigInteger)
-            else:
-                row_of = cast(func.floor((lat + 90.0) / cell), BigInteger)
-                col_of = cast(func.floor((lon + 180.0) / cell), BigInteger)
-            cell_of = row_of * GRID_COLUMNS + col_of  # one key sorts faster than two
-            # Only indexed columns (ix_assets_map covers them): a lone point in a cell is
-            # drawn as a cluster of one until the view is close enough to list points.
-            grid = (
-                select(func.count(), cast(func.avg(lat), Float), cast(func.avg(lon), Float))
-                .where(*conditions, *in_view)
-                .group_by(cell_of)
-            )
-            weighted = []
-            for n, avg_lat, avg_lon in await conn.execute(grid):
-                weighted.append((avg_lat, avg_lon, n))
-                clusters.append([round(avg_lat, 5), round(avg_lon, 5), n])
+            clusters = [[round(a, 5), round(b, 5), n] for a, b, n in cells]
     body = orjson.dumps(
         {
-            "total": total,
-            "placed": placed_count,
+            **answer,
             "shown": shown,
             "mode": "clusters" if shown > POINT_LIMIT else "points",
             "zoom": where.zoom,
-            "focus": focus(weighted),
+            "focus": focus([(p[0], p[1], 1) for p in points] if points else cells),
             "points": points,
             "clusters": clusters,
         }

@@ -66,7 +66,7 @@
     var url = el.getAttribute("data-map");
     var status = document.getElementById(el.getAttribute("data-status") || "");
     var areaButton = document.getElementById("search-area");
-    var layer = null, clustered = false, settled = false, asked = 0;
+    var layer = null, clustered = false, settled = false, asked = 0, whole = null;
 
     function caption(data) {
       if (!status) { return; }
@@ -114,6 +114,8 @@
         .then(function (data) {
           if (ticket !== asked) { return null; }  // a newer view was asked for meanwhile
           data.view = withView;
+          if (!withView) { whole = data; }  // the view's answers leave out the totals
+          if (whole) { data.placed = whole.placed; data.total = whole.total; }
           clustered = data.mode === "clusters";
           draw(data);
           return data;
