@@ -103,6 +103,12 @@ def test_every_placed_result_is_on_the_map(fablab_node: Node, browser) -> None: 
     print(f"first result after {presses} Tab presses")
     assert presses < 10
 
+    # "Skip the map" passes the map's own controls, to the filters.
+    page.locator("a.skip-map").focus()
+    assert page.locator("a.skip-map").is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "after-map"
+
     # A click on a cluster zooms in; "search this area" then filters to the view.
     page.wait_for_selector("#map[data-markers]")
     page.locator("#map .marker-cluster").first.click()
