@@ -20,7 +20,7 @@ from registry.places import find_places
 from registry.search import SearchPage, SearchQuery, parse_query, search
 from registry.suggest import did_you_mean
 from registry.web import countries
-from registry.web.render import _, render
+from registry.web.render import _, concept_label, preferred_language, render
 
 MAX_PAGE = 500  # numbered pages stop here; the API's cursors go on
 NOT_FILTERS = ("page", "cursor", "limit", "facets", "lang", "sort")
@@ -38,8 +38,6 @@ def link(request: Request, items: list[tuple[str, str]]) -> str:
 
 def chips(request: Request, query: SearchQuery, lang: str) -> list[dict[str, str]]:
     """Each active filter with the link that removes it (only it, and back to page 1)."""
-    from registry.web.render import concept_label
-
     found: list[dict[str, str]] = []
 
     def without(name: str, value: str) -> str:
@@ -143,8 +141,6 @@ def _country_params(request: Request) -> tuple[list[tuple[str, str]], str | None
 async def search_page(request: Request) -> Response:
     svc = services(request)
     await load_session(request)
-    from registry.web.render import preferred_language
-
     lang = preferred_language(request)
     size = svc.settings.search.page_size
     params, error = _country_params(request)
