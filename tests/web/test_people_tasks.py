@@ -111,7 +111,9 @@ def test_follow_and_linked_data(web_node: WebNode, browser) -> None:  # type: ig
         assert page.locator("img.node-icon").evaluate("img => img.naturalWidth") > 0
         handle = page.get_by_label("Handle to follow from Mastodon or any fediverse account")
         page.get_by_role("button", name="Copy").click()
-        assert page.locator(".copy-status").first.inner_text() == "Copied"
+        page.wait_for_function(  # the clipboard answers asynchronously
+            "() => document.querySelector('.copy-status').textContent === 'Copied'"
+        )
         if size == "desktop":
             assert page.evaluate("() => navigator.clipboard.readText()") == handle.input_value()
         else:
