@@ -50,7 +50,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "b8_assets": 20,
     },
 }
-ALL = ["B1", "B2", "B3", "B4", "B5", "B6"]
+ALL = ["B1", "B2", "B3", "B4", "B5", "B6", "B9"]
 NETWORK = ["B8"]  # minutes at full size: run it by name (`--only B8`)
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -80,8 +80,8 @@ async def run_on(db: str, size: dict[str, Any], only: list[str], pg_url: str) ->
     for name, step in steps:
         if name in only:
             figures += await _one(name, db, step, size, pg_url)
-    if {"B3", "B5", "B6"} & set(only):
-        found = await _one("B3/B5/B6", db, catalog.run, size, pg_url)
+    if {"B3", "B5", "B6", "B9"} & set(only):
+        found = await _one("B3/B5/B6/B9", db, catalog.run, size, pg_url)
         figures += [f for f in found if f.id in only]
     return figures
 

@@ -17,10 +17,13 @@ from registry import db
 from registry.config import Settings
 from registry.http import (
     actor_collections,
+    alternates,
     api_accounts,
     api_assets,
     api_federation,
+    api_map,
     api_moderation,
+    api_places,
     federation_routes,
     ogc_features,
     open_data,
@@ -28,6 +31,7 @@ from registry.http import (
     partner_feeds,
     web_admin,
     web_member,
+    web_search,
     web_session,
 )
 from registry.http.canonical import CanonicalHostMiddleware
@@ -71,11 +75,15 @@ def create_app(
         *open_data.routes,
         *ogc_features.routes,
         *api_assets.routes,
+        *api_map.routes,
+        *api_places.routes,
         *api_accounts.routes,
         *api_federation.routes,
         *api_moderation.routes,
         Route("/api/openapi.json", openapi, methods=["GET"]),
+        *alternates.routes,
         *pages.routes,
+        *web_search.routes,
         *web_session.routes,
         *web_member.routes,
         *web_admin.routes,

@@ -167,8 +167,8 @@ class FederationSection:
     indexable: bool = key(True, "Let fediverse servers index the node's public posts for search.")
     icon_url: str = key(
         "",
-        "URL of the node actor's avatar image; empty: the icon shipped with the registry "
-        "(/static/node-icon.png).",
+        "URL of the node's icon: the actor's avatar and the pages' icon "
+        "(empty: the default image the node serves at /static/avatar.png).",
     )
     also_known_as: list[str] = key(
         [],
@@ -431,6 +431,23 @@ class WebSection:
     )
     session_hours: float = key(
         12, "How long a web sign-in lasts, in hours.", minimum=0.1, maximum=24 * 90
+    )
+    # Places by name (issue 17): the catalog's own towns first, then this geocoder if set.
+    geocoder_url: str = key(
+        "",
+        "Search URL of a Nominatim- or Photon-compatible geocoder (e.g. "
+        "https://nominatim.openstreetmap.org/search or https://photon.komoot.io/api), asked "
+        "with ?q= when a typed place is not a town of the catalog; empty: the catalog only. "
+        "Answers are cached; mind the service's usage policy.",
+    )
+    geocoder_timeout: float = key(
+        3.0,
+        "Seconds to wait for the geocoder before answering without it.",
+        minimum=0.1,
+        maximum=30,
+    )
+    near_km: float = key(
+        25, "Radius in km of a search near a place typed by name.", minimum=0.1, maximum=20000
     )
 
 

@@ -64,6 +64,7 @@ class SearchQuery:
     group_scope: int | None = None  # set for group tokens asking for unpublished assets
     modified_since: datetime | None = None
     modified_until: datetime | None = None  # inclusive; OGC API's datetime intervals
+    offset: int = 0  # numbered pages (the HTML search); API clients page by cursor
 
     def fingerprint(self) -> str:
         parts = [
@@ -121,6 +122,16 @@ def _floats(name: str, raw: str, count: int) -> list[float]:
     return numbers
 
 
+def parse_bbox(name: str, raw: str) -> tuple[float, float, float, float]:
+    """min lon, min lat, max lon, max lat; a box may cross the antimeridian (min lon > max lon)."""
+    min_lon, min_lat, max_lon, max_lat = _floats(name, raw, 4)
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+        raise _fail(name, "longitudes must lie in -180..180")
+    if not (-90 <= min_lat <= max_lat <= 90):
+        raise _fail(name, "latitudes must lie in -90..90 with min <= max")
+    return (min_lon, min_lat, max_lon, max_lat)
+
+
 def parse_query(
     params: Mapping[str, Any], *, page_size: int, max_page_size: int, principal: Principal | None
 ) -> SearchQuery:
@@ -145,14 +156,7 @@ def parse_query(
     tags = tuple(t.lstrip("#").casefold() for t in _many(params, "tag"))
     if any(not t or len(t) > 64 for t in tags):
         raise _fail("tag", "tags are 1 to 64 characters")
-    bbox = None
-    if params.get("bbox"):
-        min_lon, min_lat, max_lon, max_lat = _floats("bbox", str(params["bbox"]), 4)
-        if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
-            raise _fail("bbox", "longitudes must lie in -180..180")
-        if not (-90 <= min_lat <= max_lat <= 90):
-            raise _fail("bbox", "latitudes must lie in -90..90 with min <= max")
-        bbox = (min_lon, min_lat, max_lon, max_lat)
+    bbox = parse_bbox("bbox", str(params["bbox"])) if params.get("bbox") else None
     near = None
     if params.get("near"):
         lat, lon, km = _floats("near", str(params["near"]), 3)
@@ -233,7 +237,7 @@ def distance_expression(dialect: str, near: Near) -> ColumnElement[float]:
     return 2 * 6371.0088 * func.asin(func.least(1.0, func.sqrt(a)))
 
 
-def _bbox_conditions(bbox: tuple[float, float, float, float]) -> list[ColumnElement[bool]]:
+def bbox_conditions(bbox: tuple[float, float, float, float]) -> list[ColumnElement[bool]]:
     min_lon, min_lat, max_lon, max_lat = bbox
     lat, lon = assets.c.latitude, assets.c.longitude
     conditions = [lat >= min_lat, lat <= max_lat]
@@ -262,7 +266,8 @@ def _near_box(near: Near) -> tuple[float, float, float, float]:
     return (min_lon, min_lat, max_lon, max_lat)
 
 
-def _conditions(query: SearchQuery, dialect: str) -> list[Any]:
+def filter_conditions(query: SearchQuery, dialect: str) -> list[Any]:
+    """The WHERE clauses of a query's filters (no paging): the search's and the map's."""
     conditions: list[Any] = [assets.c.deleted_at.is_(None)]
     if query.moderation != "all":
         conditions.append(assets.c.moderation == query.moderation)
@@ -291,9 +296,9 @@ def _conditions(query: SearchQuery, dialect: str) -> list[Any]:
     if query.modified_until:
         conditions.append(assets.c.updated_at <= query.modified_until)
     if query.bbox:
-        conditions += _bbox_conditions(query.bbox)
+        conditions += bbox_conditions(query.bbox)
     if query.near:
-        conditions += _bbox_conditions(_near_box(query.near))
+        conditions += bbox_conditions(_near_box(query.near))
         conditions.append(distance_expression(dialect, query.near) <= query.near.km)
     words = fulltext.query_words(query.q)
     if query.q and words:
@@ -391,7 +396,7 @@ async def search(
     engine: AsyncEngine, query: SearchQuery, cache: FacetCache | None = None
 ) -> SearchPage:
     dialect = engine.dialect.name
-    conditions = _conditions(query, dialect)
+    conditions = filter_conditions(query, dialect)
     sort_expr, descending = _sort_key(query, dialect)
     key = decode_cursor(query)
     page_conditions = list(conditions)
@@ -413,6 +418,8 @@ async def search(
     order.append(assets.c.id.desc() if descending else assets.c.id.asc())
     # Two steps: pick the page from the slim assets rows, then read only its documents.
     picking = select(*columns).where(*page_conditions).order_by(*order).limit(query.limit + 1)
+    if query.offset and key is None:
+        picking = picking.offset(query.offset)
     async with db.read(engine) as conn:
         picked = list(await conn.execute(picking))
         more = len(picked) > query.limit
@@ -425,7 +432,7 @@ async def search(
                 for row in await conn.execute(select_assets().where(assets.c.id.in_(ids)))
             }
         facets = None
-        if query.facets and key is None:
+        if query.facets and key is None:  # on numbered pages too: they show the total
             facets = await _facets(conn, query, conditions, cache)
     next_cursor = None
     if more and picked:

@@ -13,9 +13,12 @@ from registry.config import Settings
 from registry.fediverse.identity import NodeIdentity
 from registry.fediverse.service import Federation, worker_name
 from registry.http.document_cache import DocumentCache
+from registry.map_layer import MapCache
 from registry.node import load_node_keys, node_created
 from registry.ops.heartbeat import Heartbeat
+from registry.places import Geocoder
 from registry.search import FacetCache
+from registry.suggest import CatalogWords
 
 TOKEN_TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one token
 
@@ -27,6 +30,9 @@ class Services:
     assets: AssetService
     facet_cache: FacetCache = field(default_factory=FacetCache)
     documents: DocumentCache = field(default_factory=DocumentCache)  # GET /assets/{id}
+    map_cache: MapCache = field(default_factory=MapCache)  # GET /api/map
+    catalog_words: CatalogWords = field(default_factory=CatalogWords)  # "did you mean"
+    geocoder: Geocoder | None = None  # places by name beyond the catalog's towns
     federation: Federation | None = None
     _touched: dict[int, float] = field(default_factory=dict)
 
@@ -37,6 +43,11 @@ class Services:
             engine=engine,
             assets=AssetService(engine, settings),
             documents=DocumentCache(settings.server.document_cache_seconds),
+            geocoder=(
+                Geocoder(settings.web.geocoder_url, settings.web.geocoder_timeout)
+                if settings.web.geocoder_url
+                else None
+            ),
         )
         services.assets.committed.append(services.documents.clear)
         return services

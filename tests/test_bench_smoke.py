@@ -15,7 +15,7 @@ import orjson
 from tests.conftest import PG_URL
 
 ROOT = Path(__file__).resolve().parents[1]
-IDS = {"B1", "B2", "B3", "B4", "B5", "B6"}
+IDS = {"B1", "B2", "B3", "B4", "B5", "B6", "B9"}
 
 
 def test_every_benchmark_produces_figures_at_tiny_size(tmp_path: Path) -> None:
@@ -42,7 +42,7 @@ def test_every_benchmark_produces_figures_at_tiny_size(tmp_path: Path) -> None:
                 assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, (
                     figure
                 )
-    assert len(result["figures"]) == 8 * len(databases)  # B3 gives one figure per query kind
+    assert len(result["figures"]) == 9 * len(databases)  # B3 gives one figure per query kind
     assert result["generator_capacity_per_second"] > 0
     assert result["machine"]["cpu"] and result["machine"]["cores"]
     # The table is printed with each figure beside its baseline.

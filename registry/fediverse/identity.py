@@ -18,6 +18,9 @@ from vocab.htmltext import escape_text
 SOFTWARE = "commons-registry"
 
 
+DEFAULT_ICON = "/static/avatar.png"  # shipped with the node; federation.icon_url replaces it
+
+
 @dataclass(frozen=True)
 class NodeIdentity:
     settings: Settings
@@ -73,11 +76,7 @@ class NodeIdentity:
         configured = self.settings.federation.icon_url
         if configured:
             return {"type": "Image", "url": configured}
-        return {
-            "type": "Image",
-            "mediaType": "image/png",
-            "url": f"{self.base}/static/node-icon.png",
-        }
+        return {"type": "Image", "mediaType": "image/png", "url": f"{self.base}{DEFAULT_ICON}"}
 
     def profile_fields(self) -> list[tuple[str, str]]:
         """Operator, contact and website as (name, HTML value), for the profile's fields."""

@@ -237,6 +237,39 @@ def build_spec(base_url: str) -> dict[str, Any]:
             },
         },
     }
+    map_answer = {
+        "type": "object",
+        "required": ["shown", "mode", "zoom", "points", "clusters"],
+        "properties": {
+            "total": {"type": "integer", "description": "results (without a view)"},
+            "placed": {"type": "integer", "description": "results with a place (without a view)"},
+            "shown": {"type": "integer", "description": "placed results in the view"},
+            "mode": {"type": "string", "enum": ["points", "clusters"]},
+            "zoom": {"type": "integer"},
+            "focus": {"type": ["array", "null"], "items": {"type": "number"}},
+            "points": {"type": "array", "description": "[lat, lon, name, page path]"},
+            "clusters": {"type": "array", "description": "[lat, lon, count]"},
+        },
+    }
+    places_answer = {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "latitude": {"type": "number"},
+                        "longitude": {"type": "number"},
+                        "country": {"type": ["string", "null"]},
+                        "source": {"type": "string", "enum": ["catalog", "geocoder"]},
+                        "assets": {"type": "integer"},
+                    },
+                },
+            }
+        },
+    }
     group = {
         "type": "object",
         "properties": {
@@ -334,6 +367,40 @@ def build_spec(base_url: str) -> dict[str, Any]:
                     "required": ["reason"],
                     "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 2000}},
                 },
+            ),
+        },
+        "/api/map": {
+            "get": _op(
+                "Every placed search result for a map: points, or clusters per zoom and view",
+                tag="assets",
+                ok={"200": _json(map_answer)},
+                errors=(400, 401),
+                params=[
+                    *[p for p in search_params if p["name"] not in ("sort", "limit", "cursor")],
+                    _query(
+                        "zoom", "Map zoom level", {"type": "integer", "minimum": 0, "maximum": 19}
+                    ),
+                    _query(
+                        "view", "The map's box: minLon,minLat,maxLon,maxLat", {"type": "string"}
+                    ),
+                ],
+                secured=False,
+                operation_id="mapData",
+            ),
+        },
+        "/api/places": {
+            "get": _op(
+                "Places by name: the catalog's towns, then the configured geocoder",
+                tag="assets",
+                ok={"200": _json(places_answer)},
+                errors=(400,),
+                params=[
+                    _query(
+                        "q", "A place's name", {"type": "string", "minLength": 1, "maxLength": 200}
+                    )
+                ],
+                secured=False,
+                operation_id="findPlaces",
             ),
         },
         "/api/moderation/queue": {

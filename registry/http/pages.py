@@ -14,7 +14,7 @@ import vocab
 from registry import db, partners, samples
 from registry.accounts import iso
 from registry.asset_store import StoredAsset, published_document
-from registry.errors import BadRequest, Gone, NotFound, Problem
+from registry.errors import Gone, NotFound, Problem
 from registry.http import negotiation
 from registry.http.auth import services
 from registry.http.open_data import with_provenance
@@ -160,12 +160,18 @@ async def home(request: Request) -> Response:
         {"name": p.name or p.host, "host": p.host, "url": "/".join(p.actor.split("/")[:3])}
         for p in await partners.list_partners(svc.engine)
     ]
+    newest = parse_query(
+        {"limit": "5", "facets": "false"}, page_size=5, max_page_size=5, principal=None
+    )
+    recent = await search(svc.engine, newest)
     return render(
         request,
         "home.html",
         kind_counts=(page.facets or {}).get("kind", {}),
         partners=known,
         samples=await samples.held(svc.engine),
+        recent=recent.items,
+        asset_page=lambda a: asset_page_url(svc.settings.base_url, a),
     )
 
 
@@ -176,39 +182,6 @@ async def asset_geojson(request: Request) -> Response:
     return json_response(vocab.feature(*with_provenance(stored)), media_type="application/geo+json")
 
 
-async def search_page(request: Request) -> Response:
-    svc = services(request)
-    await load_session(request)
-    params = {k: v for k, v in request.query_params.items() if v}
-    error, page, query = None, None, None
-    try:
-        query = parse_query(
-            params,
-            page_size=svc.settings.search.page_size,
-            max_page_size=svc.settings.search.max_page_size,
-            principal=None,
-        )
-        page = await search(svc.engine, query, svc.facet_cache)
-    except BadRequest as problem:
-        error = problem.detail
-        query = parse_query({}, page_size=1, max_page_size=1, principal=None)
-    geo_params = request.url.remove_query_params(["cursor", "limit", "sort", "facets"]).query
-    return render(
-        request,
-        "search.html",
-        status_code=400 if error else 200,
-        query=query,
-        page=page,
-        error=error,
-        kind_slugs=vocab.slugs("kinds"),
-        status_slugs=vocab.slugs("status"),
-        geojson_url=f"{svc.settings.base_url}/api/assets.geojson?{geo_params}",
-        csv_url=f"{svc.settings.base_url}/api/assets.csv?{geo_params}",
-        asset_page=lambda a: asset_page_url(svc.settings.base_url, a),
-        samples=await samples.held(svc.engine),
-    )
-
-
 async def tag(request: Request) -> Response:
     """Hashtag links in our documents point here; people land on the search for the tag."""
     base = services(request).settings.base_url
@@ -217,7 +190,6 @@ async def tag(request: Request) -> Response:
 
 routes = [
     Route("/", home, methods=["GET"]),
-    Route("/search", search_page, methods=["GET"]),
     Route("/assets/{uid}.geojson", asset_geojson, methods=["GET"]),
     Route("/assets/{uid}", asset, methods=["GET"]),
     Route("/tags/{tag}", tag, methods=["GET"]),

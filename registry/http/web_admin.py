@@ -16,21 +16,25 @@ from registry.fediverse import following
 from registry.http.auth import services
 from registry.http.web_session import member_page
 from registry.members import Session, list_members
-from registry.web.render import render
+from registry.web import messages
+from registry.web.confirm import confirm_page, confirmed
+from registry.web.diff import changes
+from registry.web.i18n import N_
+from registry.web.render import _, render
 
 # What a redirect's ?done= may say; only these keys are shown, never text from the URL.
 NOTICES = {
-    "approved": "The asset is approved and public.",
-    "rejected": "The asset is rejected; its group sees the reason.",
-    "partner-added": "The partner is added; mirroring starts when it accepts our follow.",
-    "partner-removed": "The partner is removed.",
-    "sync-requested": "A sync is requested; the worker pulls at its next round.",
-    "follower-approve": "The follower is approved.",
-    "follower-reject": "The follow request is rejected.",
-    "follower-remove": "The follower is removed.",
-    "blocked": "The domain is blocked.",
-    "unblocked": "The domain is unblocked.",
-    "revoked": "The token is revoked.",
+    "approved": N_("The asset is approved and public."),
+    "rejected": N_("The asset is rejected; its group sees the reason."),
+    "partner-added": N_("The partner is added; mirroring starts when it accepts our follow."),
+    "partner-removed": N_("The partner is removed."),
+    "sync-requested": N_("A sync is requested; the worker pulls at its next round."),
+    "follower-approve": N_("The follower is approved."),
+    "follower-reject": N_("The follow request is rejected."),
+    "follower-remove": N_("The follower is removed."),
+    "blocked": N_("The domain is blocked."),
+    "unblocked": N_("The domain is unblocked."),
+    "revoked": N_("The token is revoked."),
 }
 
 
@@ -49,12 +53,27 @@ def _field(form, name: str, limit: int = 2000) -> str:  # type: ignore[no-untype
 
 @member_page(admin=True)
 async def queue(request: Request, session: Session) -> Response:
-    items = [
-        # A published asset with a change waiting: show the change, which is what is decided.
-        (asset, vocab.read_asset_document(asset.pending)[0] if asset.pending else asset.record)
-        for asset in await moderation_queue(services(request).engine)
-    ]
-    return render(request, "admin_queue.html", items=items, notice=_notice(request))
+    return await _queue_page(request)
+
+
+async def _queue_page(request: Request, error: tuple[str, str] | None = None) -> Response:
+    items = []
+    for asset in await moderation_queue(services(request).engine):
+        # A published asset with a change waiting: show the change, which is what is decided,
+        # and what it changes in the public version.
+        if asset.pending is not None:
+            proposed = vocab.read_asset_document(asset.pending)[0]
+            items.append((asset, proposed, changes(asset.record, proposed)))
+        else:
+            items.append((asset, asset.record, None))
+    return render(
+        request,
+        "admin_queue.html",
+        status_code=422 if error else 200,
+        items=items,
+        notice=_notice(request),
+        error=error,
+    )
 
 
 @member_page(admin=True)
@@ -64,6 +83,11 @@ async def decide(request: Request, session: Session) -> Response:
     if action not in ("approve", "reject"):
         raise Unprocessable("action: approve or reject")
     reason = _field(form, "reason") or None
+    if action == "reject" and not reason:
+        return await _queue_page(
+            request,
+            error=(request.path_params["uid"], _("Say why, so that the group can fix it.")),
+        )
     await services(request).assets.moderate(
         session.member.principal,
         request.path_params["uid"],
@@ -82,10 +106,24 @@ def _federation(request: Request):  # type: ignore[no-untyped-def]
 
 @member_page(admin=True)
 async def partners_page(request: Request, session: Session) -> Response:
-    error = ""
+    error, technical = "", ""
     if request.method == "POST":
         form = await request.form()
         action, target = _field(form, "action"), _field(form, "target")
+        if action == "remove" and not confirmed(form):
+            return confirm_page(
+                request,
+                form,
+                "partners",
+                title=_("Remove the partner %(target)s?") % {"target": target},
+                lines=[
+                    _(
+                        "We stop following it and stop mirroring its assets; the copies held "
+                        "here are kept until their origin deletes them."
+                    ),
+                ],
+                button=_("Remove the partner"),
+            )
         try:
             if not target:
                 raise Unprocessable("say which node: its URL, its actor URL or @handle@host")
@@ -99,7 +137,7 @@ async def partners_page(request: Request, session: Session) -> Response:
                 return await _sync(request, target)
             raise Unprocessable("action: add, remove or sync")
         except Problem as problem:  # show it on the page, beside the form
-            error = problem.detail
+            error, technical = messages.human(problem.detail or problem.title)
     items = await partners.list_partners(services(request).engine)
     return render(
         request,
@@ -107,6 +145,7 @@ async def partners_page(request: Request, session: Session) -> Response:
         status_code=422 if error else 200,
         items=items,
         error=error,
+        technical=technical,
         notice=_notice(request),
     )
 
@@ -131,6 +170,21 @@ async def followers_page(request: Request, session: Session) -> Response:
         action = _field(form, "action")
         if action not in ("approve", "reject", "remove"):
             raise Unprocessable("action: approve, reject or remove")
+        if action != "approve" and not confirmed(form):
+            who = _field(form, "actor")
+            return confirm_page(
+                request,
+                form,
+                "followers",
+                title=(
+                    _("Remove the follower %(who)s?")
+                    if action == "remove"
+                    else _("Refuse the follow request of %(who)s?")
+                )
+                % {"who": who},
+                lines=[_("They no longer receive this registry's posts. They may ask again.")],
+                button=_("Remove") if action == "remove" else _("Refuse"),
+            )
         await following.decide(_federation(request), _field(form, "actor"), action)
         return _back(request, "followers", f"follower-{action}")
     rows = await following.followers(_federation(request))
@@ -145,6 +199,21 @@ async def blocks_page(request: Request, session: Session) -> Response:
         form = await request.form()
         action, domain = _field(form, "action"), _field(form, "domain", 255)
         by = session.member.principal.describe()
+        if action == "block" and domain and not confirmed(form):
+            return confirm_page(
+                request,
+                form,
+                "domain-blocks",
+                title=_("Block %(domain)s?") % {"domain": domain},
+                lines=[
+                    _(
+                        "Nothing from %(domain)s will be accepted: its activities, its follows "
+                        "and its fetches. Its followers of this registry are removed."
+                    )
+                    % {"domain": domain},
+                ],
+                button=_("Block the domain"),
+            )
         try:
             if action == "block":
                 entered = {"domain": domain, "reason": _field(form, "reason")}
@@ -190,6 +259,20 @@ async def tokens_page(request: Request, session: Session) -> Response:
                 token_id = _field(form, "id")
                 if not token_id.isdigit():
                     raise Unprocessable("id: the number of a token")
+                if not confirmed(form):
+                    return confirm_page(
+                        request,
+                        form,
+                        "tokens",
+                        title=_("Revoke token %(id)s?") % {"id": token_id},
+                        lines=[
+                            _(
+                                "Every program that uses this token is refused from now on. "
+                                "A revoked token cannot be brought back; create a new one."
+                            ),
+                        ],
+                        button=_("Revoke the token"),
+                    )
                 await moderation.revoke_token(engine, principal, int(token_id))
                 return _back(request, "tokens", "revoked")
             else:

@@ -5,6 +5,7 @@ inputs they concern, with everything the member typed kept."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import desc
 from starlette.requests import Request
@@ -19,8 +20,9 @@ from registry.http.auth import services
 from registry.http.web_session import member_page
 from registry.members import Session
 from registry.schema import LOCAL, assets
-from registry.web import forms
-from registry.web.render import render
+from registry.web import countries, forms
+from registry.web.render import _, preferred_language, render
+from vocab.countries import COUNTRY_CODES
 
 
 async def group_assets(request: Request, session: Session) -> list[StoredAsset]:
@@ -42,6 +44,7 @@ async def dashboard(request: Request, session: Session) -> Response:
         "my_assets.html",
         items=await group_assets(request, session),
         saved=request.query_params.get("saved", ""),
+        deleted=request.query_params.get("deleted", ""),
         require_approval=services(request).settings.moderation.require_approval,
     )
 
@@ -63,6 +66,8 @@ def _form_page(
         values=values,
         errors=errors or {},
         asset=asset,
+        more_details=forms.MORE_DETAILS,
+        country_options=countries.picker(sorted(COUNTRY_CODES), preferred_language(request)),
     )
 
 
@@ -106,6 +111,71 @@ async def edit_asset(request: Request, session: Session) -> Response:
     return RedirectResponse(f"{svc.settings.base_url}/my?saved={uid}", 303)
 
 
+async def _own_asset(request: Request, session: Session) -> StoredAsset:
+    svc = services(request)
+    principal = session.member.principal
+    asset = await svc.assets.get(request.path_params["uid"], principal)
+    if asset.origin != LOCAL or not principal.may_manage_group(asset.group_id):
+        raise Forbidden("only the group that registered this asset may change it here")
+    return asset
+
+
+@member_page()
+async def withdraw_asset(request: Request, session: Session) -> Response:
+    """Mark an asset closed: it stays listed (and federated) as no longer running."""
+    svc = services(request)
+    asset = await _own_asset(request, session)
+    base = svc.settings.base_url
+    if request.method == "GET":
+        lines = [
+            _("“%(name)s” will be marked as closed.") % {"name": asset.record.name},
+            _("It stays in the catalog and on partner nodes, shown as closed, so that links "
+              "to it keep working. You can open it again by editing its status."),
+        ]  # fmt: skip
+        if svc.settings.moderation.require_approval and not session.member.is_admin:
+            lines.append(_("An admin will look at the change before it is public."))
+        return render(
+            request,
+            "confirm.html",
+            title=_("Withdraw %(name)s?") % {"name": asset.record.name},
+            lines=lines,
+            action=f"{base}/my/assets/{asset.uid}/withdraw",
+            button=_("Withdraw it"),
+            cancel=f"{base}/my",
+            danger=False,
+        )
+    await svc.assets.update(session.member.principal, asset.uid, {"status": "closed"}, partial=True)
+    return RedirectResponse(f"{base}/my?saved={asset.uid}", 303)
+
+
+@member_page()
+async def delete_asset(request: Request, session: Session) -> Response:
+    """Delete an asset: a tombstone here and on every partner; it cannot be undone."""
+    svc = services(request)
+    asset = await _own_asset(request, session)
+    base = svc.settings.base_url
+    if request.method == "GET":
+        return render(
+            request,
+            "confirm.html",
+            title=_("Delete %(name)s?") % {"name": asset.record.name},
+            lines=[
+                _(
+                    "“%(name)s” will be removed from this registry and from the partner nodes "
+                    "and fediverse servers that hold a copy. Its address will say it was deleted."
+                )
+                % {"name": asset.record.name},
+                _("This cannot be undone. To show that it no longer runs, withdraw it instead."),
+            ],
+            action=f"{base}/my/assets/{asset.uid}/delete",
+            button=_("Delete it for good"),
+            cancel=f"{base}/my",
+            danger=True,
+        )
+    await svc.assets.delete(session.member.principal, asset.uid)
+    return RedirectResponse(f"{base}/my?deleted={quote(asset.record.name)}", 303)
+
+
 def _newest(asset: StoredAsset) -> Any:
     """What the member last submitted: a change waiting for approval wins over the public one."""
     if asset.pending is not None:
@@ -118,4 +188,6 @@ routes = [
     Route("/my", dashboard, methods=["GET"]),
     Route("/my/assets/new", new_asset, methods=["GET", "POST"]),
     Route("/my/assets/{uid}/edit", edit_asset, methods=["GET", "POST"]),
+    Route("/my/assets/{uid}/withdraw", withdraw_asset, methods=["GET", "POST"]),
+    Route("/my/assets/{uid}/delete", delete_asset, methods=["GET", "POST"]),
 ]

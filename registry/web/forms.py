@@ -18,8 +18,12 @@ import vocab
 from registry.web.i18n import N_
 from vocab.compound import Description, Geometry, ListOf
 from vocab.csv_io import COLUMNS
-from vocab.kinds import Bool, Field, Integer, Kind, Number, Text
+from vocab.kinds import Bool, Country, Field, Integer, Kind, Number, Text
 from vocab.linked import Choice, Concept
+
+MORE_DETAILS = N_("More details")
+DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
+
 
 LABELS: dict[str, tuple[str, str]] = {
     # column: (label, help) in plain words; help may be empty
@@ -37,13 +41,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "public_access": (N_("Open to the public"), ""),
     "free_of_charge": (N_("Free of charge"), ""),
     "license": (N_("Licence"), N_("An SPDX identifier, such as CC-BY-4.0 or CERN-OHL-S-2.0.")),
-    "latitude": (N_("Latitude"), N_("Decimal degrees, e.g. 41.3965.")),
-    "longitude": (N_("Longitude"), N_("Decimal degrees, e.g. 2.1943.")),
+    "latitude": (N_("Latitude"), N_("Such as 41.3965 or 41,3965; or pick the place below.")),
+    "longitude": (N_("Longitude"), N_("Such as 2.1943 or 2,1943.")),
     "street_address": (N_("Street address"), ""),
     "locality": (N_("Town or city"), ""),
     "region": (N_("Region"), ""),
     "postal_code": (N_("Postal code"), ""),
-    "country": (N_("Country"), N_("Two-letter code, such as ES, FR or DE.")),
+    "country": (N_("Country"), ""),
     "geometry": (N_("Shape on the map"), N_("GeoJSON geometry; leave empty to use the point.")),
     "tags": (N_("Tags"), N_("One per line, without spaces.")),
     "website": (N_("Website"), ""),
@@ -62,16 +66,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (N_("What it is"), ("name", "kind", "summary", "description", "status", "tags")),
     (
         N_("Where it is"),
-        (
-            "street_address",
-            "postal_code",
-            "locality",
-            "region",
-            "country",
-            "latitude",
-            "longitude",
-            "geometry",
-        ),
+        ("street_address", "postal_code", "locality", "region", "country", "latitude", "longitude"),
     ),
     (
         N_("Who looks after it"),
@@ -89,12 +84,37 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "amenities",
         ),
     ),
+    (N_("Contact and links"), ("website", "email", "telephone")),
+    # Folded under "More details" (open when one of them has a value or an error).
     (
-        N_("Contact and links"),
-        ("website", "email", "telephone", "same_as", "license", "identifier", "derived_from"),
+        MORE_DETAILS,
+        ("geometry", "same_as", "license", "identifier", "derived_from", "rights"),
     ),
-    (N_("About this record"), ("rights",)),
 )
+
+# Validation messages in the words of the people filling the form, by how they start.
+PLAIN_MESSAGES: tuple[tuple[str, str], ...] = (
+    ("expected an ISO 3166-1 alpha-2", N_("Choose a country from the list.")),
+    ("expected a number", N_("Type a number, such as 41.3965 (a comma works too).")),
+    ("expected a finite number", N_("Type a number, such as 41.3965 (a comma works too).")),
+    ("expected an absolute http", N_("Type a full web address, starting with https://")),
+    ("expected an email address", N_("Type an email address, such as name@example.org.")),
+    ("expected a telephone number", N_("Type a telephone number, such as +34 934 123 456.")),
+    ("expected a whole number", N_("Type a whole number, such as 20.")),
+    ("expected an SPDX", N_("Type a licence identifier, such as CC-BY-4.0.")),
+    ("not an SPDX", N_("Type a licence identifier, such as CC-BY-4.0.")),
+    ("expected a GeoJSON geometry", N_("Paste a GeoJSON geometry, or leave this empty.")),
+    ("a tag has no spaces", N_("Write each tag without spaces, one per line.")),
+    ("required", N_("Fill this in.")),
+    ("latitude and longitude go together", N_("Give both latitude and longitude, or neither.")),
+)
+
+
+def plain(message: str) -> str:
+    for start, words in PLAIN_MESSAGES:
+        if message.startswith(start):
+            return words
+    return message
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,8 @@ class FormInput:
 
 
 def _widget(kind: Kind) -> dict[str, Any]:
+    if isinstance(kind, Country):
+        return {"widget": "country"}
     if isinstance(kind, Concept):
         return {"widget": "select", "scheme": kind.scheme}
     if isinstance(kind, Bool):
@@ -201,6 +223,8 @@ def to_input(form: Mapping[str, str]) -> dict[str, Any]:
             ]
         elif isinstance(kind, Text):
             value = raw.strip()
+        elif isinstance(kind, Number) and DECIMAL_COMMA.match(raw):
+            value = kind.from_cell(raw.replace(",", "."))  # 47,2184 as written in most of Europe
         else:
             value = kind.from_cell(raw)
         if sub is None:
@@ -243,7 +267,7 @@ def errors_by_column(errors: list[dict[str, str]]) -> dict[str, list[str]]:
             column = _COLUMN_OF_PATH.get(base.split(".", 1)[0], "")
         if not column and base in ("location", "steward"):
             column = "latitude" if base == "location" else "steward_name"
-        message = error.get("message", "")
+        message = plain(error.get("message", ""))
         item = ITEM.match(path[len(base) :])
         if column and item:  # say which item of a list is wrong, counting from one
             message = f"line {int(item.group(1)) + 1}: {message}"

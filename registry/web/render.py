@@ -21,7 +21,9 @@ from starlette.responses import HTMLResponse
 
 import vocab
 from registry import __version__
+from registry.fediverse.identity import DEFAULT_ICON
 from registry.web import i18n
+from registry.web.countries import country_name
 from registry.web.i18n import translations
 
 LANGUAGES = i18n.SUPPORTED
@@ -105,6 +107,7 @@ environment.globals.update(
     scheme_slugs=vocab.slugs,
     languages=LANGUAGES,
     language_name=i18n.native_name,
+    country_name=country_name,
 )
 environment.filters.update(iso=iso, day=day, number=number)
 
@@ -125,6 +128,7 @@ def render(
         settings=settings,
         node=settings.node,
         base=settings.base_url,
+        node_icon=settings.federation.icon_url or f"{settings.base_url}{DEFAULT_ICON}",
         lang=lang,
         # The page's language is its interface's: English where no catalog for `lang` exists.
         ui_lang=i18n.interface_language(lang),

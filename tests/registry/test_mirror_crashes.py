@@ -16,7 +16,7 @@ import pytest
 
 from tests.nodes import eventually
 from tests.registry.test_partner_mirroring import catalog, converged, divergence, host
-from tests.shared_data import SHARED_DATA
+from tests.sample_data import FABLABS_FILE
 
 FABLABS = 2237
 
@@ -31,7 +31,7 @@ async def test_a_node_killed_mid_backfill_resumes_within_a_minute_of_restarting(
 ) -> None:
     # Small pages make the backfill long (224 pages) so that it can be killed half-way.
     a = node_factory("A", env={"COMMONS_MIRROR_PAGE_SIZE": "10"})
-    a.cli("import", str(SHARED_DATA / "okw-fablabs.json"))
+    a.cli("import", str(FABLABS_FILE))
     b = node_factory("B")
     b.cli("partner", "add", a.base_url)  # accepted at once: B's server starts the backfill
 
@@ -67,7 +67,7 @@ async def test_inbox_background_sync_and_cli_sync_at_once_on_postgresql(node_fac
     await eventually(lambda: _accepted(b, a), timeout=60, what="A accepting B")
     # A pushes every imported asset to B's inbox while B's background sync pulls the same
     # assets every 3 s and two `sync` commands pull them too.
-    importer = a.spawn("import", str(SHARED_DATA / "okw-fablabs.json"))
+    importer = a.spawn("import", str(FABLABS_FILE))
     await asyncio.sleep(1.0)
     syncs = [b.spawn("sync", stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     outputs = [await asyncio.to_thread(s.communicate, timeout=240) for s in syncs]

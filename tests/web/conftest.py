@@ -11,13 +11,17 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from registry import accounts, members
+from tests.conftest import BASE_URL
 from tests.nodes import Node
 
 CHROMIUM = os.environ.get("TEST_CHROMIUM", "chromium")
@@ -137,3 +141,33 @@ def check(page, name: str) -> None:  # type: ignore[no-untyped-def]
     blocking = [v for v in result if v["impact"] in BLOCKING]
     screenshot(page, name)
     assert not blocking, f"{name}: {blocking}"
+
+
+# In-process pages (no browser): a node requiring approval, and its groups and members.
+PASSWORD = "a-long-password"
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, at test costs: the real costs take ~0.2 s a hash on a CI core."""
+    monkeypatch.setattr(members, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+
+
+@pytest.fixture
+async def web(make_app: Callable[..., object]) -> AsyncIterator[httpx.AsyncClient]:
+    app = make_app(moderation={"require_approval": True})
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+        base_url=BASE_URL,
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def people(engine: AsyncEngine) -> dict[str, str]:
+    await accounts.create_group(engine, "Coop Fabricació", "coop-fab")
+    await accounts.create_group(engine, "Jardí del Barri", "jardi")
+    await members.create_member(engine, "alice", PASSWORD, group_slug="coop-fab")
+    await members.create_member(engine, "bob", PASSWORD, group_slug="jardi")
+    await members.create_member(engine, "root", PASSWORD, admin=True)
+    return {"group": "coop-fab"}

@@ -106,6 +106,8 @@ def test_every_page_passes_axe(web_node: WebNode, seeded: dict[str, str], browse
     page.get_by_label("Domain", exact=True).fill("spam.example")
     page.get_by_label("Reason").fill("sends spam")
     page.get_by_role("button", name="Block", exact=True).click()
+    check(page, "admin-confirm-block")  # nothing happens before the confirmation
+    page.get_by_role("button", name="Block the domain").click()
     assert page.get_by_role("row", name=re.compile("spam.example")).count() == 1
     check(page, "admin-domain-blocked")
 

@@ -90,6 +90,9 @@ def test_admin_manages_a_partner_and_sees_its_mirrored_asset(
 
     page.goto(f"{base}/admin/partners")
     row.get_by_role("button", name=re.compile("^Remove")).click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Remove the partner")
+    screenshot(page, "admin-partner-confirm-remove")
+    page.get_by_role("button", name="Remove the partner").click()
     assert "partner is removed" in page.get_by_role("status").inner_text()
     assert row.count() == 0
     screenshot(page, "admin-partner-removed")

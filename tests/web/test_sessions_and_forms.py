@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import vocab
@@ -19,34 +18,7 @@ from registry.config import Settings
 from registry.http import web_session
 from registry.web import forms
 from tests.conftest import BASE_URL
-
-PASSWORD = "a-long-password"
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Still argon2id, at test costs: the real costs take ~0.2 s a hash on a CI core."""
-    monkeypatch.setattr(members, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
-
-
-@pytest.fixture
-async def web(make_app: Callable[..., object]) -> AsyncIterator[httpx.AsyncClient]:
-    app = make_app(moderation={"require_approval": True})
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
-        base_url=BASE_URL,
-    ) as http:
-        yield http
-
-
-@pytest.fixture
-async def people(engine: AsyncEngine) -> dict[str, str]:
-    await accounts.create_group(engine, "Coop Fabricació", "coop-fab")
-    await accounts.create_group(engine, "Jardí del Barri", "jardi")
-    await members.create_member(engine, "alice", PASSWORD, group_slug="coop-fab")
-    await members.create_member(engine, "bob", PASSWORD, group_slug="jardi")
-    await members.create_member(engine, "root", PASSWORD, admin=True)
-    return {"group": "coop-fab"}
+from tests.web.conftest import PASSWORD
 
 
 def hidden(html: str, name: str) -> str:

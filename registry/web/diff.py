@@ -1,0 +1,28 @@
+"""What a change waiting for approval changes: field by field, public version beside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import vocab
+from registry.web import forms
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    column: str
+    label: str  # a msgid; templates translate it
+    before: str
+    after: str
+
+
+def changes(public: vocab.AssetRecord, proposed: vocab.AssetRecord) -> list[FieldChange]:
+    """The inputs whose text differs, in form order (the form's words and labels)."""
+    old, new = forms.from_record(public), forms.from_record(proposed)
+    found = []
+    for _, inputs in forms.grouped_inputs():
+        for i in inputs:
+            before, after = old.get(i.column, ""), new.get(i.column, "")
+            if before != after:
+                found.append(FieldChange(i.column, i.label, before, after))
+    return found
