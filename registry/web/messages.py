@@ -6,6 +6,7 @@ happened and what to try, and keeps the technical text below it for whoever need
 
 from __future__ import annotations
 
+from registry.web.i18n import N_
 from registry.web.render import _, environment
 
 # (fragments of the technical text, lower case) -> what to say
@@ -13,35 +14,35 @@ _KNOWN: tuple[tuple[tuple[str, ...], str], ...] = (
     (
         ("errno -2", "errno -3", "errno -5", "name or service not known", "nodename nor servname",
          "name resolution", "no address associated"),
-        "No server answers to that name. Check the spelling of the address.",
+        N_("No server answers to that name. Check the spelling of the address."),
     ),
     (
         ("connection refused", "errno 111", "connect call failed"),
-        "The server refused the connection; it may be down. Try again later.",
+        N_("The server refused the connection; it may be down. Try again later."),
     ),
     (
         ("timed out", "timeout"),
-        "The server took too long to answer. Try again later.",
+        N_("The server took too long to answer. Try again later."),
     ),
     (
         ("certificate", "ssl", "tls"),
-        "The server's HTTPS certificate could not be checked, so it was not trusted.",
+        N_("The server's HTTPS certificate could not be checked, so it was not trusted."),
     ),
     (
         ("private", "blocked address", "not allowed to fetch", "loopback"),
-        "That address is on a private network; partner nodes must be public servers.",
+        N_("That address is on a private network; partner nodes must be public servers."),
     ),
     (
         ("http 404", "status 404", "404"),
-        "The server answered, but there is no registry at that address.",
+        N_("The server answered, but there is no registry at that address."),
     ),
     (
         ("http 401", "http 403", "status 401", "status 403"),
-        "The server refused to show its registry to us.",
+        N_("The server refused to show its registry to us."),
     ),
     (
         ("webfinger", "not an actor", "no actor", "actor document"),
-        "The server answered, but it does not look like a commons registry.",
+        N_("The server answered, but it does not look like a commons registry."),
     ),
 )  # fmt: skip
 
