@@ -108,12 +108,14 @@ def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.
     """The document as it will be stored and served onwards: only what we understood.
 
     Each property is checked against the same asset rebuilt from the record we read out of it
-    (plain text, our own escaping): a property we do not write (side documents in `@included`
-    or `@graph`, `content` with raw HTML, anything unknown) is dropped, and one whose value
-    differs from ours is replaced by ours. When nothing had to change (as every node of ours
-    publishes), the original is kept with its proof, so its content hash is the origin's;
-    otherwise the proof, which no longer covers what is stored, goes too. Nothing forged is
-    served from `/mirror/{id}` or the changes feed.
+    (plain text, our own escaping). When every property the origin sent is one we write, with
+    our value (as every node of ours publishes), the original is kept with its proof, so its
+    content hash is the origin's. Otherwise the copy is stored in our own form of what we
+    read: side documents in `@included` or `@graph`, `content` with raw HTML and anything
+    unknown are gone, and older forms (AS2 `summary` for the summary, `content` for the
+    description) are carried over into today's terms rather than lost. The proof, which no
+    longer covers what is stored, goes too. Nothing forged is served from `/mirror/{id}` or
+    the changes feed.
     """
     scheme, host = meta.iri.split("://", 1)[0], host_of(meta.iri)
     rebuilt = vocab.asset_document(record, meta, f"{scheme}://{host}/tags")
@@ -127,7 +129,7 @@ def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.
     if kept == unsigned:
         return document
     log.info("stored %s without what was not understood: %s", meta.iri, _extra(unsigned, kept))
-    return kept
+    return rebuilt
 
 
 def _same_tags(given: Any, ours: Any, host: str) -> bool:

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import vocab
+from registry import samples
 from registry.errors import BadRequest
 from registry.http.auth import services
 from registry.http.pages import asset_page_url
@@ -216,6 +217,7 @@ async def search_page(request: Request) -> Response:
         "csv_url": f"{svc.settings.base_url}/api/assets.csv?{urlencode(map_items)}",
         "search_url": link(request, filters),
         "asset_page": lambda a: asset_page_url(svc.settings.base_url, a),
+        "samples": await samples.held(svc.engine),
     }
     return render(request, "search.html", status_code=400 if error else 200, **context)
 

@@ -53,8 +53,11 @@ _ = _gettext
 
 
 def preferred_language(request: Request) -> str:
-    """The page's language (see `i18n.negotiate`)."""
-    return i18n.negotiate(request, request.app.state.services.settings.node.default_language)
+    """The page's language (see `i18n.negotiate`), which `_()` speaks from now on in this
+    request: a handler that translates before it renders (chips, messages) must ask first."""
+    lang = i18n.negotiate(request, request.app.state.services.settings.node.default_language)
+    _language.set(lang)
+    return lang
 
 
 def concept_label(scheme: str, slug: str | None, lang: str = "en") -> str:
@@ -121,7 +124,6 @@ def render(
 ) -> HTMLResponse:
     settings = request.app.state.services.settings
     lang = preferred_language(request)
-    _language.set(lang)
     session = getattr(request.state, "web_session", None)
     html = environment.get_template(template).render(
         request=request,

@@ -118,7 +118,7 @@ async def test_pages_in_each_language_leave_no_english_behind(
     await client.get("/", params={"lang": lang})  # the choice, kept in the cookie
     for path in (
         "/",
-        "/search?q=fab",
+        "/search?q=fab&country=ES&near=41.39,2.17,50",
         "/search?q=zzzz",
         "/signin",
         "/vocab/kinds",
@@ -184,3 +184,13 @@ def test_the_template_catalog_holds_every_marked_string(tmp_path) -> None:  # ty
     assert len(extracted) > 100  # the extraction really read the templates
     kept = {m.id for m in read_po((i18n.LOCALE_DIR / "messages.pot").open("rb")) if m.id}
     assert extracted - kept == set(), "new strings: run `make messages` and translate them"
+
+
+async def test_words_made_before_the_page_is_rendered_are_in_its_language(
+    client: httpx.AsyncClient,
+) -> None:
+    """The search page builds its filter chips before rendering: they must already speak the
+    page's language, whatever the request before it spoke."""
+    await client.get("/", params={"lang": "en"})
+    page = await client.get("/search", params={"q": "fab", "country": "ES", "lang": "es"})
+    assert "Quitar filtro País: España" in page.text
