@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse
 import vocab
 from registry import __version__
 from registry.fediverse.identity import DEFAULT_ICON
+from registry.http.public_urls import public_url
 from registry.web import i18n
 from registry.web.countries import country_name
 from registry.web.i18n import translations
@@ -162,16 +163,8 @@ def render(
     return response
 
 
-def language_url(request: Request, **params: str) -> str:
-    """This page's public URL (from `node.base_url`, never the request's Host) with `params`
-    set in its query."""
-    base = request.app.state.services.settings.base_url.rstrip("/")
-    query = dict(request.query_params)
-    query.update(params)
-    return f"{base}{request.url.path}?{urlencode(query)}" if query else f"{base}{request.url.path}"
-
-
-environment.globals["language_url"] = language_url
+# This page in another language (`language_url(request, lang=code)`), from `node.base_url`.
+environment.globals["language_url"] = public_url
 
 
 def csp(tile_url: str) -> str:

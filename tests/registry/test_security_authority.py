@@ -27,21 +27,8 @@ from tests.registry.test_security_helpers import (
     running_node,
     stored_asset,
 )
-from tests.remote_actor import serving
 
 Node = tuple[httpx.AsyncClient, Services]
-
-
-@pytest.fixture
-async def victim() -> AsyncIterator[Partner]:
-    async with serving(Partner(name="victim")) as remote:
-        yield remote
-
-
-@pytest.fixture
-async def attacker() -> AsyncIterator[Partner]:
-    async with serving(Partner(name="attacker")) as remote:
-        yield remote
 
 
 @pytest.fixture

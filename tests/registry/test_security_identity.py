@@ -43,18 +43,6 @@ AP = {"Content-Type": "application/activity+json"}
 
 
 @pytest.fixture
-async def victim() -> AsyncIterator[Partner]:
-    async with serving(Partner(name="victim")) as remote:
-        yield remote
-
-
-@pytest.fixture
-async def attacker() -> AsyncIterator[Partner]:
-    async with serving(Partner(name="attacker")) as remote:
-        yield remote
-
-
-@pytest.fixture
 async def node(make_app: Callable[..., object]) -> AsyncIterator[Node]:
     async with running_node(make_app) as made:
         yield made
