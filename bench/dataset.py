@@ -1,4 +1,4 @@
-"""Benchmark data: the real fablabs of the packaged sample (registry/samples: names, places,
+"""Benchmark data: the real fablabs of the packaged sample (registry/catalog/samples: names, places,
 coordinates), multiplied with variation (kind, name prefix, a few kilometres of jitter) up to
 any size, reproducibly."""
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from registry.importers.okw import OkwAdapter
+from registry.catalog.importers.okw import OkwAdapter
 from tests.sample_data import fablab_records
 
 KINDS = [

@@ -18,7 +18,7 @@ from bench.results import Figure
 from bench.servers import Cluster, free_port
 from bench.sink import Sink
 from federation.tables import followers
-from registry import db
+from registry.core import db
 
 
 async def add_followers(engine, ports: list[int], start: int, stop: int) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from bench.results import Figure
 from bench.servers import Cluster
 from federation.httpsig.cavage import sign_request
 from federation.tables import following
-from registry import db
+from registry.core import db
 from tests.remote_actor import RemoteActor, serving
 
 DONE = "SELECT count(*) FROM inbox_items WHERE state <> 'pending'"

@@ -1,5 +1,5 @@
 """Load generated assets into a node's database through the batch import path
-(`registry.importers.run_import` -> `AssetService.import_batch`), the way
+(`registry.catalog.importers.run_import` -> `AssetService.import_batch`), the way
 `commons-registry import` does. Run with the node's environment:
 `python -m bench.loader COUNT` prints one JSON line with the counts and the time taken."""
 
@@ -14,10 +14,10 @@ from pathlib import Path
 import orjson
 
 from bench.dataset import generate
-from registry import db
-from registry.assets import AssetService
+from registry.catalog.assets import AssetService
+from registry.catalog.importers import SourceRow, run_import
 from registry.config import load_settings
-from registry.importers import SourceRow, run_import
+from registry.core import db
 
 
 class GeneratedSource:

@@ -26,7 +26,7 @@ from bench.backfill import REPORT, load, raw_pages
 from bench.results import Figure
 from bench.servers import Cluster
 from federation.tables import deliveries, outbox
-from registry import db
+from registry.core import db
 from tests.nodes import Node
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from registry import db
+from registry.core import db
 
 
 def engine_for(url: str) -> AsyncEngine:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import text
 
-from registry import db
+from registry.core import db
 from tests.nodes import Node, free_port, fresh_pg_database
 
 # Rate limits stay on (their cost is part of every request) but high enough never to answer

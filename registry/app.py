@@ -13,36 +13,35 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from federation.rate_buckets import SharedBuckets
-from registry import db
 from registry.config import Settings
-from registry.http import (
-    actor_collections,
-    alternates,
-    api_accounts,
-    api_assets,
-    api_federation,
-    api_map,
-    api_moderation,
-    api_places,
-    federation_routes,
-    ogc_features,
-    open_data,
-    pages,
-    partner_feeds,
-    web_admin,
-    web_member,
-    web_search,
-    web_session,
-)
-from registry.http.canonical import CanonicalHostMiddleware
-from registry.http.openapi import openapi
+from registry.core import db
+from registry.core.migrate import check_schema
+from registry.http import health
+from registry.http.activitypub import actor as federation_routes
+from registry.http.activitypub import featured as actor_collections
+from registry.http.activitypub import partner_feeds
+from registry.http.api import accounts as api_accounts
+from registry.http.api import assets as api_assets
+from registry.http.api import federation as api_federation
+from registry.http.api import map as api_map
+from registry.http.api import moderation as api_moderation
+from registry.http.api import places as api_places
+from registry.http.api.openapi import openapi
+from registry.http.middleware.canonical import CanonicalHostMiddleware
+from registry.http.middleware.ratelimit import Limits, RateLimitMiddleware
+from registry.http.middleware.text_guard import RefuseNulMiddleware
+from registry.http.opendata import exports as open_data
+from registry.http.opendata import ogc_features
+from registry.http.pages import admin as web_admin
+from registry.http.pages import alternates
+from registry.http.pages import catalog as pages
+from registry.http.pages import member as web_member
+from registry.http.pages import search as web_search
+from registry.http.pages import session as web_session
 from registry.http.problems import HANDLERS
-from registry.http.ratelimit import Limits, RateLimitMiddleware
-from registry.http.text_guard import RefuseNulMiddleware
-from registry.migrate import check_schema
-from registry.ops import health, metrics
+from registry.ops import metrics
 from registry.ops.requestlog import RequestIdMiddleware
-from registry.services import Services
+from registry.runtime import Services
 
 STATIC = Path(__file__).parent / "web" / "static"
 
@@ -123,8 +122,8 @@ def create_app(
 
 def app_from_environment() -> Starlette:
     """Factory for `uvicorn --factory` and worker processes: settings from file and env."""
-    from registry import logs
     from registry.config import load_settings
+    from registry.ops import logs
 
     settings = load_settings()
     logs.configure(settings.server.log_level, settings.server.log_format)

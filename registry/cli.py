@@ -14,12 +14,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import vocab
-from registry import __version__, accounts, db, logs, migrate
+from registry import __version__
+from registry.catalog.samples import SAMPLES
 from registry.config import CONFIG_ENV, ConfigError, Settings, example_toml, load_settings
-from registry.errors import Problem
-from registry.fediverse.service import Federation
-from registry.samples import SAMPLES
-from registry.services import Services
+from registry.core import db, migrate
+from registry.core.errors import Problem
+from registry.fediverse.federation import Federation
+from registry.ops import logs
+from registry.people import accounts
+from registry.runtime import Services
 
 SAMPLE_NAMES = sorted(SAMPLES)
 
@@ -65,7 +68,7 @@ async def _with_engine(
 
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
-    from registry.node import ensure_node_keys
+    from registry.core.node_keys import ensure_node_keys
 
     Path(settings.node.data_dir).mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.database_url)
@@ -90,8 +93,8 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _load_sample(settings: Settings, engine: AsyncEngine, name: str) -> int:
-    from registry import samples
-    from registry.assets import AssetService
+    from registry.catalog import samples
+    from registry.catalog.assets import AssetService
 
     sample = samples.get(name)
     started = time.monotonic()
@@ -110,13 +113,13 @@ async def _load_sample(settings: Settings, engine: AsyncEngine, name: str) -> in
 
 
 def _sample_rows(sample: Any) -> Any:
-    from registry.importers import adapter_for
+    from registry.catalog.importers import adapter_for
 
     return adapter_for(sample.path, sample.format).rows(sample.path)
 
 
 def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
-    from registry import samples
+    from registry.catalog import samples
 
     if args.sample_command == "list":
 
@@ -219,7 +222,7 @@ def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
                 state = " (suspended)" if group.suspended_at else ""
                 print(f"{group.slug}\t{group.name}{state}")
         elif args.group_command in ("suspend", "unsuspend"):
-            from registry import moderation
+            from registry.fediverse import moderation
 
             group = await moderation.set_group_suspended(
                 engine,
@@ -253,7 +256,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
             )
             print(f"token #{info.id} ({info.role}) (shown once): {token}")
         elif args.token_command == "revoke":
-            from registry import moderation
+            from registry.fediverse import moderation
 
             info = await moderation.revoke_token(engine, accounts.CLI_ADMIN, args.id)
             print(f"token #{info.id} revoked")
@@ -275,7 +278,7 @@ def _read_password(from_stdin: bool) -> str:
 
 def cmd_member(settings: Settings, args: argparse.Namespace) -> int:
     """People who sign in to the web interface."""
-    from registry import members
+    from registry.people import members
 
     password = ""
     if args.member_command == "create":
@@ -305,8 +308,8 @@ def cmd_member(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from registry.assets import AssetService
-    from registry.importers import adapter_for, run_import
+    from registry.catalog.assets import AssetService
+    from registry.catalog.importers import adapter_for, run_import
 
     if args.sample:
         return asyncio.run(
@@ -419,7 +422,7 @@ def cmd_followers(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_partner(settings: Settings, args: argparse.Namespace) -> int:
-    from registry import partners
+    from registry.fediverse import partners
 
     async def work(services: Services, federation: Federation) -> int:
         if args.partner_command == "add":
@@ -443,7 +446,7 @@ def cmd_partner(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
-    from registry import partners, sync
+    from registry.fediverse import partners, sync
 
     async def work(services: Services, federation: Federation) -> int:
         chosen = (
@@ -507,7 +510,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_block(settings: Settings, args: argparse.Namespace) -> int:
-    from registry import moderation
+    from registry.fediverse import moderation
 
     by = accounts.CLI_ADMIN.describe()
 
@@ -532,7 +535,7 @@ def cmd_block(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    from registry import backup
+    from registry.core import backup
 
     try:
         if args.command == "backup":

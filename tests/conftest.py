@@ -17,11 +17,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from registry import accounts, db, migrate
 from registry.app import create_app
 from registry.config import Settings, load_settings
-from registry.node import ensure_node_keys
-from registry.tables import all_metadata
+from registry.core import db, migrate
+from registry.core.node_keys import ensure_node_keys
+from registry.core.tables import all_metadata
+from registry.people import accounts
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 DATABASES = ["sqlite", "postgresql"]

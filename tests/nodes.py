@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from sqlalchemy import text
 
-from registry import db
+from registry.core import db
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ from federation.outbox import publish
 from federation.tables import followers
 from federation.transactions import read
 from registry.fediverse.identity import NodeIdentity
-from registry.mirror import (
+from registry.fediverse.mirror import (
     CopyRefused,
     RemoteCopy,
     apply_copy,
@@ -28,7 +28,7 @@ from registry.mirror import (
     is_commons_asset,
 )
 
-log = logging.getLogger("registry.mirror")
+log = logging.getLogger("registry.fediverse.mirror")
 
 
 def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) -> None:

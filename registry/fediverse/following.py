@@ -7,10 +7,10 @@ from typing import Any
 from federation import activities, follows
 from federation.actors import ActorError, RemoteActor
 from federation.outbox import publish
-from registry import db
-from registry.errors import NotFound, Unprocessable
+from registry.core import db
+from registry.core.errors import NotFound, Unprocessable
+from registry.fediverse.federation import Federation
 from registry.fediverse.follow_handlers import answer_follow
-from registry.fediverse.service import Federation
 
 
 async def follow(federation: Federation, target: str) -> RemoteActor:

@@ -160,7 +160,7 @@ class NodeIdentity:
                 "contact": node.contact_email,
                 "actor": self.actor_iri,
                 "handle": f"@{self.handle}",
-                # How partners find what to pull (see registry.changes).
+                # How partners find what to pull (see registry.catalog.changes).
                 "commonsRegistry": {
                     "changes": f"{self.base}/changes",
                     "catalog": f"{self.base}/catalog",

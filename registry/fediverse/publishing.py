@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation import activities
 from federation.follows import follower_inboxes
 from federation.outbox import publish
-from registry.assets import AssetChange
+from registry.catalog.assets import AssetChange
 from registry.fediverse.identity import NodeIdentity
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from registry.accounts import Principal
-from registry.errors import Forbidden, Unauthorized
-from registry.services import Services
+from registry.core.errors import Forbidden, Unauthorized
+from registry.people.accounts import Principal
+from registry.runtime import Services
 
 
 def services(request: Request) -> Services:

@@ -8,7 +8,7 @@ import orjson
 from starlette.requests import Request
 
 from federation import safejson
-from registry.errors import (
+from registry.core.errors import (
     BadRequest,
     MalformedBody,
     PayloadTooLarge,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from registry.errors import NotAcceptable
+from registry.core.errors import NotAcceptable
 
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON = "application/ld+json"

@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from registry import errors
+from registry.core import errors
 from registry.http.negotiation import HTML, choose
 from registry.http.responses import PROBLEM_JSON, problem_response
 from registry.web.render import render

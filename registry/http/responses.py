@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from registry.errors import Problem
+from registry.core.errors import Problem
 
 PROBLEM_JSON = "application/problem+json"
 

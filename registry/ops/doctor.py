@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation import keys
 from federation.fetcher import FetchError, SafeFetcher
-from registry import db, migrate
 from registry.config import Settings
+from registry.core import db, migrate
+from registry.core.node_keys import load_node_keys
+from registry.fediverse.federation import build_fetcher
 from registry.fediverse.identity import NodeIdentity
-from registry.fediverse.service import build_fetcher
-from registry.node import load_node_keys
 
 SKEW_WARN = timedelta(seconds=30)
 
@@ -193,7 +193,7 @@ def _same_key(pem: str, node: NodeIdentity) -> bool:
 
 
 async def _partners(settings: Settings, engine: AsyncEngine, fetcher: SafeFetcher) -> list[Finding]:
-    from registry import partners
+    from registry.fediverse import partners
 
     findings = []
     rows = await partners.list_partners(engine)

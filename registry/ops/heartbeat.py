@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation.transactions import write
 from federation.upserts import upsert
-from registry.schema import node_state
+from registry.core.schema import node_state
 
 PREFIX = "heartbeat:"
 INTERVAL = 10.0  # seconds between beats

@@ -26,8 +26,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from federation.tables import deliveries, delivery_hosts, inbox_items
-from registry.errors import NotFound, Unauthorized
-from registry.schema import assets, partners
+from registry.core.errors import NotFound, Unauthorized
+from registry.core.schema import assets, partners
 
 TOP_HOSTS = 100  # per-host series kept, busiest first: bounded cardinality
 

@@ -91,7 +91,7 @@ def number(value: int | float) -> str:
 
 def asset_schema_org(asset: Any, settings: Any) -> dict[str, Any]:
     """The schema.org Dataset JSON-LD an asset page embeds for search engines."""
-    from registry.http.open_data import asset_links, with_provenance
+    from registry.http.opendata.exports import asset_links, with_provenance
 
     base = settings.base_url
     return vocab.schema_org_dataset(

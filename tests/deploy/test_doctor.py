@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from registry import db, migrate
-from registry.asset_store import utcnow
-from registry.schema import partners
+from registry.catalog.store import utcnow
+from registry.core import db, migrate
+from registry.core.schema import partners
 from tests.federation.httpserver import LocalServer, respond
 from tests.nodes import Node
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from registry import db
-from registry.schema import LOCAL, assets
+from registry.core import db
+from registry.core.schema import LOCAL, assets
 from tests.deploy.proxies import Proxy, Site, https_client, nginx_available, production_env
 from tests.nodes import Node, eventually
 

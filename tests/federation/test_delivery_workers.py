@@ -16,7 +16,7 @@ from federation import delivery_queue
 from federation.delivery import DeliveryWorker
 from federation.outbox import publish
 from federation.transactions import write
-from registry import db
+from registry.core import db
 from tests.federation.db_fixtures import (
     FAST,
     Workers,

@@ -22,10 +22,11 @@ import uvicorn
 from hypothesis import HealthCheck, seed
 from hypothesis import settings as hypothesis_settings
 
-from registry import accounts, db
 from registry.app import create_app
 from registry.config import Settings
-from registry.node import ensure_node_keys
+from registry.core import db
+from registry.core.node_keys import ensure_node_keys
+from registry.people import accounts
 from tests.conftest import run_blocking
 from tests.nodes import free_port
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import vocab
-from registry.services import Services
+from registry.runtime import Services
 from tests.conftest import BASE_URL, FEDERATION_DEV
 from tests.jsonld_checks import blank_predicates
 from tests.registry.test_assets_api import GARDEN, create

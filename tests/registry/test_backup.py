@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from registry.cli import main
-from registry.migrate import head_revision
+from registry.core.migrate import head_revision
 from tests.nodes import Node
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from registry import db
 from registry.cli import main
+from registry.core import db
 from tests.sample_data import FABLABS_FILE
 
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from registry.assets import AssetService
+from registry.catalog.assets import AssetService
+from registry.catalog.importers import adapter_for, run_import
 from registry.config import Settings
-from registry.importers import adapter_for, run_import
 from tests.registry.test_linked_data import seed
 
 ROWS = [

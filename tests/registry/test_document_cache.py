@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 
-from registry.http.document_cache import DocumentCache
+from registry.catalog.document_cache import DocumentCache
 from tests.registry.test_assets_api import create
 
 JSONLD = {"Accept": "application/activity+json"}

@@ -31,8 +31,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from federation.tables import deliveries, inbox_items, outbox
-from registry import db
-from registry.schema import assets
+from registry.core import db
+from registry.core.schema import assets
 from tests.nodes import Node, eventually
 from tests.remote_actor import RemoteActor, serving
 

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation.httpsig import sign_request
 from federation.tables import followers, inbox_items, outbox
-from registry import db
-from registry.services import Services
+from registry.core import db
+from registry.runtime import Services
 from tests.conftest import FEDERATION_DEV
 from tests.registry.test_assets_api import GARDEN
 from tests.remote_actor import RemoteActor, serving
@@ -134,7 +134,7 @@ async def test_follow_is_accepted_and_the_accept_delivered(
 
 
 async def admin(services: Services) -> str:
-    from registry.accounts import create_admin_token
+    from registry.people.accounts import create_admin_token
 
     return (await create_admin_token(services.engine))[1]
 

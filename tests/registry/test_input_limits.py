@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation.tables import inbox_items
-from registry import db
-from registry.schema import assets
+from registry.core import db
+from registry.core.schema import assets
 from tests.registry.test_assets_api import GARDEN
 
 BASE = "http://registry.test"

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from registry import map_layer
-from registry.assets import AssetService
+from registry.catalog import map_layer
+from registry.catalog.assets import AssetService
+from registry.catalog.importers import adapter_for, run_import
 from registry.config import Settings
-from registry.importers import adapter_for, run_import
 from tests.registry.test_import_and_search import all_pages
 from tests.sample_data import FABLABS_FILE, fablab_records
 

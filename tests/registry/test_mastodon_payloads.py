@@ -30,8 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from registry.accounts import create_admin_token
-from registry.services import Services
+from registry.people.accounts import create_admin_token
+from registry.runtime import Services
 from tests.registry.test_assets_api import GARDEN
 from tests.remote_actor import RemoteActor, serving
 

@@ -20,13 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from federation import activities
 from federation.outbox import publish
 from federation.tables import followers, following, inbox_items
-from registry import accounts, db, migrate, moderation
 from registry.app import create_app
-from registry.assets import AssetService
+from registry.catalog.assets import AssetService
+from registry.catalog.importers import adapter_for, run_import
 from registry.config import Settings, load_settings
-from registry.errors import Unauthorized
-from registry.importers import adapter_for, run_import
-from registry.node import ensure_node_keys, load_node_keys
+from registry.core import db, migrate
+from registry.core.errors import Unauthorized
+from registry.core.node_keys import ensure_node_keys, load_node_keys
+from registry.fediverse import moderation
+from registry.people import accounts
 from tests.conftest import PG_URL
 from tests.nodes import fresh_pg_database
 from tests.registry.test_assets_api import GARDEN

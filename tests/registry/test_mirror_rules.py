@@ -12,9 +12,15 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import vocab
-from registry import db
-from registry.mirror import CopyRefused, RemoteCopy, apply_copies, apply_copy, apply_delete
-from registry.schema import assets
+from registry.core import db
+from registry.core.schema import assets
+from registry.fediverse.mirror import (
+    CopyRefused,
+    RemoteCopy,
+    apply_copies,
+    apply_copy,
+    apply_delete,
+)
 
 ORIGIN = "partner.example"
 IRI = f"https://{ORIGIN}/assets/abc"

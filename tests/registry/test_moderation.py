@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation.tables import deliveries, followers, inbox_items
 from federation.tables import following as follows_table
-from registry import db, moderation
 from registry.cli import main
-from registry.errors import Unprocessable
-from registry.fediverse import following
-from registry.schema import assets
-from registry.services import Services
+from registry.core import db
+from registry.core.errors import Unprocessable
+from registry.core.schema import assets
+from registry.fediverse import following, moderation
+from registry.runtime import Services
 from tests.nodes import eventually
 from tests.registry.test_assets_api import GARDEN
 from tests.registry.test_federation_inbox import post_signed

@@ -1,11 +1,11 @@
 """The admin federation API is in the OpenAPI document (and so under the schemathesis fuzz of
-tests/fuzz/test_openapi_fuzz.py): every route of registry/http/api_federation.py, each method."""
+tests/fuzz/test_openapi_fuzz.py): every route of registry/http/api/federation.py, each method."""
 
 from __future__ import annotations
 
 import httpx
 
-from registry.http import api_federation
+from registry.http.api import federation as api_federation
 
 
 async def test_every_admin_federation_route_is_described(client: httpx.AsyncClient) -> None:

@@ -18,10 +18,10 @@ from sqlalchemy import func, select, update
 from federation import keys
 from federation.httpsig import CavageAuth
 from federation.tables import deliveries, inbox_items
-from registry import db
-from registry.changes import purge_tombstones
-from registry.node import load_node_keys
-from registry.schema import LOCAL, assets, partners
+from registry.catalog.changes import purge_tombstones
+from registry.core import db
+from registry.core.node_keys import load_node_keys
+from registry.core.schema import LOCAL, assets, partners
 from tests.nodes import Node, eventually
 from tests.sample_data import FABLABS_FILE
 

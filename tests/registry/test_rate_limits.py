@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from registry.config import LimitsSection
-from registry.http.ratelimit import Allowance, RateLimiter
-from registry.services import Services
+from registry.http.middleware.ratelimit import Allowance, RateLimiter
+from registry.runtime import Services
 from tests.registry.test_assets_api import GARDEN
 from tests.remote_actor import RemoteActor, serving
 

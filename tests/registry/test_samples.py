@@ -7,10 +7,11 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from registry import db, samples
-from registry.assets import AssetService
+from registry.catalog import samples
+from registry.catalog.assets import AssetService
 from registry.config import Settings
-from registry.schema import assets, groups
+from registry.core import db
+from registry.core.schema import assets, groups
 from tests.sample_data import fablab_records
 
 NAMED = sum(1 for r in fablab_records() if (r.get("facility") or {}).get("name", "").strip())

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from registry.fulltext import alternatives
+from registry.catalog.fulltext import alternatives
 
 ASSETS = [
     ("Biblioteca de eines de Gràcia", "tool-library", "Préstamo de herramientas"),

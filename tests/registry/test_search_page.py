@@ -9,9 +9,9 @@ from html import unescape
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from registry.assets import AssetService
+from registry.catalog.assets import AssetService
+from registry.catalog.importers import adapter_for, run_import
 from registry.config import Settings
-from registry.importers import adapter_for, run_import
 from tests.sample_data import FABLABS_FILE
 
 FABLABS = FABLABS_FILE

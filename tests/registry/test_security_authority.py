@@ -15,8 +15,8 @@ from sqlalchemy import select
 from federation import proofs
 from federation.actors import ActorError
 from federation.tables import inbox_items
-from registry import db
-from registry.services import Services
+from registry.core import db
+from registry.runtime import Services
 from tests.registry.test_security_helpers import (
     BASE,
     Partner,

@@ -1,6 +1,6 @@
 """Collection crawls are bounded: a partner's changes feed whose `next` loops back, or that
 never ends, stops the sync with an error instead of crawling forever (PeerTube caps crawls at
-2,000 pages; ours is `registry.sync.MAX_PAGES`, lowered here so the test is quick)."""
+2,000 pages; ours is `registry.fediverse.sync.MAX_PAGES`, lowered here so the test is quick)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from registry import sync
-from registry.partners import Partner as PartnerRow
+from registry.fediverse import sync
+from registry.fediverse.partners import Partner as PartnerRow
 from tests.registry.test_security_helpers import Partner, running_node
 from tests.remote_actor import serving
 

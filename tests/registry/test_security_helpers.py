@@ -23,9 +23,9 @@ import vocab
 from federation import follows, keys
 from federation.actors import RemoteActor as KnownActor
 from federation.tables import followers, inbox_items
-from registry import db
-from registry.schema import assets
-from registry.services import Services
+from registry.core import db
+from registry.core.schema import assets
+from registry.runtime import Services
 from tests.remote_actor import RemoteActor
 
 BASE = "http://registry.test"

@@ -22,10 +22,10 @@ from federation import follows, keys, multibase
 from federation.actors import RemoteActor as KnownActor
 from federation.httpsig import CavageAuth, sign_request
 from federation.tables import followers, inbox_items, remote_keys
-from registry import db
-from registry.projection import content_hash
-from registry.schema import assets
-from registry.services import Services
+from registry.catalog.projection import content_hash
+from registry.core import db
+from registry.core.schema import assets
+from registry.runtime import Services
 from tests.nodes import free_port
 from tests.registry.test_security_helpers import (
     BASE,

@@ -20,7 +20,7 @@ from federation import keys
 from federation.httpsig import Rfc9421Auth, sign_request
 from federation.httpsig.cavage import body_digest, signing_string
 from federation.tables import inbox_items
-from registry.services import Services
+from registry.runtime import Services
 from tests.registry.test_security_helpers import (
     BASE,
     Partner,

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from federation.fetcher import SafeFetcher
-from registry import sync
+from registry.fediverse import sync
 from tests.federation.httpserver import LocalServer, respond, respond_json
 
 PAGE = {"type": "OrderedCollectionPage", "orderedItems": []}

@@ -20,7 +20,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from registry import accounts, members
+from registry.people import accounts, members
 from tests.conftest import BASE_URL
 from tests.nodes import Node
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from registry import accounts
+from registry.people import accounts
 from tests.conftest import BASE_URL
 from tests.web.test_sessions_and_forms import csrf_of, hidden, sign_in
 

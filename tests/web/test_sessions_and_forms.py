@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import vocab
-from registry import accounts, cli, members
+from registry import cli
 from registry.config import Settings
-from registry.http import web_session
+from registry.http.pages import session as web_session
+from registry.people import accounts, members
 from registry.web import forms
 from tests.conftest import BASE_URL
 from tests.web.conftest import PASSWORD

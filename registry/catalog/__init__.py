@@ -1,0 +1,1 @@
+"""The commons assets: storage, search, changes, imports, samples, places."""

@@ -1,0 +1,124 @@
+"""What this node offers partners to pull: its catalog, and a changes feed over it.
+
+The changes feed lists the node's own published assets in `change_seq` order, each in its
+latest state: the document, or a tombstone. A partner keeps the last number it applied and
+asks for what came after (`?since=`). Tombstones are kept for `mirror.tombstone_days`; the
+feed states its horizon, the newest number whose deletion may have been forgotten, so that a
+partner away for longer knows to compare whole catalogs instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+import vocab
+from federation.upserts import upsert
+from registry.catalog.store import as_utc, utcnow
+from registry.core.schema import LOCAL, PUBLISHED, asset_documents, assets, node_state
+from registry.people.accounts import iso
+
+HORIZON_KEY = "changes_horizon"
+FORMER_TYPE = ["as:Page", "commons:CommonsAsset"]  # IRIs: formerType is `@id`-typed
+
+
+def _feed_condition() -> Any:
+    return and_(assets.c.origin == LOCAL, assets.c.moderation == PUBLISHED)
+
+
+async def horizon(conn: AsyncConnection) -> int:
+    row = (
+        await conn.execute(select(node_state.c.value).where(node_state.c.key == HORIZON_KEY))
+    ).first()
+    return int(row.value) if row else 0
+
+
+async def latest(conn: AsyncConnection) -> int:
+    query = select(func.max(assets.c.change_seq)).where(_feed_condition())
+    return (await conn.execute(query)).scalar() or 0
+
+
+async def changes_page(conn: AsyncConnection, since: int, limit: int) -> tuple[list[dict], int]:
+    """Items after `since` (oldest first) and the number to continue from."""
+    rows = list(
+        await conn.execute(
+            select(
+                assets.c.iri,
+                assets.c.change_seq,
+                assets.c.deleted_at,
+                assets.c.updated_at,
+                asset_documents.c.document,
+            )
+            .join(asset_documents, asset_documents.c.asset_id == assets.c.id)
+            .where(_feed_condition(), assets.c.change_seq > since)
+            .order_by(assets.c.change_seq)
+            .limit(limit)
+        )
+    )
+    items = []
+    for row in rows:
+        if row.deleted_at is not None:
+            items.append(
+                {
+                    "type": "Delete",
+                    "commons:seq": row.change_seq,
+                    "object": {
+                        "id": row.iri,
+                        "type": "Tombstone",
+                        "formerType": FORMER_TYPE,
+                        "deleted": iso(as_utc(row.deleted_at)),
+                    },
+                }
+            )
+        else:
+            document = orjson.loads(row.document)
+            if document.get("@context") == vocab.ASSET_CONTEXT:
+                del document["@context"]  # the page carries it once; readers put it back
+            items.append({"type": "Update", "commons:seq": row.change_seq, "object": document})
+    return items, rows[-1].change_seq if rows else since
+
+
+async def catalog_page(
+    conn: AsyncConnection, after_id: int | None, limit: int
+) -> tuple[list[str], int | None]:
+    """IRIs of the node's live, published assets by id, for a full comparison of catalogs."""
+    query = select(assets.c.id, assets.c.iri).where(
+        _feed_condition(), assets.c.deleted_at.is_(None)
+    )
+    if after_id is not None:
+        query = query.where(assets.c.id > after_id)
+    rows = list(await conn.execute(query.order_by(assets.c.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [row.iri for row in rows], rows[-1].id if more and rows else None
+
+
+async def catalog_total(conn: AsyncConnection) -> int:
+    query = (
+        select(func.count())
+        .select_from(assets)
+        .where(_feed_condition(), assets.c.deleted_at.is_(None))
+    )
+    return (await conn.execute(query)).scalar_one()
+
+
+async def purge_tombstones(
+    conn: AsyncConnection, older_than: timedelta, now: datetime | None = None
+) -> int:
+    """Forget deletions past the window, and move the horizon past them."""
+    cutoff = (now or utcnow()) - older_than
+    old = assets.c.deleted_at.is_not(None) & (assets.c.deleted_at < cutoff)
+    newest = (
+        await conn.execute(
+            select(func.max(assets.c.change_seq)).where(old, assets.c.origin == LOCAL)
+        )
+    ).scalar()
+    result = await conn.execute(delete(assets).where(old))
+    if newest is not None:
+        value = str(max(newest, await horizon(conn)))
+        await upsert(conn, node_state, {"key": HORIZON_KEY}, {"value": value})
+    return result.rowcount or 0

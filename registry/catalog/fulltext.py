@@ -1,0 +1,125 @@
+"""Full-text search: SQLite FTS5 or a PostgreSQL tsvector with a GIN index.
+
+Text is folded in Python (Unicode decomposition, accents dropped, case folded, split into
+words) before it reaches either database, so both engines index and match the same words and
+no database extension (unaccent) is needed. Ranking is computed from the matched row alone
+(how many query words start a word of its name), never from corpus-wide
+statistics: a rank that moved whenever another asset was written would make cursor pages
+skip or repeat results.
+
+Words are matched across their languages' inflections by stemming the *query* (Snowball, in
+each interface language): "bibliotecas" is also sought as the prefix "bibliotec", so it finds
+"biblioteca"; "outils" finds "outil". Because matching is by word prefix, a stem that starts
+the word simply widens it, and the index needs no stems of its own: both databases keep one
+folded word list, whatever the asset's language. The index itself (an FTS5 table kept by
+triggers on `asset_search`, or a generated tsvector column of `asset_search`) is created by the
+migrations.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import snowballstemmer
+from sqlalchemy import ColumnElement, case, func, literal, literal_column, or_, select, text
+
+from registry.core.schema import asset_search, assets
+
+_WORD = re.compile(r"[^\W_]+")
+MAX_QUERY_WORDS = 12
+# The interface's languages, by Snowball's names for them.
+STEM_LANGUAGES = ("english", "spanish", "catalan", "french", "german", "italian")
+MIN_STEMMED_WORD = 5  # shorter words are searched as typed ("fab", "lab", "art")
+MIN_STEM = 4  # a stem shorter than this would match far too much
+
+
+@functools.cache
+def _stemmers() -> tuple[snowballstemmer.stemmer, ...]:
+    return tuple(snowballstemmer.stemmer(name) for name in STEM_LANGUAGES)
+
+
+@functools.lru_cache(maxsize=4096)
+def alternatives(word: str) -> tuple[str, ...]:
+    """The prefixes a query word is sought as: the word and its stems in each language,
+    without any that another one already covers (a prefix of it)."""
+    found = {word}
+    if len(word) >= MIN_STEMMED_WORD:
+        found |= {s for s in (st.stemWord(word) for st in _stemmers()) if len(s) >= MIN_STEM}
+    ordered = sorted(found, key=len)
+    kept: list[str] = []
+    for candidate in ordered:
+        if not any(candidate.startswith(shorter) for shorter in kept):
+            kept.append(candidate)
+    return tuple(kept)
+
+
+def fold_words(value: str | None) -> list[str]:
+    """Split text into accent- and case-folded words."""
+    if not value:
+        return []
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _WORD.findall(stripped.casefold())
+
+
+def fold(values: Iterable[str | None]) -> str:
+    """The folded, space-separated form stored in search_name / search_text."""
+    words: list[str] = []
+    for value in values:
+        words.extend(fold_words(value))
+    return " ".join(words)
+
+
+def query_words(q: str) -> list[str]:
+    words: list[str] = []
+    for word in fold_words(q):
+        if word not in words:
+            words.append(word)
+    return words[:MAX_QUERY_WORDS]
+
+
+def match_clause(dialect: str, words: list[str]) -> ColumnElement[bool]:
+    """Rows whose name or text holds every query word (or one of its stems) as a word prefix."""
+    if dialect == "sqlite":
+        expression = " AND ".join(
+            "(" + " OR ".join('"' + a.replace('"', '""') + '"*' for a in alternatives(w)) + ")"
+            for w in words
+        )
+        matching = (
+            select(literal_column("rowid"))
+            .select_from(text("asset_fts"))
+            .where(text("asset_fts MATCH :fts_query").bindparams(fts_query=expression))
+        )
+        return assets.c.id.in_(matching)
+    expression = " & ".join(
+        "(" + " | ".join("'" + a.replace("'", "''") + "':*" for a in alternatives(w)) + ")"
+        for w in words
+    )
+    vector = literal_column("asset_search.search_vector")
+    matching = select(asset_search.c.asset_id).where(
+        vector.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), expression))
+    )
+    return assets.c.id.in_(matching)
+
+
+def score(dialect: str, words: list[str]) -> ColumnElement[int]:
+    """Relevance of a matched row: how many query words start a word of its name.
+
+    Every matched row holds all the words somewhere; those that hold them in the name come
+    first. The name is on the row being sorted, so no other table is read to rank.
+    """
+    if not words:  # a query of punctuation only matches nothing; any constant will do
+        return literal(0)
+    position = func.instr if dialect == "sqlite" else func.strpos
+    name = " " + assets.c.search_name
+    parts = [
+        case((or_(*(position(name, " " + a) > 0 for a in alternatives(word))), 1), else_=0)
+        for word in words
+    ]
+    total: ColumnElement[int] = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total

@@ -1,0 +1,159 @@
+"""What the search page's map draws: every placed result, compactly, or clusters per zoom.
+
+A search with a few thousand placed results is sent as bare points (position, name, page
+path) and the browser clusters them. Past `POINT_LIMIT` (a whole 100,000-asset catalog) the
+database groups the points into a grid sized for the zoom level and the browser draws one
+counted circle per cell, asking again as the view moves. Answers are cached per query, zoom
+and view until a write moves `max(change_seq)`, as the facet counts are.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import BigInteger, Float, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry.catalog.search import SearchQuery, bbox_conditions, filter_conditions
+from registry.core import db
+from registry.core.schema import LOCAL, assets
+
+POINT_LIMIT = 5000
+CELLS_PER_TILE = 4  # a grid cell is a quarter of a 256 px tile: clusters ~64 px apart
+MAX_ZOOM = 19
+GRID_COLUMNS = 1 << 23  # more cells across than the finest zoom has
+FOCUS_TRIM = 0.05  # the fitted view leaves out this share of outliers on each side
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    zoom: int = 2
+    view: tuple[float, float, float, float] | None = None  # min lon, min lat, max lon, max lat
+
+
+class MapCache:
+    """Encoded answers of recent map requests, valid while no asset changes."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> bytes | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[Any, ...], body: bytes) -> None:
+        self.entries[key] = body
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+def cell_degrees(zoom: int) -> float:
+    return 360.0 / (2 ** max(0, min(zoom, MAX_ZOOM)) * CELLS_PER_TILE)
+
+
+def _trimmed(values: list[tuple[float, int]]) -> tuple[float, float]:
+    """The (weighted) FOCUS_TRIM and 1-FOCUS_TRIM quantiles of (value, weight) pairs."""
+    ordered = sorted(values)
+    total = sum(w for _, w in ordered)
+    low_at, high_at = total * FOCUS_TRIM, total * (1 - FOCUS_TRIM)
+    low = high = ordered[0][0]
+    seen = 0
+    for value, weight in ordered:
+        if seen <= low_at:
+            low = value
+        seen += weight
+        if seen - weight <= high_at:
+            high = value
+    return low, high
+
+
+def focus(weighted: list[tuple[float, float, int]]) -> list[float] | None:
+    """The box that holds most results ([min lon, min lat, max lon, max lat]): the view the
+    map opens on, so that a few far-off places do not shrink the rest to a dot."""
+    if not weighted:
+        return None
+    min_lat, max_lat = _trimmed([(lat, n) for lat, _, n in weighted])
+    min_lon, max_lon = _trimmed([(lon, n) for _, lon, n in weighted])
+    return [round(min_lon, 5), round(min_lat, 5), round(max_lon, 5), round(max_lat, 5)]
+
+
+def _page_path(uid: str, origin: str) -> str:
+    return f"/assets/{uid}" if origin == LOCAL else f"/mirror/{uid}"
+
+
+def _grid(dialect: str, zoom: int) -> Any:
+    """The grid cell of a row at this zoom, as one integer (one key sorts faster than two)."""
+    lat, lon = assets.c.latitude, assets.c.longitude
+    cell = cell_degrees(zoom)
+    if dialect == "sqlite":  # positive before the cast, so the cast floors
+        row_of = cast((lat + 90.0) / cell, BigInteger)
+        col_of = cast((lon + 180.0) / cell, BigInteger)
+    else:
+        row_of = cast(func.floor((lat + 90.0) / cell), BigInteger)
+        col_of = cast(func.floor((lon + 180.0) / cell), BigInteger)
+    return row_of * GRID_COLUMNS + col_of
+
+
+async def map_layer(
+    engine: AsyncEngine, query: SearchQuery, where: MapRequest, cache: MapCache | None = None
+) -> bytes:
+    """The encoded map answer: {total, placed, shown, mode, zoom, focus, points, clusters};
+    points are [lat, lon, name, page path], clusters [lat, lon, count]. With a `view`, total
+    and placed are left out (the map has them from its first, whole answer)."""
+    dialect = engine.dialect.name
+    conditions = filter_conditions(query, dialect)
+    lat, lon = assets.c.latitude, assets.c.longitude
+    in_view = [lat.is_not(None), lon.is_not(None)]
+    if where.view:
+        in_view += bbox_conditions(where.view)
+    async with db.read(engine) as conn:
+        latest = (await conn.execute(select(func.max(assets.c.change_seq)))).scalar() or 0
+        key = (query.fingerprint(), where.zoom, where.view, POINT_LIMIT, latest)
+        if cache is not None and (hit := cache.get(key)) is not None:
+            return hit
+        # One pass over the covering index: the grid of this zoom. Its counts add up to
+        # what is shown; only a small answer then reads names for single points.
+        grid = (
+            select(func.count(), cast(func.avg(lat), Float), cast(func.avg(lon), Float))
+            .where(*conditions, *in_view)
+            .group_by(_grid(dialect, where.zoom))
+        )
+        cells = [(a, b, n) for n, a, b in await conn.execute(grid)]
+        shown = sum(n for _, _, n in cells)
+        answer: dict[str, Any] = {}
+        if not where.view:  # results without a place: few, and found by the same index
+            unplaced = select(func.count()).where(*conditions, lat.is_(None))
+            answer["placed"] = shown
+            answer["total"] = shown + ((await conn.execute(unplaced)).scalar() or 0)
+        points: list[list[Any]] = []
+        clusters: list[list[Any]] = []
+        if shown <= POINT_LIMIT:
+            rows = await conn.execute(
+                select(lat, lon, assets.c.name, assets.c.uid, assets.c.origin).where(
+                    *conditions, *in_view
+                )
+            )
+            for r in rows:
+                points.append([round(r[0], 5), round(r[1], 5), r[2], _page_path(r[3], r[4])])
+        else:
+            clusters = [[round(a, 5), round(b, 5), n] for a, b, n in cells]
+    body = orjson.dumps(
+        {
+            **answer,
+            "shown": shown,
+            "mode": "clusters" if shown > POINT_LIMIT else "points",
+            "zoom": where.zoom,
+            "focus": focus([(p[0], p[1], 1) for p in points] if points else cells),
+            "points": points,
+            "clusters": clusters,
+        }
+    )
+    if cache is not None:
+        cache.put(key, body)
+    return body

@@ -1,0 +1,452 @@
+"""Search over the catalog: filters, full text, geography, facets and cursor pages.
+
+Pages are cut by keyset (the sort key and the row id of the last item), not by offset, so a
+client paging through results while others write never sees an item twice and never misses
+one that existed the whole time. The cursor carries a fingerprint of the filters so that it
+cannot be replayed against a different query.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from collections import Counter, OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+import vocab
+from registry.catalog import fulltext
+from registry.catalog.store import StoredAsset, select_assets, stored_from_row
+from registry.core import db
+from registry.core.errors import BadRequest, Unauthorized
+from registry.core.schema import LOCAL, PENDING, PUBLISHED, REJECTED, asset_tags, assets, groups
+from registry.people.accounts import Principal
+
+SORTS = ("relevance", "newest", "name", "distance")
+ORIGINS = ("local", "mirrored", "all")
+MODERATION_STATES = (PUBLISHED, PENDING, REJECTED, "all")
+FACETS = {"kind": assets.c.kind, "country": assets.c.country, "status": assets.c.status}
+
+
+class InvalidParameter(BadRequest):
+    slug, title = "invalid-parameter", "A query parameter is not valid"
+
+
+@dataclass(frozen=True)
+class Near:
+    latitude: float
+    longitude: float
+    km: float
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str = ""
+    kinds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    bbox: tuple[float, float, float, float] | None = None  # min lon, min lat, max lon, max lat
+    near: Near | None = None
+    origin: str = "all"
+    group: str | None = None
+    moderation: str = PUBLISHED
+    sort: str = "newest"
+    limit: int = 20
+    cursor: str | None = None
+    facets: bool = True
+    group_scope: int | None = None  # set for group tokens asking for unpublished assets
+    modified_since: datetime | None = None
+    modified_until: datetime | None = None  # inclusive; OGC API's datetime intervals
+    offset: int = 0  # numbered pages (the HTML search); API clients page by cursor
+
+    def fingerprint(self) -> str:
+        parts = [
+            self.q,
+            self.kinds,
+            self.tags,
+            self.countries,
+            self.statuses,
+            self.bbox,
+            self.near and (self.near.latitude, self.near.longitude, self.near.km),
+            self.origin,
+            self.group,
+            self.moderation,
+            self.sort,
+            self.group_scope,
+            self.modified_since and self.modified_since.isoformat(),
+            self.modified_until and self.modified_until.isoformat(),
+        ]
+        return hashlib.sha256(orjson.dumps(parts)).hexdigest()[:16]
+
+
+@dataclass
+class SearchPage:
+    items: list[StoredAsset]
+    next_cursor: str | None
+    facets: dict[str, dict[str, int]] | None = None
+    total: int | None = None
+    distances: dict[int, float] = field(default_factory=dict)
+
+
+def _fail(name: str, message: str) -> InvalidParameter:
+    return InvalidParameter(f"{name}: {message}", errors=[{"field": name, "message": message}])
+
+
+def _many(params: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    """Values given as ?x=a&x=b or ?x=a,b."""
+    getlist = getattr(params, "getlist", None)
+    raw = getlist(name) if getlist else ([params[name]] if name in params else [])
+    values: list[str] = []
+    for item in raw:
+        values.extend(v.strip() for v in str(item).split(",") if v.strip())
+    return tuple(dict.fromkeys(values))
+
+
+def _floats(name: str, raw: str, count: int) -> list[float]:
+    parts = raw.split(",")
+    if len(parts) != count:
+        raise _fail(name, f"expected {count} comma-separated numbers")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise _fail(name, f"expected {count} comma-separated numbers") from None
+    if not all(math.isfinite(n) for n in numbers):
+        raise _fail(name, "numbers must be finite")
+    return numbers
+
+
+def parse_bbox(name: str, raw: str) -> tuple[float, float, float, float]:
+    """min lon, min lat, max lon, max lat; a box may cross the antimeridian (min lon > max lon)."""
+    min_lon, min_lat, max_lon, max_lat = _floats(name, raw, 4)
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+        raise _fail(name, "longitudes must lie in -180..180")
+    if not (-90 <= min_lat <= max_lat <= 90):
+        raise _fail(name, "latitudes must lie in -90..90 with min <= max")
+    return (min_lon, min_lat, max_lon, max_lat)
+
+
+def parse_query(
+    params: Mapping[str, Any], *, page_size: int, max_page_size: int, principal: Principal | None
+) -> SearchQuery:
+    """Read and check the query string of GET /api/assets (and the HTML search)."""
+    q = str(params.get("q", "") or "").strip()
+    if len(q) > 500:
+        raise _fail("q", "at most 500 characters")
+    kinds = _many(params, "kind")
+    for kind in kinds:
+        if vocab.concept("kinds", kind) is None:
+            raise _fail("kind", f"unknown kind {kind!r}; one of {', '.join(vocab.slugs('kinds'))}")
+    statuses = _many(params, "status")
+    for status in statuses:
+        if vocab.concept("status", status) is None:
+            raise _fail(
+                "status", f"unknown status {status!r}; one of {', '.join(vocab.slugs('status'))}"
+            )
+    countries = tuple(c.upper() for c in _many(params, "country"))
+    for country in countries:
+        if len(country) != 2 or not country.isascii() or not country.isalpha():
+            raise _fail("country", f"{country!r} is not an ISO 3166-1 alpha-2 code")
+    tags = tuple(t.lstrip("#").casefold() for t in _many(params, "tag"))
+    if any(not t or len(t) > 64 for t in tags):
+        raise _fail("tag", "tags are 1 to 64 characters")
+    bbox = parse_bbox("bbox", str(params["bbox"])) if params.get("bbox") else None
+    near = None
+    if params.get("near"):
+        lat, lon, km = _floats("near", str(params["near"]), 3)
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise _fail("near", "latitude in -90..90 and longitude in -180..180")
+        if not (0 < km <= 20_000):
+            raise _fail("near", "the radius must be between 0 and 20000 km")
+        near = Near(lat, lon, km)
+    origin = str(params.get("origin", "all") or "all")
+    if origin not in ORIGINS:
+        raise _fail("origin", f"one of {', '.join(ORIGINS)}")
+    moderation = str(params.get("moderation", PUBLISHED) or PUBLISHED)
+    if moderation not in MODERATION_STATES:
+        raise _fail("moderation", f"one of {', '.join(MODERATION_STATES)}")
+    group_scope = None
+    if moderation != PUBLISHED:
+        if principal is None:
+            raise Unauthorized("only a signed-in group or admin may list unpublished assets")
+        if not principal.is_admin:
+            group_scope = principal.group_id
+    default_sort = "relevance" if q else ("distance" if near else "newest")
+    sort = str(params.get("sort", default_sort) or default_sort)
+    if sort not in SORTS:
+        raise _fail("sort", f"one of {', '.join(SORTS)}")
+    if sort == "relevance" and not q:
+        raise _fail("sort", "relevance needs a text query q")
+    if sort == "distance" and not near:
+        raise _fail("sort", "distance needs near=lat,lon,km")
+    try:
+        limit = int(params.get("limit", page_size))
+    except (TypeError, ValueError):
+        raise _fail("limit", "expected an integer") from None
+    if not 1 <= limit <= max_page_size:
+        raise _fail("limit", f"between 1 and {max_page_size}")
+    facets = str(params.get("facets", "true")).lower() not in ("0", "false", "no")
+    group = str(params["group"]) if params.get("group") else None
+    cursor = str(params["cursor"]) if params.get("cursor") else None
+    modified_since = None
+    if params.get("modified_since"):
+        try:
+            raw = str(params["modified_since"]).replace("Z", "+00:00")
+            modified_since = datetime.fromisoformat(raw)
+        except ValueError:
+            raise _fail("modified_since", "expected an ISO 8601 date or date-time") from None
+        if modified_since.tzinfo is None:
+            modified_since = modified_since.replace(tzinfo=UTC)
+        modified_since = modified_since.astimezone(UTC)  # stored times are UTC
+    return SearchQuery(
+        q=q,
+        kinds=kinds,
+        tags=tags,
+        countries=countries,
+        statuses=statuses,
+        bbox=bbox,
+        near=near,
+        origin=origin,
+        group=group,
+        moderation=moderation,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+        facets=facets,
+        group_scope=group_scope,
+        modified_since=modified_since,
+    )
+
+
+def distance_expression(dialect: str, near: Near) -> ColumnElement[float]:
+    lat, lon = assets.c.latitude, assets.c.longitude
+    if dialect == "sqlite":
+        return func.distance_km(literal(near.latitude), literal(near.longitude), lat, lon)
+    p1, p2 = func.radians(literal(near.latitude)), func.radians(lat)
+    dp = func.radians(lat - near.latitude)
+    dl = func.radians(lon - near.longitude)
+    a = func.power(func.sin(dp / 2), 2) + func.cos(p1) * func.cos(p2) * func.power(
+        func.sin(dl / 2), 2
+    )
+    return 2 * 6371.0088 * func.asin(func.least(1.0, func.sqrt(a)))
+
+
+def bbox_conditions(bbox: tuple[float, float, float, float]) -> list[ColumnElement[bool]]:
+    min_lon, min_lat, max_lon, max_lat = bbox
+    lat, lon = assets.c.latitude, assets.c.longitude
+    conditions = [lat >= min_lat, lat <= max_lat]
+    if min_lon <= max_lon:
+        conditions += [lon >= min_lon, lon <= max_lon]
+    else:  # the box crosses the antimeridian
+        conditions.append(or_(lon >= min_lon, lon <= max_lon))
+    return conditions
+
+
+def _near_box(near: Near) -> tuple[float, float, float, float]:
+    """A lat/lon box that contains the circle, so an index narrows rows before the distance."""
+    dlat = near.km / 111.0
+    min_lat, max_lat = max(-90.0, near.latitude - dlat), min(90.0, near.latitude + dlat)
+    widest = max(abs(min_lat), abs(max_lat))
+    if widest >= 89.9:
+        return (-180.0, min_lat, 180.0, max_lat)
+    dlon = near.km / (111.320 * math.cos(math.radians(widest)))
+    if dlon >= 180:
+        return (-180.0, min_lat, 180.0, max_lat)
+    min_lon, max_lon = near.longitude - dlon, near.longitude + dlon
+    if min_lon < -180:
+        min_lon += 360
+    if max_lon > 180:
+        max_lon -= 360
+    return (min_lon, min_lat, max_lon, max_lat)
+
+
+def filter_conditions(query: SearchQuery, dialect: str) -> list[Any]:
+    """The WHERE clauses of a query's filters (no paging): the search's and the map's."""
+    conditions: list[Any] = [assets.c.deleted_at.is_(None)]
+    if query.moderation != "all":
+        conditions.append(assets.c.moderation == query.moderation)
+    if query.group_scope is not None:
+        conditions.append(assets.c.group_id == query.group_scope)
+    if query.origin == "local":
+        conditions.append(assets.c.origin == LOCAL)
+    elif query.origin == "mirrored":
+        conditions.append(assets.c.origin != LOCAL)
+    if query.kinds:
+        conditions.append(assets.c.kind.in_(query.kinds))
+    if query.statuses:
+        conditions.append(assets.c.status.in_(query.statuses))
+    if query.countries:
+        conditions.append(assets.c.country.in_(query.countries))
+    if query.group:
+        conditions.append(
+            assets.c.group_id.in_(select(groups.c.id).where(groups.c.slug == query.group))
+        )
+    for tag in query.tags:
+        conditions.append(
+            assets.c.id.in_(select(asset_tags.c.asset_id).where(asset_tags.c.tag == tag))
+        )
+    if query.modified_since:
+        conditions.append(assets.c.updated_at >= query.modified_since)
+    if query.modified_until:
+        conditions.append(assets.c.updated_at <= query.modified_until)
+    if query.bbox:
+        conditions += bbox_conditions(query.bbox)
+    if query.near:
+        conditions += bbox_conditions(_near_box(query.near))
+        conditions.append(distance_expression(dialect, query.near) <= query.near.km)
+    words = fulltext.query_words(query.q)
+    if query.q and words:
+        conditions.append(fulltext.match_clause(dialect, words))
+    elif query.q:
+        conditions.append(literal(False))  # only punctuation: nothing can match
+    return conditions
+
+
+def _sort_key(query: SearchQuery, dialect: str) -> tuple[ColumnElement[Any] | None, bool]:
+    """The sort expression before the row id, and whether the order is descending."""
+    if query.sort == "relevance":
+        return fulltext.score(dialect, fulltext.query_words(query.q)), True
+    if query.sort == "name":
+        return assets.c.search_name, False
+    if query.sort == "distance":
+        assert query.near is not None
+        return distance_expression(dialect, query.near), False
+    return None, True  # newest: the id alone
+
+
+def encode_cursor(query: SearchQuery, key: list[Any]) -> str:
+    raw = orjson.dumps({"f": query.fingerprint(), "k": key})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(query: SearchQuery) -> list[Any] | None:
+    if not query.cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4))
+        data = orjson.loads(raw)
+        key = data["k"]
+        fingerprint = data["f"]
+    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError):
+        raise _fail("cursor", "not a cursor this registry issued") from None
+    if fingerprint != query.fingerprint():
+        raise _fail("cursor", "the cursor belongs to a different query; start again without it")
+    if not isinstance(key, list) or not key or not isinstance(key[-1], int):
+        raise _fail("cursor", "not a cursor this registry issued")
+    return key
+
+
+class FacetCache:
+    """Facet counts of recent queries, valid while no asset changes (by change_seq).
+
+    Counting facets means reading every matching row, which for a broad query (the home page,
+    a whole country) costs far more than the page itself; the counts only move when a write
+    moves `max(change_seq)`, and every write that changes what is published does.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[str, int], dict[str, dict[str, int]]] = OrderedDict()
+
+    def get(self, key: tuple[str, int]) -> dict[str, dict[str, int]] | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, int], counts: dict[str, dict[str, int]]) -> None:
+        self.entries[key] = counts
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+async def facet_counts(conn: AsyncConnection, conditions: list[Any]) -> dict[str, dict[str, int]]:
+    """Counts per kind, country and status, from one pass over the matching rows."""
+    columns = list(FACETS.values())
+    rows = await conn.execute(select(*columns, func.count()).where(*conditions).group_by(*columns))
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    for *values, n in rows:
+        for name, value in zip(FACETS, values, strict=True):
+            if value is not None:
+                counts[name][value] += n
+    return {name: dict(counter.most_common()) for name, counter in counts.items()}
+
+
+async def _facets(
+    conn: AsyncConnection, query: SearchQuery, conditions: list[Any], cache: FacetCache | None
+) -> dict[str, dict[str, int]]:
+    if cache is None or query.moderation != PUBLISHED:
+        return await facet_counts(conn, conditions)
+    latest = (await conn.execute(select(func.max(assets.c.change_seq)))).scalar() or 0
+    key = (replace(query, sort="", limit=0, cursor=None).fingerprint(), latest)
+    counts = cache.get(key)
+    if counts is None:
+        counts = await facet_counts(conn, conditions)
+        cache.put(key, counts)
+    return counts
+
+
+async def search(
+    engine: AsyncEngine, query: SearchQuery, cache: FacetCache | None = None
+) -> SearchPage:
+    dialect = engine.dialect.name
+    conditions = filter_conditions(query, dialect)
+    sort_expr, descending = _sort_key(query, dialect)
+    key = decode_cursor(query)
+    page_conditions = list(conditions)
+    if key is not None:
+        last_id = key[-1]
+        after_id = assets.c.id < last_id if descending else assets.c.id > last_id
+        if sort_expr is None:
+            page_conditions.append(after_id)
+        else:
+            if len(key) != 2 or not isinstance(key[0], (int, float, str)):
+                raise _fail("cursor", "not a cursor this registry issued")
+            beyond = sort_expr < key[0] if descending else sort_expr > key[0]
+            page_conditions.append(or_(beyond, and_(sort_expr == key[0], after_id)))
+    columns: list[Any] = [assets.c.id]
+    order = []
+    if sort_expr is not None:
+        columns.append(sort_expr.label("sort_key"))
+        order.append(sort_expr.desc() if descending else sort_expr.asc())
+    order.append(assets.c.id.desc() if descending else assets.c.id.asc())
+    # Two steps: pick the page from the slim assets rows, then read only its documents.
+    picking = select(*columns).where(*page_conditions).order_by(*order).limit(query.limit + 1)
+    if query.offset and key is None:
+        picking = picking.offset(query.offset)
+    async with db.read(engine) as conn:
+        picked = list(await conn.execute(picking))
+        more = len(picked) > query.limit
+        picked = picked[: query.limit]
+        rows = {}
+        if picked:
+            ids = [row.id for row in picked]
+            rows = {
+                row.id: row
+                for row in await conn.execute(select_assets().where(assets.c.id.in_(ids)))
+            }
+        facets = None
+        if query.facets and key is None:  # on numbered pages too: they show the total
+            facets = await _facets(conn, query, conditions, cache)
+    next_cursor = None
+    if more and picked:
+        last = picked[-1]
+        next_key = [last.id] if sort_expr is None else [last.sort_key, last.id]
+        next_cursor = encode_cursor(query, next_key)
+    page = SearchPage(
+        items=[stored_from_row(rows[row.id]) for row in picked],
+        next_cursor=next_cursor,
+        facets=facets,
+    )
+    if facets is not None:
+        page.total = sum(facets["kind"].values())
+    if query.sort == "distance":
+        page.distances = {row.id: row.sort_key for row in picked}
+    return page

@@ -1,0 +1,395 @@
+"""How an asset is stored across tables, for every writer (API, importer, mirror).
+
+One asset is a row in `assets` (projections that search scans), its document in
+`asset_documents`, its words in `asset_search` and its tags in `asset_tags`. The functions here
+write all of them together, so no writer can leave them out of step.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, bindparam, delete, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+import vocab
+from registry.catalog.projection import Projection, content_hash, project
+from registry.core import db
+from registry.core.schema import (
+    LOCAL,
+    PUBLISHED,
+    asset_documents,
+    asset_search,
+    asset_tags,
+    assets,
+    groups,
+)
+from registry.people.accounts import iso
+
+_UID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32: no i, l, o, u
+CHANGE_LOCK = 727_001  # PostgreSQL advisory lock that orders change_seq with commits
+
+
+def new_uid() -> str:
+    return "".join(secrets.choice(_UID_ALPHABET) for _ in range(12))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def next_version_time(previous: datetime) -> datetime:
+    """When a new version of an asset last changed at `previous` is stamped: now, but always
+    at least a second later. Times are kept to the second, and mirrors order versions by
+    `updated`, so two edits within one second must not share a stamp."""
+    return max(utcnow(), as_utc(previous) + timedelta(seconds=1))
+
+
+def dump(document: dict[str, Any]) -> str:
+    return orjson.dumps(document).decode()
+
+
+@dataclass(frozen=True)
+class StoredAsset:
+    """An asset as the node holds it: its record, document and moderation state."""
+
+    id: int
+    uid: str
+    iri: str
+    origin: str
+    group_id: int | None
+    group_slug: str | None
+    moderation: str
+    moderation_reason: str | None
+    pending: dict[str, Any] | None
+    document: dict[str, Any]
+    record: vocab.AssetRecord
+    meta: vocab.AssetMeta
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    content_hash: str
+
+    @property
+    def is_public(self) -> bool:
+        return self.moderation == PUBLISHED and self.deleted_at is None
+
+    def to_json(self, base_url: str) -> dict[str, Any]:
+        """The REST representation: the record's fields plus where and how the node holds it."""
+        page = (
+            f"{base_url}/assets/{self.uid}"
+            if self.origin == LOCAL
+            else f"{base_url}/mirror/{self.uid}"
+        )
+        body: dict[str, Any] = {
+            "id": self.uid,
+            "iri": self.iri,
+            "url": self.meta.url,
+            "origin": self.origin,
+            "group": self.group_slug,
+            "moderation": {
+                "state": self.moderation,
+                "reason": self.moderation_reason,
+                "pending_change": self.pending is not None,
+            },
+            "created": iso(self.created_at),
+            "updated": iso(self.updated_at),
+        }
+        body.update(self.record.to_json())
+        body["links"] = {
+            "self": f"{base_url}/api/assets/{self.uid}",
+            "jsonld": self.iri if self.origin == LOCAL else page,
+            "html": page,
+        }
+        return body
+
+
+@dataclass(frozen=True)
+class AssetRow:
+    """Everything one write of an asset needs."""
+
+    uid: str
+    iri: str
+    origin: str
+    group_id: int | None
+    moderation: str
+    record: vocab.AssetRecord
+    document: dict[str, Any]
+    created: datetime
+    updated: datetime
+    seq: int
+    source_ref: str | None = None
+
+    def hot_columns(self, projection: Projection) -> dict[str, Any]:
+        return {
+            "uid": self.uid,
+            "iri": self.iri,
+            "origin": self.origin,
+            "group_id": self.group_id,
+            "moderation": self.moderation,
+            "moderation_reason": None,
+            "has_pending": False,
+            "source_ref": self.source_ref,
+            **projection.columns(),
+            "content_hash": content_hash(self.document),
+            "created_at": self.created,
+            "updated_at": self.updated,
+            "deleted_at": None,
+            "change_seq": self.seq,
+        }
+
+
+def select_assets() -> Select[Any]:
+    """Assets with their documents and group slugs, ready for `stored_from_row`."""
+    return select(
+        assets,
+        asset_documents.c.document,
+        asset_documents.c.pending_document,
+        groups.c.slug.label("group_slug"),
+    ).select_from(
+        assets.join(asset_documents, asset_documents.c.asset_id == assets.c.id).outerjoin(
+            groups, groups.c.id == assets.c.group_id
+        )
+    )
+
+
+def stored_from_row(row: Any) -> StoredAsset:
+    document = orjson.loads(row.document)
+    record, meta = vocab.read_asset_document(document)
+    pending = orjson.loads(row.pending_document) if row.pending_document else None
+    return StoredAsset(
+        id=row.id,
+        uid=row.uid,
+        iri=row.iri,
+        origin=row.origin,
+        group_id=row.group_id,
+        group_slug=row.group_slug,
+        moderation=row.moderation,
+        moderation_reason=row.moderation_reason,
+        pending=pending,
+        document=document,
+        record=record,
+        meta=meta,
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+        deleted_at=as_utc(row.deleted_at) if row.deleted_at else None,
+        content_hash=row.content_hash,
+    )
+
+
+async def next_change_seq(conn: AsyncConnection) -> int:
+    """The next change number; callers writing n changes use n consecutive numbers from it.
+
+    On PostgreSQL asset writers are serialised by an advisory lock held to the end of the
+    transaction, so that a reader of the changes feed never sees N+1 committed while N is still
+    in flight (sequences alone commit out of order). SQLite has one writer anyway.
+    """
+    if not db.is_sqlite(conn):
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK})
+    current = (await conn.execute(select(func.max(assets.c.change_seq)))).scalar()
+    return (current or 0) + 1
+
+
+def _detail_rows(asset_id: int, row: AssetRow, projection: Projection) -> tuple[dict, dict, list]:
+    document = {"asset_id": asset_id, "document": dump(row.document), "pending_document": None}
+    search = {
+        "asset_id": asset_id,
+        "search_name": projection.search_name,
+        "search_text": projection.search_text,
+    }
+    tags = [{"asset_id": asset_id, "tag": tag} for tag in projection.tags]
+    return document, search, tags
+
+
+async def insert_assets(conn: AsyncConnection, rows: list[AssetRow]) -> list[int]:
+    """Insert new assets in one round trip per table; returns their ids in order."""
+    if not rows:
+        return []
+    projections = [project(row.record) for row in rows]
+    result = await conn.execute(
+        insert(assets).returning(assets.c.id, sort_by_parameter_order=True),
+        [row.hot_columns(p) for row, p in zip(rows, projections, strict=True)],
+    )
+    ids = [r.id for r in result]
+    documents, searches, tags = [], [], []
+    for asset_id, row, projection in zip(ids, rows, projections, strict=True):
+        document, search, asset_tags_rows = _detail_rows(asset_id, row, projection)
+        documents.append(document)
+        searches.append(search)
+        tags += asset_tags_rows
+    await conn.execute(insert(asset_documents), documents)
+    await conn.execute(insert(asset_search), searches)
+    if tags:
+        await conn.execute(insert(asset_tags), tags)
+    return ids
+
+
+async def replace_assets(conn: AsyncConnection, changes: list[tuple[int, AssetRow]]) -> None:
+    """Overwrite existing assets (and clear any tombstone or pending change)."""
+    if not changes:
+        return
+    projections = [project(row.record) for _, row in changes]
+    hot = []
+    for (asset_id, row), projection in zip(changes, projections, strict=True):
+        columns = row.hot_columns(projection)
+        for fixed in ("uid", "iri", "origin"):
+            columns.pop(fixed)
+        hot.append({"target_id": asset_id, **columns})
+    await conn.execute(
+        update(assets)
+        .where(assets.c.id == bindparam("target_id"))
+        .values({name: bindparam(name) for name in hot[0] if name != "target_id"}),
+        hot,
+    )
+    ids = [asset_id for asset_id, _ in changes]
+    await conn.execute(delete(asset_documents).where(asset_documents.c.asset_id.in_(ids)))
+    await conn.execute(delete(asset_search).where(asset_search.c.asset_id.in_(ids)))
+    await conn.execute(delete(asset_tags).where(asset_tags.c.asset_id.in_(ids)))
+    documents, searches, tags = [], [], []
+    for (asset_id, row), projection in zip(changes, projections, strict=True):
+        document, search, asset_tags_rows = _detail_rows(asset_id, row, projection)
+        documents.append(document)
+        searches.append(search)
+        tags += asset_tags_rows
+    await conn.execute(insert(asset_documents), documents)
+    await conn.execute(insert(asset_search), searches)
+    if tags:
+        await conn.execute(insert(asset_tags), tags)
+
+
+async def mark_deleted(conn: AsyncConnection, asset_id: int, at: datetime, seq: int) -> None:
+    """Leave a tombstone: the row stays (so a late copy cannot come back), unsearchable."""
+    await mark_deleted_many(conn, [(asset_id, seq)], at)
+
+
+async def mark_deleted_many(
+    conn: AsyncConnection,
+    deletions: list[tuple[int, int]],
+    at: datetime,
+    *,
+    forget_source: bool = False,
+) -> None:
+    """Tombstone many assets at once, each `(asset_id, change_seq)`, in a few statements.
+
+    `forget_source` drops the importer's key, so that importing the same records again creates
+    new assets (new IRIs) instead of reviving tombstones that partners already hold as deleted.
+    """
+    if not deletions:
+        return
+    values: dict[str, Any] = {
+        "deleted_at": at,
+        "updated_at": at,
+        "change_seq": bindparam("seq"),
+        "has_pending": False,
+    }
+    if forget_source:
+        values["source_ref"] = None
+    await conn.execute(
+        update(assets).where(assets.c.id == bindparam("asset_id")).values(**values),
+        [{"asset_id": asset_id, "seq": seq} for asset_id, seq in deletions],
+    )
+    ids = [asset_id for asset_id, _ in deletions]
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        await conn.execute(
+            update(asset_documents)
+            .where(asset_documents.c.asset_id.in_(chunk))
+            .values(pending_document=None)
+        )
+        await conn.execute(delete(asset_search).where(asset_search.c.asset_id.in_(chunk)))
+        await conn.execute(delete(asset_tags).where(asset_tags.c.asset_id.in_(chunk)))
+
+
+async def set_pending(
+    conn: AsyncConnection, asset_id: int, document: dict[str, Any] | None, reason: str | None = None
+) -> None:
+    """Keep (or drop) a change waiting for approval beside the public document."""
+    await conn.execute(
+        update(asset_documents)
+        .where(asset_documents.c.asset_id == asset_id)
+        .values(pending_document=dump(document) if document else None)
+    )
+    await conn.execute(
+        update(assets)
+        .where(assets.c.id == asset_id)
+        .values(has_pending=document is not None, moderation_reason=reason)
+    )
+
+
+async def published_document(conn: AsyncConnection, uid: str) -> Any:
+    """The stored document text of an asset with its state, without parsing it (the hot path
+    of GET /assets/{id} as JSON-LD)."""
+    query = (
+        select(
+            assets.c.iri,
+            assets.c.origin,
+            assets.c.moderation,
+            assets.c.deleted_at,
+            asset_documents.c.document,
+        )
+        .select_from(assets.join(asset_documents, asset_documents.c.asset_id == assets.c.id))
+        .where(assets.c.uid == uid)
+    )
+    return (await conn.execute(query)).first()
+
+
+async def find_by_iri(conn: AsyncConnection, iri: str) -> Any:
+    """The state of an asset by IRI (also tombstones), without its document."""
+    query = select(
+        assets.c.id,
+        assets.c.uid,
+        assets.c.origin,
+        assets.c.updated_at,
+        assets.c.deleted_at,
+        assets.c.content_hash,
+    ).where(assets.c.iri == iri)
+    return (await conn.execute(query)).first()
+
+
+async def insert_tombstone(
+    conn: AsyncConnection, *, iri: str, origin: str, at: datetime, seq: int
+) -> None:
+    """Remember the deletion of an asset we never held, so a late copy cannot appear."""
+    document = {"id": iri, "type": "Tombstone", "deleted": iso(at)}
+    result = await conn.execute(
+        insert(assets)
+        .values(
+            uid=new_uid(),
+            iri=iri,
+            origin=origin,
+            group_id=None,
+            moderation=PUBLISHED,
+            name="",
+            kind="other",
+            status="closed",
+            search_name="",
+            content_hash="",
+            created_at=at,
+            updated_at=at,
+            deleted_at=at,
+            change_seq=seq,
+        )
+        .returning(assets.c.id)
+    )
+    await conn.execute(
+        insert(asset_documents).values(asset_id=result.scalar_one(), document=dump(document))
+    )
+
+
+async def find_by_iris(conn: AsyncConnection, iris: list[str]) -> list[Any]:
+    query = select(
+        assets.c.id,
+        assets.c.iri,
+        assets.c.uid,
+        assets.c.origin,
+        assets.c.updated_at,
+        assets.c.deleted_at,
+    ).where(assets.c.iri.in_(iris))
+    return list(await conn.execute(query))

@@ -1,0 +1,1 @@
+"""The node's ground floor: database, tables, errors, migrations, backups, keys."""

@@ -1,0 +1,243 @@
+"""The mirror: how partners' assets become (and stay) copies in the local catalog.
+
+A copy is keyed by its origin IRI and stored verbatim (proof included), so it can be served
+onwards and its content hash matches the origin's. Only the origin's host may change a copy;
+an older version never replaces a newer one; a deletion leaves a tombstone that a late Create
+or Update cannot bring back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+import vocab
+from federation import proofs
+from federation.actors import ActorDirectory, ActorError
+from federation.hosts import InvalidHost, host_of
+from registry.catalog import store as asset_store
+from registry.catalog.store import AssetRow, as_utc, next_change_seq, utcnow
+from registry.core.schema import LOCAL, PUBLISHED
+
+log = logging.getLogger("registry.fediverse.mirror")
+
+
+class CopyRefused(Exception):
+    """A remote document that is not taken into the catalog; the message says why."""
+
+
+@dataclass(frozen=True)
+class RemoteCopy:
+    document: dict[str, Any]
+    record: vocab.AssetRecord
+    meta: vocab.AssetMeta
+    origin: str  # the host the asset belongs to
+    proof_checked: bool
+
+
+def is_commons_asset(value: Any) -> bool:
+    """Whether an embedded object says it is a commons asset (any spelling of the type)."""
+    if not isinstance(value, dict):
+        return False
+    types = [value.get("type"), value.get("rdfType")]  # rdfType: ours, since the type is "Page"
+    types = [t for item in types for t in (item if isinstance(item, list) else [item])]
+    return any(
+        isinstance(t, str) and t.rsplit("#", 1)[-1].rsplit(":", 1)[-1] == "CommonsAsset"
+        for t in types
+    )
+
+
+async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory) -> RemoteCopy:
+    """Validate a remote asset document and its origin (network: the proof key may be fetched).
+
+    `from_host` is the host that vouches for the document: the signer of a Create/Update, or
+    the host it was fetched from. It must be the document's own host.
+    """
+    if isinstance(document, dict) and "proof" in document:
+        try:  # cheap and capped: a malformed proof costs no JSON-LD reading and no fetch
+            proofs.proof_signature(document)
+        except proofs.ProofError as exc:
+            raise CopyRefused(f"the proof of {document.get('id')!r} is malformed: {exc}") from None
+    try:
+        record, meta = vocab.read_asset_document(document)
+    except vocab.ValidationError as exc:
+        fields = ", ".join(sorted({e.field or "(document)" for e in exc.errors}))[:300]
+        raise CopyRefused(f"not a valid commons asset ({fields}): {exc}") from None
+    try:
+        origin = host_of(meta.iri)
+    except InvalidHost as exc:
+        raise CopyRefused(f"the asset id {meta.iri!r} is not usable: {exc}") from None
+    if origin != from_host:
+        raise CopyRefused(f"{from_host} may not speak for {meta.iri}: only its own host may")
+    proof_checked = False
+    if "proof" in document:
+        try:
+            method = proofs.verification_method(document)
+        except proofs.ProofError as exc:
+            raise CopyRefused(f"the proof of {meta.iri} is malformed: {exc.reason}") from None
+        if not on_host(method, origin):
+            raise CopyRefused(f"the proof of {meta.iri} names a key off its host: {method!r}")
+        try:
+            key = await directory.resolve_key(method, False)
+            if key is None:
+                raise CopyRefused(f"the proof key {method} was not found")
+            proofs.verify_object(document, key.public_key)
+        except proofs.ProofError as first:
+            # The origin may have rotated its key: look once more before refusing.
+            key = await directory.resolve_key(method, True)
+            try:
+                if key is None:
+                    raise first
+                proofs.verify_object(document, key.public_key)
+            except proofs.ProofError as exc:
+                log.warning("refused %s: its integrity proof fails: %s", meta.iri, exc.reason)
+                raise CopyRefused(
+                    f"the integrity proof of {meta.iri} fails: {exc.reason}"
+                ) from None
+        except ActorError as exc:
+            raise CopyRefused(f"the proof key of {meta.iri} cannot be fetched: {exc}") from None
+        proof_checked = True
+    return RemoteCopy(understood(document, record, meta), record, meta, origin, proof_checked)
+
+
+def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.AssetMeta) -> Any:
+    """The document as it will be stored and served onwards: only what we understood.
+
+    Each property is checked against the same asset rebuilt from the record we read out of it
+    (plain text, our own escaping). When every property the origin sent is one we write, with
+    our value (as every node of ours publishes), the original is kept with its proof, so its
+    content hash is the origin's. Otherwise the copy is stored in our own form of what we
+    read: side documents in `@included` or `@graph`, `content` with raw HTML and anything
+    unknown are gone, and older forms (AS2 `summary` for the summary, `content` for the
+    description) are carried over into today's terms rather than lost. The proof, which no
+    longer covers what is stored, goes too. Nothing forged is served from `/mirror/{id}` or
+    the changes feed.
+    """
+    scheme, host = meta.iri.split("://", 1)[0], host_of(meta.iri)
+    rebuilt = vocab.asset_document(record, meta, f"{scheme}://{host}/tags")
+    unsigned = {name: value for name, value in document.items() if name != "proof"}
+    kept: dict[str, Any] = {}
+    for name, value in unsigned.items():
+        if name not in rebuilt:
+            continue
+        same = value == rebuilt[name] or (name == "tag" and _same_tags(value, rebuilt[name], host))
+        kept[name] = value if same else rebuilt[name]
+    if kept == unsigned:
+        return document
+    log.info("stored %s without what was not understood: %s", meta.iri, _extra(unsigned, kept))
+    return rebuilt
+
+
+def _same_tags(given: Any, ours: Any, host: str) -> bool:
+    """Hashtags that differ from ours only in where the origin links them (on its own host)."""
+    if not isinstance(given, list) or not isinstance(ours, list) or len(given) != len(ours):
+        return False
+    for theirs, mine in zip(given, ours, strict=True):
+        if not isinstance(theirs, dict) or set(theirs) != set(mine):
+            return False
+        if any(theirs[k] != mine[k] for k in mine if k != "href"):
+            return False
+        if "href" in mine and not (
+            isinstance(theirs["href"], str) and on_host(theirs["href"], host)
+        ):
+            return False
+    return True
+
+
+def _extra(document: dict[str, Any], kept: dict[str, Any]) -> str:
+    names = [name for name in document if document[name] != kept.get(name)]
+    return ", ".join(sorted(names))[:300]
+
+
+def on_host(iri: str, host: str) -> bool:
+    """Whether `iri` lives on `host` (False for anything that is not a usable URL)."""
+    try:
+        return host_of(iri) == host
+    except InvalidHost:
+        return False
+
+
+async def apply_copies(conn: AsyncConnection, copies: list[RemoteCopy]) -> dict[str, int]:
+    """Store each copy unless the one held is as new, deleted, or ours; in one batch."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
+    if not copies:
+        return counts
+    # The change-sequence lock first (on PostgreSQL it serialises every catalog write), and
+    # only then look for the copies held: the inbox worker, the background sync and
+    # `commons-registry sync` may bring the same asset at once, and a look taken before the
+    # lock would miss a row another of them is committing (a unique-constraint error).
+    seq = await next_change_seq(conn)
+    held = {
+        row.iri: row for row in await asset_store.find_by_iris(conn, [c.meta.iri for c in copies])
+    }
+    new_rows: list[AssetRow] = []
+    changed: list[tuple[int, AssetRow]] = []
+    for copy in copies:
+        row = held.get(copy.meta.iri)
+        updated = copy.meta.updated or copy.meta.published or utcnow()
+        if row is not None and (row.origin == LOCAL or row.deleted_at is not None):
+            # Never overwrite our own asset; a tombstone outranks any late copy.
+            counts["refused" if row.origin == LOCAL else "unchanged"] += 1
+            continue
+        if row is not None and as_utc(row.updated_at) >= updated:
+            counts["unchanged"] += 1
+            continue
+        stored = AssetRow(
+            uid=row.uid if row else asset_store.new_uid(),
+            iri=copy.meta.iri,
+            origin=copy.origin,
+            group_id=None,
+            moderation=PUBLISHED,
+            record=copy.record,
+            document=copy.document,
+            created=copy.meta.published or updated,
+            updated=updated,
+            seq=seq,
+        )
+        seq += 1
+        if row is None:
+            new_rows.append(stored)
+        else:
+            changed.append((row.id, stored))
+    # The same IRI twice in one batch: keep only the newest of the new rows.
+    newest: dict[str, AssetRow] = {}
+    for row in new_rows:
+        if row.iri not in newest or newest[row.iri].updated < row.updated:
+            newest[row.iri] = row
+    await asset_store.insert_assets(conn, list(newest.values()))
+    await asset_store.replace_assets(conn, changed)
+    counts["created"], counts["updated"] = len(newest), len(changed)
+    return counts
+
+
+async def apply_copy(conn: AsyncConnection, copy: RemoteCopy) -> tuple[str, bool]:
+    """One copy (a live Create, Update or Announce); returns (what happened, changed)."""
+    counts = await apply_copies(conn, [copy])
+    for what in ("created", "updated", "refused"):
+        if counts[what]:
+            return what, what != "refused"
+    return "ignored: not newer than the copy held, or deleted", False
+
+
+async def apply_delete(
+    conn: AsyncConnection, iri: str, *, from_host: str, at: datetime | None = None
+) -> tuple[str, bool]:
+    """Tombstone a copy (or remember the deletion of one never seen)."""
+    if host_of(iri) != from_host:
+        raise CopyRefused(f"{from_host} may not delete {iri}: only its own host may")
+    seq = await next_change_seq(conn)  # the lock before the look, as in apply_copies
+    held = await asset_store.find_by_iri(conn, iri)
+    now = utcnow()
+    if held is None:
+        await asset_store.insert_tombstone(conn, iri=iri, origin=from_host, at=at or now, seq=seq)
+        return "tombstone recorded for an asset never seen", True
+    if held.origin == LOCAL:
+        return "refused: this node is the asset's origin", False
+    if held.deleted_at is not None:
+        return "already deleted", False
+    await asset_store.mark_deleted(conn, held.id, at or now, seq)
+    return "deleted", True

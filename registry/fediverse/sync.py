@@ -1,0 +1,369 @@
+"""Pull repair: bring the copies of a partner's catalog up to date from its changes feed.
+
+The first sync is the backfill: the feed from 0 lists every live asset and every remembered
+deletion. Each page is applied, together with the new checkpoint, in one transaction, so a
+sync killed half-way resumes after the last page it finished and never applies a page twice.
+A partner whose feed horizon has passed our checkpoint may have forgotten deletions we never
+saw; then its whole catalog is listed and copies it no longer has are deleted, but only when
+the listing completed, and only if that does not delete more than the guard allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+
+from federation.fetcher import FetchError, HttpStatusError
+from federation.hosts import InvalidHost
+from federation.tables import following
+from registry.catalog.changes import purge_tombstones
+from registry.catalog.store import utcnow
+from registry.core import db
+from registry.core.schema import assets, partners
+from registry.fediverse.federation import Federation
+from registry.fediverse.mirror import CopyRefused, apply_copies, apply_delete, check_copy, on_host
+from registry.fediverse.partners import Partner, list_partners
+
+log = logging.getLogger("registry.fediverse.sync")
+
+MAX_PAGES = 100_000  # a crawl trap cannot keep a sync going forever
+MAX_WAITS = 5  # Retry-After answers honoured per page before the sync gives up for now
+MAX_WAIT_SECONDS = 300
+
+
+class SyncError(Exception):
+    pass
+
+
+@dataclass
+class SyncReport:
+    partner: str
+    pages: int = 0
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    refused: int = 0
+    full_diff: bool = False
+    diff_deleted: int = 0
+    checkpoint: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        diff = f", full comparison deleted {self.diff_deleted}" if self.full_diff else ""
+        return (
+            f"{self.partner}: {self.pages} pages, {self.created} created, {self.updated} "
+            f"updated, {self.deleted} deleted, {self.unchanged} unchanged, {self.refused} "
+            f"refused{diff} in {self.seconds:.1f} s (checkpoint {self.checkpoint})"
+        )
+
+
+async def _get_page(federation: Federation, url: str) -> dict[str, Any]:
+    """One page, honouring 429/503 Retry-After a few times."""
+    for _ in range(MAX_WAITS + 1):
+        try:
+            return (await federation.fetcher.get_json(url)).data
+        except HttpStatusError as exc:
+            if exc.status not in (429, 503):
+                raise SyncError(f"{url}: HTTP {exc.status}") from None
+            wait = min(exc.retry_after or 5.0, MAX_WAIT_SECONDS)
+            log.info("%s asks to wait %.0f s (HTTP %s)", url, wait, exc.status)
+            await asyncio.sleep(wait)
+        except FetchError as exc:
+            raise SyncError(f"{url}: {exc}") from None
+    raise SyncError(f"{url}: still busy after {MAX_WAITS} waits")
+
+
+def _page_items(page: Any, url: str) -> tuple[list[Any], str | None]:
+    if not isinstance(page, dict):
+        raise SyncError(f"{url} is not a collection page")
+    items = page.get("orderedItems", page.get("items", []))
+    if not isinstance(items, list):
+        raise SyncError(f"{url}: the items are not a list")
+    next_url = page.get("next")
+    return items, next_url if isinstance(next_url, str) else None
+
+
+async def sync_partner(
+    federation: Federation,
+    partner: Partner,
+    *,
+    force: bool = False,
+    progress: Callable[[SyncReport], None] | None = None,
+) -> SyncReport:
+    """Apply everything the partner's changes feed lists after our checkpoint."""
+    started = time.monotonic()
+    report = SyncReport(partner=partner.host, checkpoint=partner.checkpoint_seq)
+    url: str | None = f"{partner.changes_url}?since={partner.checkpoint_seq}"
+    seen_urls: set[str] = set()
+    horizon = 0
+    while url is not None:
+        if url in seen_urls or report.pages >= MAX_PAGES:
+            raise SyncError(f"the changes feed of {partner.host} loops or never ends at {url}")
+        seen_urls.add(url)
+        if not on_host(url, partner.host):
+            raise SyncError(f"the changes feed of {partner.host} leads off-host to {url}")
+        page = await _get_page(federation, url)
+        items, url = _page_items(page, url)
+        announced = page.get("commons:horizon")
+        horizon = max(horizon, announced if isinstance(announced, int) else 0)
+        await _apply_page(federation, partner, items, page.get("@context"), report)
+        report.pages += 1
+        if progress is not None:
+            progress(report)
+    if horizon > partner.checkpoint_seq and partner.backfilled_at is not None:
+        # Deletions between our checkpoint and the horizon may be forgotten by the partner.
+        await _full_diff(federation, partner, report, force=force)
+    async with db.write(federation.engine) as conn:
+        await conn.execute(
+            update(partners)
+            .where(partners.c.id == partner.id)
+            .values(
+                last_sync_at=utcnow(),
+                last_sync_error=None,
+                sync_requested_at=None,
+                backfilled_at=partner.backfilled_at or utcnow(),
+                last_sync_report=orjson.dumps(asdict(report)).decode(),
+            )
+        )
+    if report.created > 1000:  # a backfill: fresh statistics keep search plans right
+        await db.analyze(federation.engine)
+    report.seconds = time.monotonic() - started
+    log.info("sync %s", report.line())
+    return report
+
+
+async def _apply_page(
+    federation: Federation, partner: Partner, items: list[Any], context: Any, report: SyncReport
+) -> None:
+    copies, deletions, last_seq = [], [], report.checkpoint
+    for item in items:
+        if not isinstance(item, dict):
+            report.refused += 1
+            continue
+        seq = item.get("commons:seq")
+        if isinstance(seq, int):
+            last_seq = max(last_seq, seq)
+        obj = item.get("object")
+        if item.get("type") == "Delete":
+            iri = obj.get("id") if isinstance(obj, dict) else obj
+            if isinstance(iri, str):
+                deleted = _when((obj or {}).get("deleted")) if isinstance(obj, dict) else None
+                deletions.append((iri, deleted))
+            continue
+        if isinstance(obj, dict) and "@context" not in obj and context is not None:
+            obj = {"@context": context, **obj}  # the page carried the context once
+        try:
+            copies.append(
+                await check_copy(obj, from_host=partner.host, directory=federation.directory)
+            )
+        except CopyRefused as exc:
+            report.refused += 1
+            if len(report.errors) < 20:
+                report.errors.append(str(exc))
+    async with db.write(federation.engine) as conn:
+        outcome = await apply_copies(conn, copies)
+        report.created += outcome["created"]
+        report.updated += outcome["updated"]
+        report.unchanged += outcome["unchanged"]
+        for iri, deleted in deletions:
+            try:
+                _what, changed = await apply_delete(conn, iri, from_host=partner.host, at=deleted)
+            except (CopyRefused, InvalidHost):
+                report.refused += 1
+                continue
+            report.deleted += int(changed)
+        # The checkpoint moves with the page, in the same transaction: a crash replays
+        # nothing and loses nothing.
+        await conn.execute(
+            update(partners).where(partners.c.id == partner.id).values(checkpoint_seq=last_seq)
+        )
+    report.checkpoint = last_seq
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+async def _full_diff(
+    federation: Federation, partner: Partner, report: SyncReport, *, force: bool
+) -> None:
+    """Delete copies the partner no longer lists, after a complete listing only."""
+    report.full_diff = True
+    listed: set[str] = set()
+    first = await _get_page(federation, partner.catalog_url)
+    url = first.get("first") if isinstance(first, dict) else None
+    if not isinstance(url, str):
+        raise SyncError(f"the catalog of {partner.host} has no first page")
+    seen: set[str] = set()
+    while url is not None:
+        if url in seen or len(seen) >= MAX_PAGES or not on_host(url, partner.host):
+            raise SyncError(f"the catalog of {partner.host} loops or leaves its host at {url}")
+        seen.add(url)
+        items, url = _page_items(await _get_page(federation, url), url)
+        listed.update(i for i in items if isinstance(i, str))
+    async with db.read(federation.engine) as conn:
+        held = {
+            row.iri
+            for row in await conn.execute(
+                select(assets.c.iri).where(
+                    assets.c.origin == partner.host, assets.c.deleted_at.is_(None)
+                )
+            )
+        }
+    gone = held - listed
+    limit = federation.settings.mirror.mass_delete_guard_percent / 100
+    if held and len(gone) > limit * len(held) and not force:
+        raise SyncError(
+            f"the full comparison with {partner.host} would delete {len(gone)} of {len(held)} "
+            "copies; check the partner, then run `commons-registry sync --force`"
+        )
+    async with db.write(federation.engine) as conn:
+        for iri in sorted(gone):
+            _what, changed = await apply_delete(conn, iri, from_host=partner.host)
+            report.diff_deleted += int(changed)
+
+
+async def due_partners(federation: Federation, worker_id: str) -> list[Partner]:
+    """Partners to pull from now (asked for, or not pulled for a sync interval), leased."""
+    now = utcnow()
+    interval = timedelta(minutes=federation.settings.mirror.sync_interval_minutes)
+    async with db.write(federation.engine) as conn:
+        accepted = {
+            row.actor
+            for row in await conn.execute(
+                select(following.c.actor).where(following.c.state == "accepted")
+            )
+        }
+        rows = list(
+            await conn.execute(
+                select(partners).where(
+                    (partners.c.locked_until.is_(None)) | (partners.c.locked_until < now)
+                )
+            )
+        )
+        due = [
+            row.id
+            for row in rows
+            if row.actor in accepted
+            and (
+                row.sync_requested_at is not None
+                or row.last_sync_at is None
+                or row.last_sync_at.replace(tzinfo=now.tzinfo) < now - interval
+            )
+        ]
+        if due:
+            await conn.execute(
+                update(partners)
+                .where(partners.c.id.in_(due))
+                .values(locked_by=worker_id, locked_until=now + sync_lease(federation))
+            )
+    return [p for p in await list_partners(federation.engine) if p.id in due]
+
+
+def sync_lease(federation: Federation) -> timedelta:
+    return timedelta(seconds=federation.settings.mirror.sync_lease_seconds)
+
+
+@contextlib.asynccontextmanager
+async def renewing_leases(federation: Federation, worker_id: str) -> AsyncIterator[None]:
+    """Keep this worker's partner leases alive while it works, renewing them every third of
+    the lease. A process killed with `kill -9` stops renewing, so its leases run out within
+    one lease time and the restarted node (or another worker) resumes the sync by itself."""
+    lease = sync_lease(federation)
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            try:
+                async with db.write(federation.engine) as conn:
+                    await conn.execute(
+                        update(partners)
+                        .where(partners.c.locked_by == worker_id)
+                        .values(locked_until=utcnow() + lease)
+                    )
+            except Exception:  # a missed renewal is retried; the lease has slack for two
+                log.exception("renewing the sync leases of %s failed", worker_id)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class SyncWorker:
+    """Pulls from partners in the background: on acceptance, then every sync interval."""
+
+    def __init__(self, federation: Federation, worker_id: str, poll: float = 2.0) -> None:
+        self.federation = federation
+        self.worker_id = worker_id
+        self.poll = poll
+        self.last_purge = 0.0
+
+    async def run_once(self) -> int:
+        done = 0
+        claimed = await due_partners(self.federation, self.worker_id)
+        async with renewing_leases(self.federation, self.worker_id):
+            for partner in claimed:
+                try:
+                    await sync_partner(self.federation, partner)
+                except (SyncError, CopyRefused) as exc:
+                    log.warning("sync with %s failed: %s", partner.host, exc)
+                    await _record_failure(self.federation, partner, str(exc))
+                except Exception as exc:
+                    log.exception("sync with %s failed", partner.host)
+                    await _record_failure(self.federation, partner, f"{type(exc).__name__}: {exc}")
+                finally:
+                    async with db.write(self.federation.engine) as conn:
+                        await conn.execute(
+                            update(partners)
+                            .where(
+                                partners.c.id == partner.id, partners.c.locked_by == self.worker_id
+                            )
+                            .values(locked_by=None, locked_until=None)
+                        )
+                done += 1
+        if time.monotonic() - self.last_purge > 3600:
+            self.last_purge = time.monotonic()
+            window = timedelta(days=self.federation.settings.mirror.tombstone_days)
+            async with db.write(self.federation.engine) as conn:
+                purged = await purge_tombstones(conn, window)
+            if purged:
+                log.info("forgot %d deletions older than %s", purged, window)
+        return done
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("sync round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.poll)
+
+
+async def _record_failure(federation: Federation, partner: Partner, error: str) -> None:
+    async with db.write(federation.engine) as conn:
+        await conn.execute(
+            update(partners)
+            .where(partners.c.id == partner.id)
+            .values(last_sync_at=utcnow(), last_sync_error=error[:2000], sync_requested_at=None)
+        )

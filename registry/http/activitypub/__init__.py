@@ -1,0 +1,1 @@
+"""ActivityPub endpoints: actor, inboxes, collections, partner feeds."""

@@ -1,0 +1,127 @@
+"""REST API for groups and tokens."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from registry.core.errors import NotFound, Unprocessable
+from registry.fediverse import moderation
+from registry.http.auth import require_admin, require_principal, services
+from registry.http.bodies import read_json
+from registry.http.responses import json_response
+from registry.people import accounts
+
+
+def _text(data: object, name: str, *, required: bool = False, limit: int = 200) -> str | None:
+    value = data.get(name) if isinstance(data, dict) else None
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise Unprocessable(
+            f"{name} must be 1 to {limit} characters",
+            errors=[{"field": name, "message": f"1 to {limit} characters"}],
+        )
+    return value.strip()
+
+
+async def me(request: Request) -> Response:
+    principal = await require_principal(request)
+    return json_response(
+        {"role": principal.role, "group": principal.group_slug, "token": principal.token_id}
+    )
+
+
+async def list_groups(request: Request) -> Response:
+    await require_admin(request)
+    groups = await accounts.list_groups(services(request).engine)
+    return json_response({"items": [g.to_json() for g in groups]})
+
+
+async def create_group(request: Request) -> Response:
+    await require_admin(request)
+    data = await read_json(request, services(request).settings.server.max_body_bytes)
+    if not isinstance(data, dict):
+        raise Unprocessable(
+            "send a JSON object with a name",
+            errors=[{"field": "", "message": "expected a JSON object"}],
+        )
+    name = _text(data, "name", required=True)
+    slug = _text(data, "slug", limit=64)
+    group, token = await accounts.create_group(services(request).engine, name or "", slug)
+    return json_response({**group.to_json(), "token": token}, 201)
+
+
+async def suspend_group(request: Request) -> Response:
+    principal = await require_admin(request)
+    suspended = request.method == "POST"
+    reason = None
+    if suspended:
+        data = await read_json(request, services(request).settings.server.max_body_bytes)
+        reason = _text(data, "reason", limit=2000)
+    group = await moderation.set_group_suspended(
+        services(request).engine,
+        request.path_params["slug"],
+        suspended,
+        reason=reason,
+        by=principal.describe(),
+    )
+    return json_response(group.to_json())
+
+
+async def list_tokens(request: Request) -> Response:
+    principal = await require_principal(request)
+    items = await accounts.list_tokens(
+        services(request).engine, principal, request.query_params.get("group")
+    )
+    return json_response({"items": [t.to_json() for t in items]})
+
+
+async def create_token(request: Request) -> Response:
+    principal = await require_principal(request)
+    data = await read_json(request, services(request).settings.server.max_body_bytes)
+    if not isinstance(data, dict):
+        raise Unprocessable(
+            "send a JSON object", errors=[{"field": "", "message": "expected a JSON object"}]
+        )
+    role = data.get("role", "group")
+    if role not in ("group", "admin"):
+        raise Unprocessable(
+            "role is 'group' or 'admin'",
+            errors=[{"field": "role", "message": "one of group, admin"}],
+        )
+    info, token = await accounts.issue_token(
+        services(request).engine,
+        principal,
+        group_slug=_text(data, "group", limit=64),
+        admin=role == "admin",
+        label=_text(data, "label") or "",
+    )
+    return json_response({**info.to_json(), "token": token}, 201)
+
+
+async def revoke_token(request: Request) -> Response:
+    principal = await require_principal(request)
+    try:
+        token_id = int(request.path_params["token_id"])
+    except ValueError:
+        raise Unprocessable(
+            "the token id is a number",
+            errors=[{"field": "token_id", "message": "expected an integer"}],
+        ) from None
+    if not 0 < token_id < 2**63:  # beyond what the database's integer column can hold
+        raise NotFound(f"there is no token #{token_id}")
+    info = await moderation.revoke_token(services(request).engine, principal, token_id)
+    return json_response(info.to_json())
+
+
+routes = [
+    Route("/api/me", me, methods=["GET"]),
+    Route("/api/groups", list_groups, methods=["GET"]),
+    Route("/api/groups", create_group, methods=["POST"]),
+    Route("/api/groups/{slug}/suspension", suspend_group, methods=["POST", "DELETE"]),
+    Route("/api/tokens", list_tokens, methods=["GET"]),
+    Route("/api/tokens", create_token, methods=["POST"]),
+    Route("/api/tokens/{token_id}", revoke_token, methods=["DELETE"]),
+]

@@ -1,0 +1,1 @@
+"""ASGI middleware: canonical host, rate limits, refused NULs."""

@@ -1,0 +1,1 @@
+"""Open-data outputs: DCAT-AP catalog, GeoJSON and CSV, OGC API Features."""

@@ -1,0 +1,175 @@
+"""Open-data views of the catalog: GeoJSON and CSV (filters as in search, every match in one
+streamed document), and a paged DCAT-AP 3 catalog that CKAN's ckanext-dcat can harvest.
+
+Every link these views hand out is built from `node.base_url`, never from the request."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+
+import orjson
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+import vocab
+from registry.catalog.search import SearchQuery, parse_query, search
+from registry.catalog.store import StoredAsset
+from registry.core import db
+from registry.core.schema import LOCAL, PUBLISHED, assets
+from registry.http.auth import optional_principal, services
+from registry.http.public_urls import public_url
+
+EXPORT_BATCH = 500  # rows read per query while streaming; memory stays flat whatever the total
+DCAT_PAGE = 100  # ckanext-dcat's own default page size
+GEOJSON = "application/geo+json"
+
+
+def with_provenance(asset: StoredAsset) -> tuple[vocab.AssetRecord, vocab.AssetMeta]:
+    """The record and meta, with the origin node named for mirrored assets."""
+    origin = None if asset.origin == LOCAL else asset.origin
+    return asset.record, dataclasses.replace(asset.meta, origin=origin)
+
+
+def asset_links(base: str, asset: StoredAsset) -> vocab.DatasetLinks:
+    """Where this node serves one asset in each of its forms."""
+    page = f"{base}/assets/{asset.uid}" if asset.origin == LOCAL else f"{base}/mirror/{asset.uid}"
+    return vocab.DatasetLinks(
+        page=page,
+        jsonld=asset.iri if asset.origin == LOCAL else page,
+        geojson=f"{base}/assets/{asset.uid}.geojson",
+        csv=f"{base}/assets/{asset.uid}.csv",
+    )
+
+
+async def _query(
+    request: Request, page_size: int, max_page_size: int, *, whole: bool = False
+) -> SearchQuery:
+    params = dict(request.query_params)
+    params.setdefault("facets", "false")
+    if whole:  # an export is one document: paging parameters do not apply
+        params.pop("cursor", None)
+        params["limit"] = str(page_size)
+    return parse_query(
+        params,
+        page_size=page_size,
+        max_page_size=max_page_size,
+        principal=await optional_principal(request),
+    )
+
+
+async def _every(request: Request, first: SearchQuery) -> AsyncIterator[list[StoredAsset]]:
+    """Every matching asset, a batch at a time (keyset pages, so nothing is seen twice)."""
+    engine, query = services(request).engine, first
+    while True:
+        page = await search(engine, query)
+        yield page.items
+        if not page.next_cursor:
+            return
+        query = dataclasses.replace(query, cursor=page.next_cursor)
+
+
+async def geojson(request: Request) -> Response:
+    """Every matching asset as one FeatureCollection, streamed; unplaced ones with a null
+    geometry, so that GDAL and QGIS count exactly what search counts."""
+    first = await _query(request, EXPORT_BATCH, EXPORT_BATCH, whole=True)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"type":"FeatureCollection","features":['
+        separator = b""
+        async for batch in _every(request, first):
+            chunk = b",".join(orjson.dumps(vocab.feature(*with_provenance(a))) for a in batch)
+            if chunk:
+                yield separator + chunk
+                separator = b","
+        yield b"]}"
+
+    return StreamingResponse(body(), media_type=GEOJSON)
+
+
+async def csv_export(request: Request) -> Response:
+    first = await _query(request, EXPORT_BATCH, EXPORT_BATCH, whole=True)
+
+    async def rows() -> AsyncIterator[str]:
+        header = True
+        async for batch in _every(request, first):
+            yield _csv_chunk((with_provenance(a) for a in batch), header)
+            header = False
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="assets.csv"'},
+    )
+
+
+async def asset_csv(request: Request) -> Response:
+    """One public asset as a CSV file (a header and its row), a distribution in the catalog."""
+    stored = await services(request).assets.get(request.path_params["uid"])
+    return Response(
+        _csv_chunk([with_provenance(stored)], header=True),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{stored.uid}.csv"'},
+    )
+
+
+def _csv_chunk(items: Iterable[tuple[vocab.AssetRecord, vocab.AssetMeta]], header: bool) -> str:
+    buffer = io.StringIO()
+    vocab.write_csv(items, buffer)
+    text = buffer.getvalue()
+    return text if header else text.split("\n", 1)[1] if "\n" in text else ""
+
+
+async def latest_public_change(request: Request) -> datetime | None:
+    """When the public catalog last changed: one `dct:modified` for every page."""
+    async with db.read(services(request).engine) as conn:
+        latest = await conn.scalar(
+            select(func.max(assets.c.updated_at)).where(
+                assets.c.deleted_at.is_(None), assets.c.moderation == PUBLISHED
+            )
+        )
+    return latest
+
+
+async def dcat(request: Request) -> Response:
+    svc = services(request)
+    settings = svc.settings
+    base = settings.base_url
+    query = await _query(request, DCAT_PAGE, DCAT_PAGE)
+    query = dataclasses.replace(query, facets=query.cursor is None)
+    page = await search(svc.engine, query)
+    page_info = vocab.PageInfo(
+        page=public_url(request),
+        first=public_url(request, cursor=None),
+        next=public_url(request, cursor=page.next_cursor) if page.next_cursor else None,
+        total_items=page.total,
+        items_per_page=query.limit,
+    )
+    meta = vocab.CatalogMeta(
+        iri=f"{base}/dcat/catalog.jsonld",
+        title=settings.node.name,
+        description=settings.node.summary,
+        publisher_name=settings.node.operator or settings.node.name,
+        publisher_iri=f"{base}/actor",
+        homepage=f"{base}/",
+        modified=await latest_public_change(request),
+        language="en",
+        contact_email=settings.node.contact_email or None,
+    )
+    links = {a.meta.iri: asset_links(base, a) for a in page.items}
+    body = vocab.dcat_catalog(
+        (with_provenance(a) for a in page.items), meta, page_info, links=lambda m: links[m.iri]
+    )
+    return Response(orjson.dumps(body), media_type="application/ld+json")
+
+
+routes = [
+    Route("/api/assets.geojson", geojson, methods=["GET"]),
+    Route("/api/assets.csv", csv_export, methods=["GET"]),
+    Route("/assets/{uid}.csv", asset_csv, methods=["GET"]),
+    Route("/dcat/catalog.jsonld", dcat, methods=["GET"]),
+]

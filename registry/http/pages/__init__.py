@@ -1,0 +1,1 @@
+"""The web interface's pages: catalog, search, sign-in, members, admin."""
