@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from federation.documents import AS_CONTEXT, PUBLIC, utc_timestamp
+from federation.documents import AS_CONTEXT, PUBLIC
+from vocab.times import iso_utc
 
 Object = str | Mapping[str, Any]
 Context = str | Sequence[Any]
@@ -47,7 +48,7 @@ def activity(
     }
     if cc:
         doc["cc"] = list(cc)
-    doc["published"] = utc_timestamp(published)
+    doc["published"] = iso_utc(published)
     doc.update(extra)
     return doc
 
@@ -68,7 +69,7 @@ def tombstone(
         # The AS context types formerType as `@id`, so a bare "Page" would be a relative IRI
         # (jsonld.js safe mode refuses it): a type name is written as the compact IRI "as:Page".
         doc["formerType"] = former_type if ":" in former_type else f"as:{former_type}"
-    doc["deleted"] = utc_timestamp(deleted)
+    doc["deleted"] = iso_utc(deleted)
     return doc
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import quoteattr
+
+from vocab.times import iso_utc
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
@@ -43,12 +45,6 @@ ACTOR_EXTRAS = {
 }
 ACTOR_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, MULTIKEY_CONTEXT, ACTOR_EXTRAS]
 _SOFTWARE_NAME = re.compile(r"^[a-z0-9-]+$")
-
-
-def utc_timestamp(when: datetime | None = None) -> str:
-    """ISO 8601 in UTC with `Z`, to the second (what every peer parses)."""
-    when = (when or datetime.now(UTC)).astimezone(UTC)
-    return when.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _image(url: str | Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -108,7 +104,7 @@ def actor_document(
         "discoverable": discoverable,
         "indexable": indexable,
         "manuallyApprovesFollowers": manually_approves_followers,
-        "published": utc_timestamp(published),
+        "published": iso_utc(published),
         "publicKey": {
             "id": f"{actor_iri}#main-key",
             "owner": actor_iri,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from federation import multibase
+from vocab.times import iso_utc
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
@@ -32,11 +33,6 @@ class ProofError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def _timestamp(when: datetime | None) -> str:
-    when = (when or datetime.now(UTC)).astimezone(UTC)
-    return when.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # RFC 8785 allows integers only where an IEEE 754 double holds them exactly.
@@ -123,7 +119,7 @@ def sign_object(
         "cryptosuite": CRYPTOSUITE,
         "verificationMethod": verification_method,
         "proofPurpose": proof_purpose,
-        "created": _timestamp(created),
+        "created": iso_utc(created),
     }
     if "@context" in unsecured:
         options["@context"] = copy.deepcopy(unsecured["@context"])

@@ -7,15 +7,12 @@ nothing here knows what the activities are about.
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -23,21 +20,7 @@ from sqlalchemy import (
     false,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-Id = BigInteger().with_variant(Integer, "sqlite")
-
-
-def utc() -> DateTime:
-    return DateTime(timezone=True)
-
+from federation.sql import Id, metadata, utc
 
 # Actors of other servers, as last fetched: their keys and where to deliver to them.
 remote_actors = Table(

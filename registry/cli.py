@@ -222,9 +222,7 @@ def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
                 state = " (suspended)" if group.suspended_at else ""
                 print(f"{group.slug}\t{group.name}{state}")
         elif args.group_command in ("suspend", "unsuspend"):
-            from registry.fediverse import moderation
-
-            group = await moderation.set_group_suspended(
+            group = await accounts.set_group_suspended(
                 engine,
                 args.slug,
                 args.group_command == "suspend",
@@ -256,9 +254,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
             )
             print(f"token #{info.id} ({info.role}) (shown once): {token}")
         elif args.token_command == "revoke":
-            from registry.fediverse import moderation
-
-            info = await moderation.revoke_token(engine, accounts.CLI_ADMIN, args.id)
+            info = await accounts.revoke_token(engine, accounts.CLI_ADMIN, args.id)
             print(f"token #{info.id} revoked")
         return 0
 
@@ -510,21 +506,21 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_block(settings: Settings, args: argparse.Namespace) -> int:
-    from registry.fediverse import moderation
+    from registry.fediverse import blocks
 
     by = accounts.CLI_ADMIN.describe()
 
     async def work(engine: AsyncEngine) -> int:
         if args.command == "block":
-            block = await moderation.block_domain(engine, args.domain, reason=args.reason, by=by)
+            block = await blocks.block_domain(engine, args.domain, reason=args.reason, by=by)
             print(f"{block.domain} blocked (and its subdomains); what it held was purged")
         elif args.command == "unblock":
-            if not await moderation.unblock_domain(engine, args.domain, by=by):
+            if not await blocks.unblock_domain(engine, args.domain, by=by):
                 print(f"error: {args.domain} is not blocked", file=sys.stderr)
                 return 1
-            print(f"{moderation.normalize_domain(args.domain)} unblocked")
+            print(f"{blocks.normalize_domain(args.domain)} unblocked")
         else:
-            for block in await moderation.list_domain_blocks(engine):
+            for block in await blocks.list_domain_blocks(engine):
                 print(
                     f"{block.domain}\t{accounts.iso(block.created_at)}\t{block.created_by}\t"
                     f"{block.reason}"

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from vocab.compound import Record
-from vocab.document import AssetMeta, iso_utc
+from vocab.document import AssetMeta
 from vocab.errors import ErrorList, FieldError, ValidationError
 from vocab.kinds import Field
 from vocab.record import FIELDS, AssetRecord, validate_asset_input
+from vocab.times import iso_utc
 
 META_COLUMNS = ("id", "url", "published", "updated", "origin")
 _MAX_CELL = 4_000_000  # a geometry of 10,000 positions is far above csv's default 128 KiB

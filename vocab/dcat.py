@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from vocab import concepts, geoshape, licenses
-from vocab.document import AssetMeta, iso_utc
+from vocab.document import AssetMeta
 from vocab.geojson import feature_geometry
 from vocab.linked import ACCESS_RIGHTS
 from vocab.namespaces import (
@@ -41,6 +41,7 @@ from vocab.namespaces import (
     XSD,
 )
 from vocab.record import AssetRecord
+from vocab.times import iso_utc
 
 VCARD = "http://www.w3.org/2006/vcard/ns#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"

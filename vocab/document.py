@@ -11,7 +11,7 @@ document can never yield a record the API would refuse.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from vocab import fastpath, ldvalues, loader
@@ -21,6 +21,7 @@ from vocab.ldvalues import INVALID, MISSING
 from vocab.namespaces import AS, AS_PUBLIC, COMMONS, RDF_TYPE
 from vocab.post import place_name, post_properties
 from vocab.record import FIELDS, AssetRecord, build_record
+from vocab.times import as_utc, iso_utc
 
 ASSET_CLASS = COMMONS + "CommonsAsset"
 _NOT_AN_ASSET = FieldError(
@@ -44,18 +45,12 @@ class AssetMeta:
     extra: dict[str, Any] = field(default_factory=dict, hash=False)  # merged into the document
 
 
-def iso_utc(when: datetime) -> str:
-    """ISO 8601 in UTC with `Z`, to the second; naive datetimes are taken as UTC."""
-    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    return when.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def parse_utc(text: str) -> datetime | None:
     try:
         when = datetime.fromisoformat(text.strip().replace("z", "Z"))
     except (ValueError, TypeError):
         return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return as_utc(when)
 
 
 def asset_document(record: AssetRecord, meta: AssetMeta, tag_base: str) -> dict[str, Any]:

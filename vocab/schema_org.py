@@ -7,8 +7,9 @@ from typing import Any
 
 from vocab import concepts, geoshape, licenses
 from vocab.dcat import FORMS, DatasetLinks, plain_description
-from vocab.document import AssetMeta, iso_utc
+from vocab.document import AssetMeta
 from vocab.record import AssetRecord
+from vocab.times import iso_utc
 
 
 def _place(record: AssetRecord) -> dict[str, Any] | None:

@@ -35,7 +35,8 @@ from registry.core import db
 from registry.core.errors import Forbidden, Gone, NotFound, Unprocessable
 from registry.core.node_keys import load_node_keys
 from registry.core.schema import LOCAL, PENDING, PUBLISHED, REJECTED, assets, groups, moderation_log
-from registry.people.accounts import Principal, iso
+from registry.people.accounts import Principal
+from vocab.times import iso
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import vocab
 from federation.upserts import upsert
-from registry.catalog.store import as_utc, utcnow
 from registry.core.schema import LOCAL, PUBLISHED, asset_documents, assets, node_state
-from registry.people.accounts import iso
+from vocab.times import as_utc, iso, utcnow
 
 HORIZON_KEY = "changes_horizon"
 FORMER_TYPE = ["as:Page", "commons:CommonsAsset"]  # IRIs: formerType is `@id`-typed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -28,7 +28,7 @@ from registry.core.schema import (
     assets,
     groups,
 )
-from registry.people.accounts import iso
+from vocab.times import as_utc, iso, utcnow
 
 _UID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32: no i, l, o, u
 CHANGE_LOCK = 727_001  # PostgreSQL advisory lock that orders change_seq with commits
@@ -36,14 +36,6 @@ CHANGE_LOCK = 727_001  # PostgreSQL advisory lock that orders change_seq with co
 
 def new_uid() -> str:
     return "".join(secrets.choice(_UID_ALPHABET) for _ in range(12))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def next_version_time(previous: datetime) -> datetime:

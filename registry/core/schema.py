@@ -12,12 +12,9 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     Float,
     ForeignKey,
     Index,
-    Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -25,22 +22,7 @@ from sqlalchemy import (
     false,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-# BigInteger ids that are still SQLite rowid aliases (SQLite only auto-increments INTEGER PKs).
-Id = BigInteger().with_variant(Integer, "sqlite")
-
-
-def utc() -> DateTime:
-    return DateTime(timezone=True)
-
+from federation.sql import Id, metadata, utc
 
 node_keys = Table(
     "node_keys",

@@ -29,8 +29,8 @@ from federation.netguard import Resolver, mapped_resolver
 from registry import __version__
 from registry.config import Settings
 from registry.fediverse import asset_handlers, follow_handlers
+from registry.fediverse.blocks import BlockAwareHandlers, DomainBlocklist, covers
 from registry.fediverse.identity import NodeIdentity
-from registry.fediverse.moderation import BlockAwareHandlers, DomainBlocklist, covers
 from registry.fediverse.publishing import Publisher
 
 log = logging.getLogger("registry.federation")

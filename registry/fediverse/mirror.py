@@ -20,8 +20,9 @@ from federation import proofs
 from federation.actors import ActorDirectory, ActorError
 from federation.hosts import InvalidHost, host_of
 from registry.catalog import store as asset_store
-from registry.catalog.store import AssetRow, as_utc, next_change_seq, utcnow
+from registry.catalog.store import AssetRow, next_change_seq
 from registry.core.schema import LOCAL, PUBLISHED
+from vocab.times import as_utc, utcnow
 
 log = logging.getLogger("registry.fediverse.mirror")
 

@@ -18,13 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from federation.actors import ActorError, RemoteActor
 from federation.fetcher import JRD_CONTENT_TYPES, FetchError
 from federation.hosts import InvalidHost, normalize_host
-from registry.catalog.store import as_utc, utcnow
 from registry.core import db
 from registry.core.errors import Conflict, NotFound, Unprocessable
 from registry.core.schema import partners
 from registry.fediverse import following
 from registry.fediverse.federation import Federation
-from registry.people.accounts import iso
+from vocab.times import as_utc, iso, utcnow
 
 
 @dataclass(frozen=True)

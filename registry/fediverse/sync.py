@@ -26,12 +26,12 @@ from federation.fetcher import FetchError, HttpStatusError
 from federation.hosts import InvalidHost
 from federation.tables import following
 from registry.catalog.changes import purge_tombstones
-from registry.catalog.store import utcnow
 from registry.core import db
 from registry.core.schema import assets, partners
 from registry.fediverse.federation import Federation
 from registry.fediverse.mirror import CopyRefused, apply_copies, apply_delete, check_copy, on_host
 from registry.fediverse.partners import Partner, list_partners
+from vocab.times import utcnow
 
 log = logging.getLogger("registry.fediverse.sync")
 

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from federation.tables import deliveries, delivery_hosts, inbox_items
 from registry.core.errors import NotFound, Unauthorized
 from registry.core.schema import assets, partners
+from vocab.times import as_utc
 
 TOP_HOSTS = 100  # per-host series kept, busiest first: bounded cardinality
 
@@ -35,7 +36,7 @@ TOP_HOSTS = 100  # per-host series kept, busiest first: bounded cardinality
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return as_utc(value)
 
 
 class DatabaseSnapshot(Collector):

@@ -11,7 +11,6 @@ import hashlib
 import re
 import secrets
 import unicodedata
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from registry.core import db
 from registry.core.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from registry.core.schema import ADMIN, GROUP, groups, tokens
+from registry.people import admin_log
+from vocab.times import iso
 
 TOKEN_PREFIX = "cr_"
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
@@ -107,14 +108,6 @@ class TokenInfo:
         }
 
 
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite hands back naive datetimes; we only ever store UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _group(row) -> Group:  # type: ignore[no-untyped-def]
     return Group(row.id, row.slug, row.name, row.created_at, row.suspended_at)
 
@@ -194,19 +187,10 @@ async def get_group(engine: AsyncEngine, slug: str) -> Group:
     return _group(row)
 
 
-Audit = Callable[[AsyncConnection], Awaitable[None]]
-
-
 async def set_group_suspended(
-    engine: AsyncEngine,
-    slug: str,
-    suspended: bool,
-    reason: str | None = None,
-    *,
-    audit: Audit | None = None,
+    engine: AsyncEngine, slug: str, suspended: bool, *, reason: str | None = None, by: str
 ) -> Group:
-    """Suspend a group (its tokens stop working) or lift the suspension; `audit` runs in the
-    same transaction."""
+    """Suspend a group (its tokens stop working) or lift the suspension; logged as `by`."""
     async with db.write(engine) as conn:
         result = await conn.execute(
             update(groups)
@@ -220,8 +204,8 @@ async def set_group_suspended(
         row = result.first()
         if row is None:
             raise NotFound(f"there is no group {slug!r}")
-        if audit is not None:
-            await audit(conn)
+        action = "group.suspend" if suspended else "group.unsuspend"
+        await admin_log.record(conn, by, action, slug, (reason or "") if suspended else "")
     return _group(row)
 
 
@@ -320,15 +304,8 @@ async def issue_token(
     return _token_info(row), token
 
 
-async def revoke_token(
-    engine: AsyncEngine,
-    principal: Principal,
-    token_id: int,
-    *,
-    audit: Callable[[AsyncConnection, TokenInfo], Awaitable[None]] | None = None,
-) -> TokenInfo:
-    """Revoke a token (admins: any; a group: its own), once; `audit` runs in the same
-    transaction when this call revoked it."""
+async def revoke_token(engine: AsyncEngine, principal: Principal, token_id: int) -> TokenInfo:
+    """Revoke a token (admins: any; a group: its own); logged, once."""
     async with db.write(engine) as conn:
         row = (await conn.execute(_token_query().where(tokens.c.id == token_id))).first()
         if row is None or not (principal.is_admin or row.group_id == principal.group_id):
@@ -338,8 +315,11 @@ async def revoke_token(
                 update(tokens).where(tokens.c.id == token_id).values(revoked_at=now())
             )
             row = (await conn.execute(_token_query().where(tokens.c.id == token_id))).one()
-            if audit is not None:
-                await audit(conn, _token_info(row))
+            info = _token_info(row)
+            owner = f"group {info.group_slug}" if info.group_slug else info.role
+            await admin_log.record(
+                conn, principal.describe(), "token.revoke", f"token #{token_id}", f"{owner} token"
+            )
     return _token_info(row)
 
 

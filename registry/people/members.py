@@ -20,11 +20,11 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from registry.catalog.store import as_utc
 from registry.core import db
 from registry.core.errors import Conflict, NotFound, Unprocessable
 from registry.core.schema import ADMIN, GROUP, groups, members, web_sessions
 from registry.people.accounts import Principal, now
+from vocab.times import as_utc
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{1,63}")
 MIN_PASSWORD = 10

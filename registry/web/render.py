@@ -26,6 +26,7 @@ from registry.http.public_urls import public_url
 from registry.web import i18n
 from registry.web.countries import country_name
 from registry.web.i18n import translations
+from vocab.times import iso as iso_or_none
 
 LANGUAGES = i18n.SUPPORTED
 HERE = Path(__file__).parent
@@ -72,9 +73,7 @@ def scheme_label(name: str, lang: str = "en") -> str:
 
 
 def iso(value: datetime | None) -> str:
-    return (
-        value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if value else ""
-    )
+    return iso_or_none(value) or ""
 
 
 def day(value: datetime | None) -> str:

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from registry.catalog.store import utcnow
 from registry.core import db, migrate
 from registry.core.schema import partners
 from tests.federation.httpserver import LocalServer, respond
 from tests.nodes import Node
+from vocab.times import utcnow
 
 
 def doctor(node: Node, **env: str) -> tuple[int, str]:

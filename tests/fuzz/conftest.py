@@ -102,7 +102,7 @@ class ThreadedServer:
                     engine, admin, group_slug="fuzz-group", admin=False, label="fuzz"
                 )
             if "fuzz-group" in groups and groups["fuzz-group"].suspended_at is not None:
-                await accounts.set_group_suspended(engine, "fuzz-group", False)
+                await accounts.set_group_suspended(engine, "fuzz-group", False, by="fuzz set-up")
         finally:
             await engine.dispose()
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import MetaData, insert, select
+from sqlalchemy import MetaData, column, insert, select, table, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation import activities
@@ -27,7 +27,7 @@ from registry.config import Settings, load_settings
 from registry.core import db, migrate
 from registry.core.errors import Unauthorized
 from registry.core.node_keys import ensure_node_keys, load_node_keys
-from registry.fediverse import moderation
+from registry.fediverse import blocks
 from registry.people import accounts
 from tests.conftest import PG_URL
 from tests.nodes import fresh_pg_database
@@ -78,7 +78,13 @@ async def populate_0001(settings: Settings, engine: AsyncEngine, tmp_path: Path)
     garden = await service.create(principal, GARDEN)
     gone = await service.create(principal, {**GARDEN, "name": "Closed garden"})
     await service.delete(principal, gone.uid)
-    await accounts.revoke_token(engine, accounts.CLI_ADMIN, 1)  # the admin token, revoked
+    # The admin token, revoked as 0001's code did it (0001 had no admin log to write to).
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(table("tokens", column("id"), column("revoked_at")))
+            .where(column("id") == 1)
+            .values(revoked_at=datetime.now(UTC))
+        )
     subset = tmp_path / "okw-200.json"
     subset.write_text(json.dumps(fablab_records()[:200]))
     report = await run_import(service, adapter_for(subset, "okw"), subset, group_slug="fablabs")
@@ -172,7 +178,7 @@ async def test_upgrade_keeps_every_row_and_the_node_works(empty_url: str, tmp_pa
             garden = (await http.get("/api/assets", params={"q": GARDEN["name"]})).json()
             [item] = garden["items"]
             assert item["summary"] == "Edited before the upgrade"
-        await moderation.block_domain(engine, "spam.example", reason="test", by="cli")
+        await blocks.block_domain(engine, "spam.example", reason="test", by="cli")
         async with db.read(engine) as conn:
             hosts = {r.host for r in await conn.execute(select(followers.c.host))}
         assert hosts == {"social.example", "partner.example"}

@@ -19,7 +19,8 @@ from registry.cli import main
 from registry.core import db
 from registry.core.errors import Unprocessable
 from registry.core.schema import assets
-from registry.fediverse import following, moderation
+from registry.fediverse import blocks, following
+from registry.people import admin_log
 from registry.runtime import Services
 from tests.nodes import eventually
 from tests.registry.test_assets_api import GARDEN
@@ -114,20 +115,20 @@ async def rows(engine: AsyncEngine, table: Any, *where: Any) -> list[Any]:
 
 
 def test_domains_are_normalised_and_cover_their_subdomains() -> None:
-    assert moderation.normalize_domain("*.Bücher.Example.") == "xn--bcher-kva.example"
-    assert moderation.normalize_domain("https://EVIL.example/users/x") == "evil.example"
-    assert moderation.normalize_domain("@someone@Evil.Example") == "evil.example"
+    assert blocks.normalize_domain("*.Bücher.Example.") == "xn--bcher-kva.example"
+    assert blocks.normalize_domain("https://EVIL.example/users/x") == "evil.example"
+    assert blocks.normalize_domain("@someone@Evil.Example") == "evil.example"
     blocked = {"evil.example", "xn--bcher-kva.example", "127.0.0.1:9999"}
-    assert moderation.covers(blocked, "evil.example")
-    assert moderation.covers(blocked, "a.b.evil.example:8443")
-    assert moderation.covers(blocked, "shop.xn--bcher-kva.example")
-    assert not moderation.covers(blocked, "notevil.example")
-    assert not moderation.covers(blocked, "evil.example.org")
-    assert not moderation.covers(blocked, "xn--vil-wdd.example")  # Cyrillic е: another host
-    assert moderation.covers(blocked, "127.0.0.1:9999")
-    assert not moderation.covers(blocked, "127.0.0.1:9998")
+    assert blocks.covers(blocked, "evil.example")
+    assert blocks.covers(blocked, "a.b.evil.example:8443")
+    assert blocks.covers(blocked, "shop.xn--bcher-kva.example")
+    assert not blocks.covers(blocked, "notevil.example")
+    assert not blocks.covers(blocked, "evil.example.org")
+    assert not blocks.covers(blocked, "xn--vil-wdd.example")  # Cyrillic е: another host
+    assert blocks.covers(blocked, "127.0.0.1:9999")
+    assert not blocks.covers(blocked, "127.0.0.1:9998")
     with pytest.raises(Unprocessable):
-        moderation.normalize_domain("not a domain!")
+        blocks.normalize_domain("not a domain!")
 
 
 async def test_admin_api_blocks_and_unblocks_domains(
@@ -181,7 +182,7 @@ async def test_suspension_and_revocation_are_logged(
     assert revoked.json()["revoked"]
     await client.delete(f"/api/tokens/{me['token']}", headers=auth(admin_token))  # once only
     assert (await client.get("/api/me", headers=auth(group_token))).status_code == 401
-    log = await moderation.list_admin_log(engine)
+    log = await admin_log.list_admin_log(engine)
     assert [(e.action, e.target) for e in reversed(log)] == [
         ("group.suspend", "coop-fab"),
         ("group.unsuspend", "coop-fab"),
@@ -210,10 +211,10 @@ async def test_block_purges_subdomains_only(engine: AsyncEngine) -> None:
                     created_at=datetime.now(UTC),
                 )
             )
-    await moderation.block_domain(engine, "EVIL.example", reason="", by="test")
+    await blocks.block_domain(engine, "EVIL.example", reason="", by="test")
     left = sorted(r.host for r in await rows(engine, followers))
     assert left == ["evil.example.org", "notevil.example"]
-    [entry] = await moderation.list_admin_log(engine)
+    [entry] = await admin_log.list_admin_log(engine)
     assert "3 followers" in entry.detail
 
 
@@ -261,7 +262,7 @@ async def test_block_refuses_activities_and_purges_what_it_held(
     again = remote.activity("Follow", "http://registry.test/actor", suffix="2")
     refused = await post_signed(http, remote, again)
     assert refused.status_code == 403 and "not accepted" in refused.json()["detail"]
-    [entry] = await moderation.list_admin_log(engine)
+    [entry] = await admin_log.list_admin_log(engine)
     assert entry.action == "domain.block" and "1 assets" in entry.detail
     assert "1 followers" in entry.detail and "1 following" in entry.detail
     with pytest.raises(Unprocessable):
@@ -283,7 +284,7 @@ async def test_a_block_made_elsewhere_wins_at_once_in_the_worker(
     await fed.blocklist.stop()  # freeze this process's copy
     elsewhere = db.create_engine(services.settings.database_url)  # as another process would
     try:
-        await moderation.block_domain(elsewhere, "127.0.0.1", reason="", by="other process")
+        await blocks.block_domain(elsewhere, "127.0.0.1", reason="", by="other process")
     finally:
         await elsewhere.dispose()
     assert not fed.blocked(f"127.0.0.1:{remote.port}")

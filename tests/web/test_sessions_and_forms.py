@@ -124,10 +124,10 @@ async def test_disabled_member_and_suspended_group_lose_their_sessions(
 ) -> None:
     await sign_in(web, "alice")
     assert (await web.get("/my")).status_code == 200
-    await accounts.set_group_suspended(engine, "coop-fab", True)
+    await accounts.set_group_suspended(engine, "coop-fab", True, by="test")
     assert (await web.get("/my")).status_code == 303
     assert (await sign_in(web, "alice")).status_code == 401
-    await accounts.set_group_suspended(engine, "coop-fab", False)
+    await accounts.set_group_suspended(engine, "coop-fab", False, by="test")
     web.cookies.clear()
     assert (await sign_in(web, "alice")).status_code == 303
     await members.disable_member(engine, "alice")

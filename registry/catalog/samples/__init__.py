@@ -22,8 +22,7 @@ from registry.catalog.importers import ImportReport
 from registry.core import db
 from registry.core.schema import assets as assets_table
 from registry.core.schema import groups
-from registry.fediverse import moderation
-from registry.people import accounts
+from registry.people import accounts, admin_log
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ async def remove(assets: AssetService, sample: Sample, *, by: str) -> int:
             # partners accept, instead of reviving tombstones they hold as deleted.
             count = await assets.remove_group_assets(conn, group_id, forget_source=True)
             await conn.execute(delete(groups).where(groups.c.id == group_id))
-            await moderation.record(
+            await admin_log.record(
                 conn, by, "sample.remove", slug, f"{count} assets of the {sample.name} sample"
             )
             removed += count

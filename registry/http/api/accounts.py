@@ -7,7 +7,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from registry.core.errors import NotFound, Unprocessable
-from registry.fediverse import moderation
 from registry.http.auth import require_admin, require_principal, services
 from registry.http.bodies import read_json
 from registry.http.responses import json_response
@@ -60,7 +59,7 @@ async def suspend_group(request: Request) -> Response:
     if suspended:
         data = await read_json(request, services(request).settings.server.max_body_bytes)
         reason = _text(data, "reason", limit=2000)
-    group = await moderation.set_group_suspended(
+    group = await accounts.set_group_suspended(
         services(request).engine,
         request.path_params["slug"],
         suspended,
@@ -112,7 +111,7 @@ async def revoke_token(request: Request) -> Response:
         ) from None
     if not 0 < token_id < 2**63:  # beyond what the database's integer column can hold
         raise NotFound(f"there is no token #{token_id}")
-    info = await moderation.revoke_token(services(request).engine, principal, token_id)
+    info = await accounts.revoke_token(services(request).engine, principal, token_id)
     return json_response(info.to_json())
 
 

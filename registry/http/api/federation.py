@@ -18,7 +18,7 @@ from registry.http.activitypub.signed import federation
 from registry.http.auth import require_admin, services
 from registry.http.bodies import read_json
 from registry.http.responses import json_response
-from registry.people.accounts import iso
+from vocab.times import iso
 
 STATES = {
     "followers": ("pending", "accepted", "rejected"),

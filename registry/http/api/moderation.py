@@ -7,10 +7,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from registry.core.errors import NotFound, Unprocessable
-from registry.fediverse import moderation
+from registry.fediverse import blocks
 from registry.http.auth import require_admin, services
 from registry.http.bodies import read_json
 from registry.http.responses import json_response
+from registry.people import admin_log
 
 
 async def _refresh(request: Request) -> None:
@@ -36,8 +37,8 @@ def _int(request: Request, name: str, default: int | None) -> int | None:
 
 async def list_blocks(request: Request) -> Response:
     await require_admin(request)
-    blocks = await moderation.list_domain_blocks(services(request).engine)
-    return json_response({"items": [b.to_json() for b in blocks]})
+    found = await blocks.list_domain_blocks(services(request).engine)
+    return json_response({"items": [b.to_json() for b in found]})
 
 
 async def add_block(request: Request) -> Response:
@@ -56,7 +57,7 @@ async def add_block(request: Request) -> Response:
         errors.append({"field": "reason", "message": "text of at most 2000 characters"})
     if errors:
         raise Unprocessable("the block needs a domain (and may have a reason)", errors=errors)
-    block = await moderation.block_domain(
+    block = await blocks.block_domain(
         services(request).engine, domain, reason=reason, by=principal.describe()
     )
     await _refresh(request)
@@ -70,17 +71,15 @@ async def remove_block(request: Request) -> Response:
         raise Unprocessable(
             "the domain is too long", errors=[{"field": "domain", "message": "at most 255"}]
         )
-    if not await moderation.unblock_domain(
-        services(request).engine, domain, by=principal.describe()
-    ):
+    if not await blocks.unblock_domain(services(request).engine, domain, by=principal.describe()):
         raise NotFound(f"{domain} is not blocked")
     await _refresh(request)
     return Response(status_code=204)
 
 
-async def admin_log(request: Request) -> Response:
+async def admin_log_entries(request: Request) -> Response:
     await require_admin(request)
-    entries = await moderation.list_admin_log(
+    entries = await admin_log.list_admin_log(
         services(request).engine,
         limit=_int(request, "limit", 100) or 100,
         before=_int(request, "before", None),
@@ -96,5 +95,5 @@ routes = [
     Route("/api/admin/domain-blocks", list_blocks, methods=["GET"]),
     Route("/api/admin/domain-blocks", add_block, methods=["POST"]),
     Route("/api/admin/domain-blocks/{domain}", remove_block, methods=["DELETE"]),
-    Route("/api/admin/log", admin_log, methods=["GET"]),
+    Route("/api/admin/log", admin_log_entries, methods=["GET"]),
 ]

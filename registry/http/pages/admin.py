@@ -12,7 +12,7 @@ import vocab
 from registry.catalog.assets import moderation_queue
 from registry.core import db
 from registry.core.errors import Problem, ServiceUnavailable, Unprocessable
-from registry.fediverse import following, moderation, partners
+from registry.fediverse import blocks, following, partners
 from registry.http.auth import services
 from registry.http.pages.session import member_page
 from registry.people import accounts
@@ -218,10 +218,10 @@ async def blocks_page(request: Request, session: Session) -> Response:
         try:
             if action == "block":
                 entered = {"domain": domain, "reason": _field(form, "reason")}
-                await moderation.block_domain(engine, domain, reason=entered["reason"], by=by)
+                await blocks.block_domain(engine, domain, reason=entered["reason"], by=by)
                 return _back(request, "domain-blocks", "blocked")
             if action == "unblock":
-                await moderation.unblock_domain(engine, domain, by=by)
+                await blocks.unblock_domain(engine, domain, by=by)
                 return _back(request, "domain-blocks", "unblocked")
             raise Unprocessable("action: block or unblock")
         except Problem as problem:
@@ -230,7 +230,7 @@ async def blocks_page(request: Request, session: Session) -> Response:
         request,
         "admin_blocks.html",
         status_code=422 if error else 200,
-        items=await moderation.list_domain_blocks(engine),
+        items=await blocks.list_domain_blocks(engine),
         error=error,
         entered=entered,
         notice=_notice(request),
@@ -274,7 +274,7 @@ async def tokens_page(request: Request, session: Session) -> Response:
                         ],
                         button=_("Revoke the token"),
                     )
-                await moderation.revoke_token(engine, principal, int(token_id))
+                await accounts.revoke_token(engine, principal, int(token_id))
                 return _back(request, "tokens", "revoked")
             else:
                 raise Unprocessable("action: create or revoke")

@@ -24,8 +24,8 @@ from registry.http.auth import services
 from registry.http.opendata.exports import with_provenance
 from registry.http.pages.session import load_session
 from registry.http.responses import json_response
-from registry.people.accounts import iso
 from registry.web.render import render
+from vocab.times import iso
 
 VARY = {"Vary": "Accept"}
 

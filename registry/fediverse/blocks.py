@@ -1,4 +1,4 @@
-"""Moderation of the federation and of accounts: domain blocks, suspensions, the admin log.
+"""Domain blocks: the federation's blocks.
 
 Blocking a domain refuses its activities and follows (it and every subdomain), removes its
 followers and our follows of it, drops what is still queued to or from it, and purges the
@@ -30,12 +30,10 @@ from federation.hosts import InvalidHost, host_of, normalize_host
 from federation.inbox import ref
 from federation.tables import deliveries, followers, following, inbox_items
 from federation.upserts import upsert
-from registry.catalog.store import as_utc
 from registry.core import db
 from registry.core.errors import Unprocessable
 from registry.core.schema import (
     LOCAL,
-    admin_log,
     asset_documents,
     asset_search,
     asset_tags,
@@ -44,10 +42,11 @@ from registry.core.schema import (
     node_state,
     partners,
 )
-from registry.people import accounts
-from registry.people.accounts import Group, Principal, TokenInfo, iso, now
+from registry.people.accounts import now
+from registry.people.admin_log import record
+from vocab.times import as_utc, iso
 
-log = logging.getLogger("registry.fediverse.moderation")
+log = logging.getLogger("registry.fediverse.blocks")
 
 VERSION_KEY = "domain_blocks_version"
 WATCH_INTERVAL = 2.0  # seconds between checks for blocks made by other processes
@@ -66,26 +65,6 @@ class DomainBlock:
             "reason": self.reason,
             "created": iso(self.created_at),
             "created_by": self.created_by,
-        }
-
-
-@dataclass(frozen=True)
-class AdminLogEntry:
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    target: str
-    detail: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "at": iso(self.at),
-            "actor": self.actor,
-            "action": self.action,
-            "target": self.target,
-            "detail": self.detail,
         }
 
 
@@ -343,60 +322,3 @@ def _hosts_of(activity: Activity) -> list[str]:
             if other != activity.host:
                 hosts.append(other)
     return hosts
-
-
-# -- the admin log ----------------------------------------------------------------------------
-
-
-async def record(
-    conn: AsyncConnection, actor: str, action: str, target: str, detail: str = ""
-) -> None:
-    """Add an entry to the admin log, in the caller's transaction."""
-    await conn.execute(
-        insert(admin_log).values(
-            at=now(), actor=actor[:200], action=action[:64], target=target[:2048], detail=detail
-        )
-    )
-
-
-async def list_admin_log(
-    engine: AsyncEngine, *, limit: int = 100, before: int | None = None, action: str | None = None
-) -> list[AdminLogEntry]:
-    """Newest first; `before` is the id to continue from."""
-    query = select(admin_log).order_by(admin_log.c.id.desc()).limit(max(1, min(limit, 500)))
-    if before is not None:
-        query = query.where(admin_log.c.id < before)
-    if action is not None:
-        query = query.where(admin_log.c.action == action)
-    async with db.read(engine) as conn:
-        return [
-            AdminLogEntry(r.id, as_utc(r.at), r.actor, r.action, r.target, r.detail)
-            for r in await conn.execute(query)
-        ]
-
-
-# -- accounts ---------------------------------------------------------------------------------
-
-
-async def set_group_suspended(
-    engine: AsyncEngine, slug: str, suspended: bool, *, reason: str | None = None, by: str
-) -> Group:
-    """Suspend a group (its tokens stop working) or lift the suspension; logged."""
-    action = "group.suspend" if suspended else "group.unsuspend"
-
-    async def audit(conn: AsyncConnection) -> None:
-        await record(conn, by, action, slug, (reason or "") if suspended else "")
-
-    return await accounts.set_group_suspended(engine, slug, suspended, reason, audit=audit)
-
-
-async def revoke_token(engine: AsyncEngine, principal: Principal, token_id: int) -> TokenInfo:
-    """Revoke a token (admins: any; a group: its own); logged, once."""
-
-    async def audit(conn: AsyncConnection, info: TokenInfo) -> None:
-        owner = f"group {info.group_slug}" if info.group_slug else info.role
-        await record(
-            conn, principal.describe(), "token.revoke", f"token #{token_id}", f"{owner} token"
-        )
-
-    return await accounts.revoke_token(engine, principal, token_id, audit=audit)
