@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +38,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation import delivery_queue as queue
+from federation.backoff import backoff
 from federation.delivery_queue import Job, Outcome
 from federation.fetch_errors import BlockedAddress, FetchError, HttpStatusError
 from federation.fetcher import SafeFetcher
@@ -78,13 +78,13 @@ def backoff_delay(
     settings: DeliverySettings, attempts: int, retry_after: float | None = None
 ) -> timedelta:
     """The wait after `attempts` failed attempts (1 after the first failure)."""
-    cap = settings.backoff_cap.total_seconds()
-    exponent = min(max(attempts, 1) - 1, 62)  # past any cap already; keeps the float small
-    nominal = min(cap, settings.backoff_base.total_seconds() * 2.0**exponent)
-    seconds = min(cap, nominal * random.uniform(1 - settings.jitter, 1 + settings.jitter))
-    if retry_after is not None:
-        seconds = max(seconds, min(cap, retry_after))
-    return timedelta(seconds=seconds)
+    return backoff(
+        attempts,
+        base=settings.backoff_base,
+        cap=settings.backoff_cap,
+        jitter=settings.jitter,
+        at_least=retry_after,
+    )
 
 
 def judge_error(error: Exception, attempts: int, settings: DeliverySettings) -> Judgement:

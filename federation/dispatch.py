@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Integer, Text, bindparam, delete, func, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from federation.backoff import backoff
 
 # The handler table lives in federation.handlers; these names are imported from here too.
 from federation.handlers import Activity, Handler, Handlers, Ignore, Retry
@@ -349,8 +350,7 @@ class InboxProcessor:
         attempts = row.attempts + 1
         values: dict[str, Any] = {"attempts": attempts, "locked_by": None, "locked_until": None}
         if state == RETRY and attempts < self.settings.max_attempts:
-            delay = min(self.settings.retry_cap, self.settings.retry_base * 2 ** (attempts - 1))
-            delay *= random.uniform(0.8, 1.2)
+            delay = backoff(attempts, base=self.settings.retry_base, cap=self.settings.retry_cap)
             values.update(result=reason[:2000], available_at=datetime.now(UTC) + delay)
         else:
             if state == RETRY:

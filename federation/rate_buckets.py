@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation.tables import rate_buckets
+from federation.token_bucket import refilled, take, wait_for_token
 from federation.transactions import write
 from federation.upserts import upsert
 
@@ -38,11 +39,11 @@ class SharedBuckets:
             if row is not None:
                 then = row.updated_at
                 then = then.replace(tzinfo=UTC) if then.tzinfo is None else then
-                elapsed = max(0.0, (now - then).total_seconds())
-                tokens = min(float(burst), row.tokens + elapsed * per_second)
-            wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / per_second
-            if spend and not wait:
-                tokens -= 1.0
+                tokens = refilled(row.tokens, (now - then).total_seconds(), per_second, burst)
+            if spend:
+                tokens, wait = take(tokens, per_second)
+            else:
+                wait = wait_for_token(tokens, per_second)
             if spend or row is None:
                 await upsert(
                     conn, rate_buckets, {"key": key[:300]}, {"tokens": tokens, "updated_at": now}
@@ -62,5 +63,5 @@ class SharedBuckets:
                 await conn.execute(
                     rate_buckets.update()
                     .where(rate_buckets.c.key == key[:300])
-                    .values(tokens=min(float(burst), row.tokens + 1.0))
+                    .values(tokens=refilled(row.tokens + 1.0, 0.0, per_second, burst))
                 )

@@ -30,10 +30,10 @@ from federation.httpsig.common import (
     HeaderInput,
     SignatureError,
     SkewWindow,
+    check_lifetime,
     check_private_key,
     check_time,
     header_dict,
-    human,
 )
 from federation.keys import PrivateKey, PublicKey, key_type_name
 
@@ -270,15 +270,17 @@ def check_request(
     for name in sig.headers:
         if not name.startswith("(") and name not in headers:
             raise SignatureError(f"signed header '{name}' is missing from the request")
-    if "(created)" in names:
-        if sig.created is None:
-            raise SignatureError("'(created)' is signed but the signature has no created parameter")
-        check_time("the signature's created time", sig.created, now, window)
-    if "(expires)" in names:
-        if sig.expires is None:
-            raise SignatureError("'(expires)' is signed but the signature has no expires parameter")
-        if sig.expires < now - window.future.total_seconds():
-            raise SignatureError(f"the signature expired {human(now - sig.expires)} ago")
+    for pseudo, value in (("(created)", sig.created), ("(expires)", sig.expires)):
+        if pseudo in names and value is None:
+            raise SignatureError(
+                f"'{pseudo}' is signed but the signature has no {pseudo[1:-1]} parameter"
+            )
+    check_lifetime(
+        sig.created if "(created)" in names else None,
+        sig.expires if "(expires)" in names else None,
+        now,
+        window,
+    )
     if "date" in names:
         try:
             date = parsedate_to_datetime(headers["date"])

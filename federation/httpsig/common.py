@@ -66,6 +66,17 @@ def check_time(what: str, when: float, now: float, window: SkewWindow) -> None:
         )
 
 
+def check_lifetime(
+    created: float | None, expires: float | None, now: float, window: SkewWindow
+) -> None:
+    """The signature's `created` inside the clock window and its `expires` not past, whichever
+    signature scheme carried them."""
+    if created is not None:
+        check_time("the signature's created time", created, now, window)
+    if expires is not None and expires < now - window.future.total_seconds():
+        raise SignatureError(f"the signature expired {human(now - expires)} ago")
+
+
 def header_pairs(headers: HeaderInput) -> list[tuple[str, str]]:
     """(lowercase name, value) per field line, from a mapping, pairs, or Starlette/httpx headers."""
     if hasattr(headers, "multi_items"):

@@ -32,10 +32,9 @@ from federation.httpsig.common import (
     HeaderInput,
     SignatureError,
     SkewWindow,
+    check_lifetime,
     check_private_key,
-    check_time,
     header_pairs,
-    human,
 )
 from federation.keys import PrivateKey, PublicKey, key_type_name
 
@@ -219,9 +218,7 @@ def check_request(
 ) -> None:
     """Everything that can be checked without the key."""
     now = time.time() if now is None else now
-    check_time("the signature's created time", sig.created, now, window)
-    if sig.expires is not None and sig.expires < now - window.future.total_seconds():
-        raise SignatureError(f"the signature expired {human(now - sig.expires)} ago")
+    check_lifetime(sig.created, sig.expires, now, window)
     for component in _REQUIRED:
         if component not in sig.components:
             raise SignatureError(f"signed components lack '{component}'")

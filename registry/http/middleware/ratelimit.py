@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from federation.hosts import InvalidHost, host_of
 from federation.rate_buckets import SharedBuckets
+from federation.token_bucket import refilled, take, wait_for_token
 from registry.config import LimitsSection
 from registry.core.errors import TooManyRequests
 from registry.http.problems import on_problem
@@ -64,7 +65,7 @@ class RateLimiter:
     def _level(self, key: Hashable, allowance: Allowance) -> float:
         now = self.clock()
         tokens, then = self._buckets.get(key, (float(allowance.burst), now))
-        return min(float(allowance.burst), tokens + (now - then) * allowance.per_second)
+        return refilled(tokens, now - then, allowance.per_second, allowance.burst)
 
     def _store(self, key: Hashable, tokens: float) -> None:
         self._buckets[key] = (tokens, self.clock())
@@ -74,20 +75,17 @@ class RateLimiter:
 
     def take(self, key: Hashable, allowance: Allowance) -> float:
         """0 when a token was spent, else the seconds until one is available."""
-        tokens = self._level(key, allowance)
-        if tokens >= 1.0:
-            self._store(key, tokens - 1.0)
-            return 0.0
-        self._store(key, tokens)
-        return (1.0 - tokens) / allowance.per_second
+        level, wait = take(self._level(key, allowance), allowance.per_second)
+        self._store(key, level)
+        return wait
 
     def give_back(self, key: Hashable, allowance: Allowance) -> None:
-        self._store(key, min(float(allowance.burst), self._level(key, allowance) + 1.0))
+        level = self._level(key, allowance) + 1.0
+        self._store(key, refilled(level, 0.0, allowance.per_second, allowance.burst))
 
     def wait(self, key: Hashable, allowance: Allowance) -> float:
         """Seconds until the bucket has a token, without spending one."""
-        tokens = self._level(key, allowance)
-        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / allowance.per_second
+        return wait_for_token(self._level(key, allowance), allowance.per_second)
 
 
 def too_many(wait: float, what: str) -> TooManyRequests:
