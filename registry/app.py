@@ -41,7 +41,7 @@ from registry.http.pages import session as web_session
 from registry.http.problems import HANDLERS
 from registry.ops import metrics
 from registry.ops.requestlog import RequestIdMiddleware
-from registry.runtime import Services
+from registry.runtime import Runtime
 
 STATIC = Path(__file__).parent / "web" / "static"
 
@@ -54,7 +54,7 @@ def create_app(
     engine = engine or db.create_engine(
         settings.database_url, pool_size=settings.database.pool_size
     )
-    services = Services.build(settings, engine)
+    runtime = Runtime.build(settings, engine)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -62,11 +62,11 @@ def create_app(
             await check_schema(engine)
         if db.is_sqlite(engine):
             await db.analyze(engine)  # cheap, and a restored or copied file may lack stats
-        await services.start_federation(run_workers=settings.federation.workers_in_server)
+        await runtime.start_federation(run_workers=settings.federation.workers_in_server)
         try:
             yield
         finally:
-            await services.stop_federation()
+            await runtime.stop_federation()
             if owns_engine:
                 await engine.dispose()
 
@@ -96,8 +96,8 @@ def create_app(
     # Partners are known once federation has started (some are added at run time).
     limits = Limits(
         settings.limits,
-        lambda host: services.federation is not None and services.federation.is_partner(host),
-        shared=None if services.engine.dialect.name == "sqlite" else SharedBuckets(services.engine),
+        lambda host: runtime.federation is not None and runtime.federation.is_partner(host),
+        shared=None if runtime.engine.dialect.name == "sqlite" else SharedBuckets(runtime.engine),
     )
     node_metrics = metrics.Metrics()
     json_logs = settings.server.log_format == "json"
@@ -114,7 +114,7 @@ def create_app(
             Middleware(RefuseNulMiddleware),
         ],
     )
-    app.state.services = services
+    app.state.runtime = runtime
     app.state.limits = limits
     app.state.metrics = node_metrics
     return app

@@ -22,7 +22,7 @@ from registry.core.errors import Problem
 from registry.fediverse.federation import Federation
 from registry.ops import logs
 from registry.people import accounts
-from registry.runtime import Services
+from registry.runtime import Runtime
 
 SAMPLE_NAMES = sorted(SAMPLES)
 
@@ -140,8 +140,8 @@ def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
 
     sample = samples.get(args.name)
 
-    async def work(services: Services, federation: Federation) -> int:
-        removed = await samples.remove(services.assets, sample, by=accounts.CLI_ADMIN.describe())
+    async def work(runtime: Runtime, federation: Federation) -> int:
+        removed = await samples.remove(runtime.assets, sample, by=accounts.CLI_ADMIN.describe())
         print(
             f"removed the {sample.name} sample: {removed} assets deleted (tombstones, "
             "delivered to followers by the server's worker), its group and tokens gone"
@@ -351,15 +351,15 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _federation_command(
-    settings: Settings, work: Callable[[Services, Federation], Awaitable[int]]
+    settings: Settings, work: Callable[[Runtime, Federation], Awaitable[int]]
 ) -> int:
     async def run(engine: AsyncEngine) -> int:
-        services = Services.build(settings, engine)
-        federation = await services.start_federation(run_workers=False)
+        runtime = Runtime.build(settings, engine)
+        federation = await runtime.start_federation(run_workers=False)
         try:
-            return await work(services, federation)
+            return await work(runtime, federation)
         finally:
-            await services.stop_federation()
+            await runtime.stop_federation()
 
     return asyncio.run(_with_engine(settings, run))
 
@@ -367,7 +367,7 @@ def _federation_command(
 def cmd_follow(settings: Settings, args: argparse.Namespace) -> int:
     from registry.fediverse import following
 
-    async def work(services: Services, federation: Federation) -> int:
+    async def work(runtime: Runtime, federation: Federation) -> int:
         actor = await following.follow(federation, args.target)
         print(
             f"following {actor.iri} requested; it is delivered by the server's worker "
@@ -381,7 +381,7 @@ def cmd_follow(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_unfollow(settings: Settings, args: argparse.Namespace) -> int:
     from registry.fediverse import following
 
-    async def work(services: Services, federation: Federation) -> int:
+    async def work(runtime: Runtime, federation: Federation) -> int:
         actor_iri = await following.unfollow(federation, args.target)
         print(f"no longer following {actor_iri}")
         return 0
@@ -404,7 +404,7 @@ def cmd_following(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_followers(settings: Settings, args: argparse.Namespace) -> int:
     from registry.fediverse import following
 
-    async def work(services: Services, federation: Federation) -> int:
+    async def work(runtime: Runtime, federation: Federation) -> int:
         action = args.followers_command or "list"
         if action == "list":
             for row in await following.followers(federation, args.state):
@@ -420,7 +420,7 @@ def cmd_followers(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_partner(settings: Settings, args: argparse.Namespace) -> int:
     from registry.fediverse import partners
 
-    async def work(services: Services, federation: Federation) -> int:
+    async def work(runtime: Runtime, federation: Federation) -> int:
         if args.partner_command == "add":
             partner = await partners.add(federation, args.target)
             print(
@@ -430,7 +430,7 @@ def cmd_partner(settings: Settings, args: argparse.Namespace) -> int:
         elif args.partner_command == "remove":
             print(f"partner {await partners.remove(federation, args.target)} removed")
         else:
-            for p in await partners.list_partners(services.engine):
+            for p in await partners.list_partners(runtime.engine):
                 state = p.last_sync_error or ("synced" if p.last_sync_at else "not synced yet")
                 print(
                     f"{p.host}\t{p.follow_state or '-'}\tcheckpoint {p.checkpoint_seq}\t"
@@ -444,11 +444,11 @@ def cmd_partner(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
     from registry.fediverse import partners, sync
 
-    async def work(services: Services, federation: Federation) -> int:
+    async def work(runtime: Runtime, federation: Federation) -> int:
         chosen = (
-            [await partners.find(services.engine, args.partner)]
+            [await partners.find(runtime.engine, args.partner)]
             if args.partner
-            else await partners.list_partners(services.engine)
+            else await partners.list_partners(runtime.engine)
         )
         if not chosen:
             print("no partners yet: add one with `commons-registry partner add URL`")
@@ -488,7 +488,7 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     import signal
 
-    async def work(services: Services, federation: Federation) -> int:
+    async def work(runtime: Runtime, federation: Federation) -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

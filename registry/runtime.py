@@ -1,4 +1,4 @@
-"""The node's services, built once by the composition root and shared by every entry point."""
+"""The node's runtime, built once by the composition root and shared by every entry point."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ TOKEN_TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one token
 
 
 @dataclass
-class Services:
+class Runtime:
     settings: Settings
     engine: AsyncEngine
     assets: AssetService
@@ -37,8 +37,8 @@ class Services:
     _touched: dict[int, float] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, settings: Settings, engine: AsyncEngine) -> Services:
-        services = cls(
+    def build(cls, settings: Settings, engine: AsyncEngine) -> Runtime:
+        runtime = cls(
             settings=settings,
             engine=engine,
             assets=AssetService(engine, settings),
@@ -49,8 +49,8 @@ class Services:
                 else None
             ),
         )
-        services.assets.committed.append(services.documents.clear)
-        return services
+        runtime.assets.committed.append(runtime.documents.clear)
+        return runtime
 
     async def start_federation(self, *, run_workers: bool) -> Federation:
         """Load the node's keys, wire publishing into the asset service, start the workers."""

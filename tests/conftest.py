@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite database, copied for each test (migrating each time is slow)."""
-    path = tmp_path_factory.mktemp("template") / "registry.db"
+    path = tmp_path_factory.mktemp("template") / "registry.core.db"
     migrate.upgrade(f"sqlite:///{path}")
     return path
 
@@ -80,7 +80,7 @@ def database(request: pytest.FixtureRequest) -> str:
 def database_url(database: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if database == "sqlite":
         template = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "registry.db"
+        path = tmp_path / "registry.core.db"
         shutil.copy(template, path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_ready")
@@ -156,16 +156,16 @@ async def federated(
     make_app: Callable[..., object],
 ) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
     """An in-process node with federation started (workers not running: tests drive them),
-    allowed to talk to servers on 127.0.0.1; yields its client and its services."""
+    allowed to talk to servers on 127.0.0.1; yields its client and its runtime."""
     app = make_app(federation=FEDERATION_DEV)
-    services = app.state.services  # type: ignore[attr-defined]
-    await services.start_federation(run_workers=False)
+    runtime = app.state.runtime  # type: ignore[attr-defined]
+    await runtime.start_federation(run_workers=False)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
         base_url=BASE_URL,
     ) as http:
-        yield http, services
-    await services.stop_federation()
+        yield http, runtime
+    await runtime.stop_federation()
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ def node_factory(tmp_path: Path):  # type: ignore[no-untyped-def]
             prefix = urlsplit(PG_URL).path.lstrip("/") or "test"
             url = run_blocking(fresh_pg_database(PG_URL, f"{prefix}_node_{name.lower()}"))
         else:
-            url = f"sqlite:///{tmp_path / name / 'data' / 'registry.db'}"
+            url = f"sqlite:///{tmp_path / name / 'data' / 'registry.core.db'}"
         node = Node(name=name, workdir=tmp_path / name, database_url=url, extra_env=env or {})
         node.init()
         made.append(node)

@@ -1,7 +1,7 @@
 """Errors that the HTTP layer turns into RFC 9457 problem documents.
 
 Each class has a stable `type` IRI and an HTTP status; the message says what is wrong in words
-a person can act on. Services raise these; they never build responses themselves.
+a person can act on. Runtime raise these; they never build responses themselves.
 """
 
 from __future__ import annotations

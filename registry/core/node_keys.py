@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from federation import keys
 from registry.core import db
 from registry.core.schema import node_keys
-from registry.people.accounts import now
+from vocab.times import utcnow as now
 
 RSA, ED25519 = "rsa", "ed25519"
 

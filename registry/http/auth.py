@@ -6,11 +6,11 @@ from starlette.requests import Request
 
 from registry.core.errors import Forbidden, Unauthorized
 from registry.people.accounts import Principal
-from registry.runtime import Services
+from registry.runtime import Runtime
 
 
-def services(request: Request) -> Services:
-    return request.app.state.services
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
 
 
 async def optional_principal(request: Request) -> Principal | None:
@@ -20,7 +20,7 @@ async def optional_principal(request: Request) -> Principal | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("use an 'Authorization: Bearer <token>' header")
-    return await services(request).authenticate(token.strip())
+    return await runtime(request).authenticate(token.strip())
 
 
 async def require_principal(request: Request) -> Principal:

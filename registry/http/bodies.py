@@ -51,7 +51,7 @@ async def read_json(request: Request, max_bytes: int) -> Any:
     body = await read_limited(request, max_bytes)
     if not body.strip():
         raise MalformedBody("the request body is empty; send a JSON object")
-    depth = request.app.state.services.settings.limits.max_json_depth
+    depth = request.app.state.runtime.settings.limits.max_json_depth
     if safejson.too_deep(body, depth):
         raise BadRequest(
             f"the JSON nests deeper than {depth} levels",

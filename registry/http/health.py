@@ -33,10 +33,10 @@ async def healthz(request: Request) -> Response:
 
 
 async def _database(request: Request) -> dict[str, Any]:
-    services = request.app.state.services
+    runtime = request.app.state.runtime
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
-            current = await migrate.current_revision(services.engine)
+            current = await migrate.current_revision(runtime.engine)
     except Exception as exc:  # any driver error means the same thing here: unreachable
         return {"database": f"unreachable: {type(exc).__name__}: {exc}"[:300]}
     head = migrate.head_revision()
@@ -45,17 +45,17 @@ async def _database(request: Request) -> dict[str, Any]:
 
 
 async def _workers(request: Request) -> str:
-    services = request.app.state.services
-    federation = services.federation
+    runtime = request.app.state.runtime
+    federation = runtime.federation
     if federation is not None and federation.running_workers():
         dead = federation.dead_workers()
         if dead:
             return f"stopped in this process: {', '.join(dead)}"
         return "ok"
-    stale = services.settings.monitoring.worker_stale_seconds
+    stale = runtime.settings.monitoring.worker_stale_seconds
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
-            last = await newest_beat(services.engine)
+            last = await newest_beat(runtime.engine)
     except Exception:
         return "unknown (database unreachable)"
     if last is None:

@@ -10,13 +10,13 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
-from registry.http.auth import services
+from registry.http.auth import runtime
 
 
 def public_url(request: Request, path: str | None = None, **changes: str | None) -> str:
     """`base_url` + the request's path (or `path`) + its query with `changes` applied
     (a None value removes the parameter)."""
-    base = services(request).settings.base_url
+    base = runtime(request).settings.base_url
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
     params += [(k, v) for k, v in changes.items() if v is not None]
     query = urlencode(params)

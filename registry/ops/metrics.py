@@ -189,8 +189,8 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    services = request.app.state.services
-    config = services.settings.monitoring
+    runtime = request.app.state.runtime
+    config = runtime.settings.monitoring
     if not config.metrics:
         raise NotFound("metrics are off (monitoring.metrics)")
     if config.metrics_token:
@@ -199,7 +199,7 @@ async def metrics_endpoint(request: Request) -> Response:
         if not hmac.compare_digest(given.encode(), expected.encode()):
             raise Unauthorized("/metrics needs the bearer token of monitoring.metrics_token")
     metrics: Metrics = request.app.state.metrics
-    await metrics.snapshot.refresh(services.engine)
+    await metrics.snapshot.refresh(runtime.engine)
     body = generate_latest(metrics.registry)  # no await since refresh: one consistent picture
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 

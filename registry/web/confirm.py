@@ -20,7 +20,7 @@ def confirmed(form: Any) -> bool:
 def confirm_page(
     request: Request, form: Any, page: str, *, title: str, lines: list[str], button: str
 ) -> Response:
-    base = request.app.state.services.settings.base_url
+    base = request.app.state.runtime.settings.base_url
     hidden = {k: str(v) for k, v in form.items() if k not in ("csrf_token", "confirmed")}
     return render(
         request,

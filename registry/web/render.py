@@ -57,7 +57,7 @@ _ = _gettext
 def preferred_language(request: Request) -> str:
     """The page's language (see `i18n.negotiate`), which `_()` speaks from now on in this
     request: a handler that translates before it renders (chips, messages) must ask first."""
-    lang = i18n.negotiate(request, request.app.state.services.settings.node.default_language)
+    lang = i18n.negotiate(request, request.app.state.runtime.settings.node.default_language)
     _language.set(lang)
     return lang
 
@@ -122,7 +122,7 @@ def render(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    settings = request.app.state.services.settings
+    settings = request.app.state.runtime.settings
     lang = preferred_language(request)
     session = getattr(request.state, "web_session", None)
     html = environment.get_template(template).render(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import vocab
-from registry.runtime import Services
+from registry.runtime import Runtime
 from tests.conftest import BASE_URL, FEDERATION_DEV
 from tests.jsonld_checks import blank_predicates
 from tests.registry.test_assets_api import GARDEN, create
@@ -29,8 +29,8 @@ async def profiled(make_app: Callable[..., object]) -> AsyncIterator[httpx.Async
     app = make_app(
         node=NODE, federation={**FEDERATION_DEV, "also_known_as": ["https://old.example/actor"]}
     )
-    services: Services = app.state.services  # type: ignore[attr-defined]
-    await services.start_federation(run_workers=False)
+    runtime: Runtime = app.state.runtime  # type: ignore[attr-defined]
+    await runtime.start_federation(run_workers=False)
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
@@ -38,7 +38,7 @@ async def profiled(make_app: Callable[..., object]) -> AsyncIterator[httpx.Async
         ) as http:
             yield http
     finally:
-        await services.stop_federation()
+        await runtime.stop_federation()
 
 
 async def _actor(http: httpx.AsyncClient) -> dict[str, Any]:

@@ -34,7 +34,7 @@ async def test_hits_skip_the_database_and_changes_show_at_once(
     asset = await create(client, group_token)
     first = await client.get(asset["iri"], headers=JSONLD)
     assert first.status_code == 200
-    cache: DocumentCache = client._transport.app.state.services.documents  # type: ignore[attr-defined]
+    cache: DocumentCache = client._transport.app.state.runtime.documents  # type: ignore[attr-defined]
     assert cache.get(asset["id"]) == first.content
     cache.put(asset["id"], b'{"served": "from memory"}')
     assert (await client.get(asset["iri"], headers=JSONLD)).json() == {"served": "from memory"}

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from federation.httpsig import sign_request
 from federation.tables import followers, inbox_items, outbox
 from registry.core import db
-from registry.runtime import Services
+from registry.runtime import Runtime
 from tests.conftest import FEDERATION_DEV
 from tests.registry.test_assets_api import GARDEN
 from tests.remote_actor import RemoteActor, serving
@@ -24,7 +24,7 @@ BASE = "http://registry.test"
 
 
 @pytest.fixture
-def node(federated: tuple[httpx.AsyncClient, Services]) -> tuple[httpx.AsyncClient, Services]:
+def node(federated: tuple[httpx.AsyncClient, Runtime]) -> tuple[httpx.AsyncClient, Runtime]:
     return federated
 
 
@@ -50,7 +50,7 @@ async def count(engine: AsyncEngine, table) -> int:  # type: ignore[no-untyped-d
         return (await conn.execute(select(func.count()).select_from(table))).scalar_one()
 
 
-async def test_actor_webfinger_nodeinfo(node: tuple[httpx.AsyncClient, Services]) -> None:
+async def test_actor_webfinger_nodeinfo(node: tuple[httpx.AsyncClient, Runtime]) -> None:
     http, _ = node
     actor = (await http.get("/actor", headers={"Accept": "application/activity+json"})).json()
     assert actor["type"] == "Application" and actor["preferredUsername"] == "registry"
@@ -85,16 +85,16 @@ async def test_actor_webfinger_nodeinfo(node: tuple[httpx.AsyncClient, Services]
 
 
 async def test_follow_is_accepted_and_the_accept_delivered(
-    node: tuple[httpx.AsyncClient, Services], remote: RemoteActor
+    node: tuple[httpx.AsyncClient, Runtime], remote: RemoteActor
 ) -> None:
-    http, services = node
-    fed = services.federation
+    http, runtime = node
+    fed = runtime.federation
     assert fed is not None
     follow = remote.activity("Follow", f"{BASE}/actor")
     response = await post_signed(http, remote, follow)
     assert response.status_code == 202, response.text
     assert await fed.processor.run_once() == 1
-    async with db.read(services.engine) as conn:
+    async with db.read(runtime.engine) as conn:
         row = (await conn.execute(select(followers))).one()
     assert (row.actor, row.state, row.shared_inbox) == (
         remote.actor,
@@ -110,7 +110,7 @@ async def test_follow_is_accepted_and_the_accept_delivered(
         await http.post(
             "/api/groups",
             json={"name": "G"},
-            headers={"Authorization": f"Bearer {await admin(services)}"},
+            headers={"Authorization": f"Bearer {await admin(runtime)}"},
         )
     ).json()["token"]
     created = await http.post(
@@ -130,19 +130,19 @@ async def test_follow_is_accepted_and_the_accept_delivered(
     undo = remote.activity("Undo", follow)
     assert (await post_signed(http, remote, undo)).status_code == 202
     await fed.processor.run_once()
-    assert await count(services.engine, followers) == 0
+    assert await count(runtime.engine, followers) == 0
 
 
-async def admin(services: Services) -> str:
+async def admin(runtime: Runtime) -> str:
     from registry.people.accounts import create_admin_token
 
-    return (await create_admin_token(services.engine))[1]
+    return (await create_admin_token(runtime.engine))[1]
 
 
 async def test_replayed_activity_is_applied_once(
-    node: tuple[httpx.AsyncClient, Services], remote: RemoteActor
+    node: tuple[httpx.AsyncClient, Runtime], remote: RemoteActor
 ) -> None:
-    http, services = node
+    http, runtime = node
     follow = remote.activity("Follow", f"{BASE}/actor")
     body = httpx.Request("POST", f"{BASE}/inbox", json=follow).content
     headers = sign_request(
@@ -172,10 +172,10 @@ async def test_replayed_activity_is_applied_once(
     # Someone who captured the first request sends it again, byte for byte: refused.
     captured = await http.post("/inbox", content=body, headers=headers)
     assert captured.status_code == 401 and "replay" in captured.json()["detail"]
-    assert await count(services.engine, inbox_items) == 1
-    assert services.federation is not None
-    await services.federation.processor.run_once()
-    await services.federation.delivery.run_once()
+    assert await count(runtime.engine, inbox_items) == 1
+    assert runtime.federation is not None
+    await runtime.federation.processor.run_once()
+    await runtime.federation.delivery.run_once()
     assert [a["type"] for a in remote.received] == ["Accept"]
 
 
@@ -204,9 +204,9 @@ def _tamper(kind: str, remote: RemoteActor, body: bytes) -> dict[str, str]:
     "kind", ["unsigned", "wrong key", "expired date", "digest mismatch", "body changed"]
 )
 async def test_bad_signatures_are_401_and_change_nothing(
-    node: tuple[httpx.AsyncClient, Services], remote: RemoteActor, kind: str
+    node: tuple[httpx.AsyncClient, Runtime], remote: RemoteActor, kind: str
 ) -> None:
-    http, services = node
+    http, runtime = node
     body = httpx.Request("POST", "/", json=remote.activity("Follow", f"{BASE}/actor")).content
     if kind == "body changed":
         headers = sign_request(
@@ -224,25 +224,25 @@ async def test_bad_signatures_are_401_and_change_nothing(
     assert response.status_code == 401, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"]
-    assert await count(services.engine, inbox_items) == 0
-    assert await count(services.engine, outbox) == 0
+    assert await count(runtime.engine, inbox_items) == 0
+    assert await count(runtime.engine, outbox) == 0
 
 
 async def test_signer_must_be_the_actor(
-    node: tuple[httpx.AsyncClient, Services], remote: RemoteActor
+    node: tuple[httpx.AsyncClient, Runtime], remote: RemoteActor
 ) -> None:
-    http, services = node
+    http, runtime = node
     forged = remote.activity("Follow", f"{BASE}/actor", actor="http://127.0.0.1:1/users/victim")
     forged["id"] = "http://127.0.0.1:1/users/victim/follow"
     response = await post_signed(http, remote, forged)
     assert response.status_code == 401 and "actor" in response.json()["detail"]
-    assert await count(services.engine, inbox_items) == 0
+    assert await count(runtime.engine, inbox_items) == 0
 
 
 async def test_manual_approval(make_app: Callable[..., object], remote: RemoteActor) -> None:
     app = make_app(federation={**FEDERATION_DEV, "manually_approves_followers": True})
-    services: Services = app.state.services  # type: ignore[attr-defined]
-    fed = await services.start_federation(run_workers=False)
+    runtime: Runtime = app.state.runtime  # type: ignore[attr-defined]
+    fed = await runtime.start_federation(run_workers=False)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
         base_url=BASE,
@@ -251,7 +251,7 @@ async def test_manual_approval(make_app: Callable[..., object], remote: RemoteAc
         await fed.processor.run_once()
         await fed.delivery.run_once()
         assert remote.received == []
-        headers = {"Authorization": f"Bearer {await admin(services)}"}
+        headers = {"Authorization": f"Bearer {await admin(runtime)}"}
         pending = (await http.get("/api/federation/followers", headers=headers)).json()["items"]
         assert [p["state"] for p in pending] == ["pending"]
         response = await http.post(
@@ -262,33 +262,33 @@ async def test_manual_approval(make_app: Callable[..., object], remote: RemoteAc
         assert response.status_code == 200
         await fed.delivery.run_once()
         assert [a["type"] for a in remote.received] == ["Accept"]
-    await services.stop_federation()
+    await runtime.stop_federation()
 
 
 async def test_blocked_domain_is_refused(
     make_app: Callable[..., object], remote: RemoteActor
 ) -> None:
     app = make_app(federation={**FEDERATION_DEV, "blocked_domains": ["127.0.0.1"]})
-    services: Services = app.state.services  # type: ignore[attr-defined]
-    await services.start_federation(run_workers=False)
+    runtime: Runtime = app.state.runtime  # type: ignore[attr-defined]
+    await runtime.start_federation(run_workers=False)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
         base_url=BASE,
     ) as http:
         response = await post_signed(http, remote, remote.activity("Follow", f"{BASE}/actor"))
         assert response.status_code == 403
-    assert await count(services.engine, inbox_items) == 0
-    await services.stop_federation()
+    assert await count(runtime.engine, inbox_items) == 0
+    await runtime.stop_federation()
 
 
 async def test_unknown_activity_types_are_recorded_and_ignored(
-    node: tuple[httpx.AsyncClient, Services], remote: RemoteActor
+    node: tuple[httpx.AsyncClient, Runtime], remote: RemoteActor
 ) -> None:
-    http, services = node
-    assert services.federation is not None
+    http, runtime = node
+    assert runtime.federation is not None
     response = await post_signed(http, remote, remote.activity("Wave", "hello"))
     assert response.status_code == 202
-    await services.federation.processor.run_once()
-    async with db.read(services.engine) as conn:
+    await runtime.federation.processor.run_once()
+    async with db.read(runtime.engine) as conn:
         row = (await conn.execute(select(inbox_items))).one()
     assert row.state == "ignored" and "Wave" in row.result

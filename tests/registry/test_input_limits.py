@@ -25,10 +25,10 @@ SMALL_BODY = 4096
 @pytest.fixture
 async def http(make_app: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
     app = make_app(server={"max_body_bytes": SMALL_BODY}, limits={"max_json_depth": 16})
-    await app.state.services.start_federation(run_workers=False)
+    await app.state.runtime.start_federation(run_workers=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
         yield client
-    await app.state.services.stop_federation()
+    await app.state.runtime.stop_federation()
 
 
 async def rows(engine: AsyncEngine, table: Any) -> int:

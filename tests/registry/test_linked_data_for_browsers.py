@@ -64,8 +64,8 @@ async def test_actor_has_the_default_icon_and_pages_show_it(
 
 async def test_configured_icon_replaces_the_default(make_app: Callable[..., object]) -> None:
     app = make_app(federation={"icon_url": "https://cdn.example/logo.png"})
-    services = app.state.services  # type: ignore[attr-defined]
-    await services.start_federation(run_workers=False)
+    runtime = app.state.runtime  # type: ignore[attr-defined]
+    await runtime.start_federation(run_workers=False)
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     try:
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
@@ -74,7 +74,7 @@ async def test_configured_icon_replaces_the_default(make_app: Callable[..., obje
             assert actor["icon"]["url"] == "https://cdn.example/logo.png"
             assert 'src="https://cdn.example/logo.png"' in (await http.get("/")).text
     finally:
-        await services.stop_federation()
+        await runtime.stop_federation()
 
 
 @pytest.mark.parametrize(

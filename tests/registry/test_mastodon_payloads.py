@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from registry.people.accounts import create_admin_token
-from registry.runtime import Services
+from registry.runtime import Runtime
 from tests.registry.test_assets_api import GARDEN
 from tests.remote_actor import RemoteActor, serving
 
@@ -121,9 +121,9 @@ class Story:
 @pytest.fixture
 async def story(make_app: Callable[..., object]) -> AsyncIterator[Story]:
     app = make_app(federation={"allow_private_addresses": True, "allow_http": True})
-    services: Services = app.state.services  # type: ignore[attr-defined]
-    await services.start_federation(run_workers=False)
-    fed = services.federation
+    runtime: Runtime = app.state.runtime  # type: ignore[attr-defined]
+    await runtime.start_federation(run_workers=False)
+    fed = runtime.federation
     assert fed is not None
     started = datetime.now(UTC).replace(microsecond=0)
     async with (
@@ -144,7 +144,7 @@ async def story(make_app: Callable[..., object]) -> AsyncIterator[Story]:
         await fed.processor.run_once()
         await fed.delivery.run_once()
 
-        admin = (await create_admin_token(services.engine))[1]
+        admin = (await create_admin_token(runtime.engine))[1]
         token = (
             await http.post(
                 "/api/groups", json={"name": "G"}, headers={"Authorization": f"Bearer {admin}"}
@@ -167,7 +167,7 @@ async def story(make_app: Callable[..., object]) -> AsyncIterator[Story]:
         yield Story(
             http, remote, actor.json(), follow, asset, started, group, fed.delivery.run_once
         )
-    await services.stop_federation()
+    await runtime.stop_federation()
 
 
 def host(uri: Any) -> str:
@@ -241,8 +241,8 @@ async def test_actor_summary_is_escaped_plain_text(make_app: Callable[..., objec
     # text with `&` or `<` must arrive as text, not be sanitised away as markup
     configured = "Seeds & tools <for everyone>"
     app = make_app(node={"summary": configured}, federation={"allow_http": True})
-    services: Services = app.state.services  # type: ignore[attr-defined]
-    await services.start_federation(run_workers=False)
+    runtime: Runtime = app.state.runtime  # type: ignore[attr-defined]
+    await runtime.start_federation(run_workers=False)
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
@@ -250,7 +250,7 @@ async def test_actor_summary_is_escaped_plain_text(make_app: Callable[..., objec
         ) as http:
             actor = (await http.get("/actor", headers={"Accept": MASTODON_ACCEPT})).json()
     finally:
-        await services.stop_federation()
+        await runtime.stop_federation()
     assert assert_plain_text(actor["summary"]) == configured
     assert actor["name"] == "Commons Registry"  # `name` is plain text in AS2: as configured
 

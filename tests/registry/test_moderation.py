@@ -21,7 +21,7 @@ from registry.core.errors import Unprocessable
 from registry.core.schema import assets
 from registry.fediverse import blocks, following
 from registry.people import admin_log
-from registry.runtime import Services
+from registry.runtime import Runtime
 from tests.nodes import eventually
 from tests.registry.test_assets_api import GARDEN
 from tests.registry.test_federation_inbox import post_signed
@@ -219,16 +219,16 @@ async def test_block_purges_subdomains_only(engine: AsyncEngine) -> None:
 
 
 async def test_block_refuses_activities_and_purges_what_it_held(
-    federated: tuple[httpx.AsyncClient, Services],
+    federated: tuple[httpx.AsyncClient, Runtime],
     remote: RemoteActor,
     admin_token: str,
     group_token: str,
     auth: Callable[[str], dict],
 ) -> None:
-    http, services = federated
-    fed = services.federation
+    http, runtime = federated
+    fed = runtime.federation
     assert fed is not None
-    engine = services.engine
+    engine = runtime.engine
     remote_host = f"127.0.0.1:{remote.port}"
     # It follows us; we follow it; we hold an asset mirrored from it; a delivery is queued.
     follow = remote.activity("Follow", "http://registry.test/actor")
@@ -273,16 +273,16 @@ async def test_block_refuses_activities_and_purges_what_it_held(
 
 
 async def test_a_block_made_elsewhere_wins_at_once_in_the_worker(
-    federated: tuple[httpx.AsyncClient, Services], remote: RemoteActor
+    federated: tuple[httpx.AsyncClient, Runtime], remote: RemoteActor
 ) -> None:
     """Another process blocks: this one's cache is stale for a moment, so the inbox may
     still take an activity, but the worker checks the table and does not apply it; then the
     cache catches up and the inbox refuses."""
-    http, services = federated
-    fed = services.federation
+    http, runtime = federated
+    fed = runtime.federation
     assert fed is not None
     await fed.blocklist.stop()  # freeze this process's copy
-    elsewhere = db.create_engine(services.settings.database_url)  # as another process would
+    elsewhere = db.create_engine(runtime.settings.database_url)  # as another process would
     try:
         await blocks.block_domain(elsewhere, "127.0.0.1", reason="", by="other process")
     finally:
@@ -291,9 +291,9 @@ async def test_a_block_made_elsewhere_wins_at_once_in_the_worker(
     follow = remote.activity("Follow", "http://registry.test/actor")
     assert (await post_signed(http, remote, follow)).status_code == 202
     await fed.processor.run_once()
-    [item] = await rows(services.engine, inbox_items)
+    [item] = await rows(runtime.engine, inbox_items)
     assert item.state == "ignored" and "blocked" in item.result
-    assert await rows(services.engine, followers) == []
+    assert await rows(runtime.engine, followers) == []
 
     fed.blocklist.interval = 0.05
     fed.blocklist.start()

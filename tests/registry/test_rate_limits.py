@@ -12,7 +12,7 @@ import pytest
 
 from registry.config import LimitsSection
 from registry.http.middleware.ratelimit import Allowance, RateLimiter
-from registry.runtime import Services
+from registry.runtime import Runtime
 from tests.registry.test_assets_api import GARDEN
 from tests.remote_actor import RemoteActor, serving
 
@@ -41,19 +41,19 @@ async def remote() -> AsyncIterator[RemoteActor]:
 @pytest.fixture
 async def start_node(make_app: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
     """A node with tight limits and its federation started (no workers)."""
-    started: list[Services] = []
+    started: list[Runtime] = []
 
     async def start(**overrides: Any) -> Any:
         overrides.setdefault("limits", TIGHT)
         app = make_app(federation=FEDERATION_DEV, **overrides)
-        services: Services = app.state.services
-        await services.start_federation(run_workers=False)
-        started.append(services)
+        runtime: Runtime = app.state.runtime
+        await runtime.start_federation(run_workers=False)
+        started.append(runtime)
         return app
 
     yield start
-    for services in started:
-        await services.stop_federation()
+    for runtime in started:
+        await runtime.stop_federation()
 
 
 def client(app: Any, address: str = "203.0.113.7") -> httpx.AsyncClient:

@@ -50,8 +50,8 @@ async def send(http: httpx.AsyncClient, sender: Partner, activity: dict) -> http
 async def test_partner_html_is_reduced_to_text_and_shown_escaped(
     make_app: Callable[..., object], partner: Partner
 ) -> None:
-    async with running_node(make_app) as (http, services):
-        await make_partner(services, partner)
+    async with running_node(make_app) as (http, runtime):
+        await make_partner(runtime, partner)
         # HTML in AS2 `summary` and `content`, as other software (and our older documents)
         # carry the summary and the description
         document = {
@@ -61,8 +61,8 @@ async def test_partner_html_is_reduced_to_text_and_shown_escaped(
         }
         document.update(name=HOSTILE_NAME, summary=HOSTILE_SUMMARY, content=HOSTILE_CONTENT)
         assert (await send(http, partner, partner.activity("Create", document))).status_code == 202
-        await process(services)
-        row = await stored_asset(services.engine, document["id"])
+        await process(runtime)
+        row = await stored_asset(runtime.engine, document["id"])
         assert row is not None
         record = (await http.get(f"/api/assets/{row.uid}")).json()
         assert record["summary"] == "Plots x"  # tags and script text gone
@@ -82,17 +82,17 @@ async def test_partner_html_is_reduced_to_text_and_shown_escaped(
 async def test_context_off_the_bundled_list_is_refused_without_a_fetch(
     make_app: Callable[..., object], partner: Partner
 ) -> None:
-    async with running_node(make_app) as (http, services):
-        await make_partner(services, partner)
+    async with running_node(make_app) as (http, runtime):
+        await make_partner(runtime, partner)
         document = partner.asset("c1")
         context_url = f"{partner.base}/assets/evil-context"
         document["@context"] = [AS, context_url]
         activity = partner.activity("Create", document)
         assert (await send(http, partner, activity)).status_code == 202
-        await process(services)
+        await process(runtime)
         assert partner.fetched == []  # never dereferenced
-        assert await stored_asset(services.engine, document["id"]) is None
-        assert await count(services.engine, inbox_items, inbox_items.c.state == "ignored") == 1
+        assert await stored_asset(runtime.engine, document["id"]) is None
+        assert await count(runtime.engine, inbox_items, inbox_items.c.state == "ignored") == 1
 
 
 async def test_homoglyph_and_idn_hosts_against_partners_and_blocks(
@@ -102,8 +102,8 @@ async def test_homoglyph_and_idn_hosts_against_partners_and_blocks(
         make_app,
         mirror={"partners": ["https://example.org"], "partners_only": True},
         federation={"blocked_domains": ["bücher.example"]},
-    ) as (_, services):
-        fed = services.federation
+    ) as (_, runtime):
+        fed = runtime.federation
     assert fed is not None
     partner_spellings = [
         "https://example.org/a",
@@ -137,7 +137,7 @@ async def test_allowlist_mode_takes_activities_from_partners_only(
         serving(Partner(name="stranger")) as stranger,
         running_node(make_app, mirror={"partners": [partner.base], "partners_only": True}) as (
             http,
-            services,
+            runtime,
         ),
     ):
         refused = await send(http, stranger, stranger.activity("Follow", f"{BASE}/actor"))
@@ -145,7 +145,7 @@ async def test_allowlist_mode_takes_activities_from_partners_only(
         homoglyph = partner.activity("Follow", f"{BASE}/actor")
         homoglyph["actor"] = homoglyph["actor"].replace("127.0.0.1", "127.0.0.1.evil.test")
         assert_problem(await send(http, partner, homoglyph), 403, "not accepted here")
-        assert await count(services.engine, inbox_items) == 0
+        assert await count(runtime.engine, inbox_items) == 0
         accepted = await send(http, partner, partner.activity("Follow", f"{BASE}/actor"))
         assert accepted.status_code == 202
-        assert await count(services.engine, inbox_items) == 1
+        assert await count(runtime.engine, inbox_items) == 1

@@ -67,8 +67,8 @@ def row(feed: TrapFeed) -> PartnerRow:
 
 @pytest.fixture
 async def federation(make_app: Callable[..., object]) -> AsyncIterator[object]:
-    async with running_node(make_app) as (_, services):
-        yield services.federation
+    async with running_node(make_app) as (_, runtime):
+        yield runtime.federation
 
 
 @pytest.mark.parametrize("trap", ["self", "cycle"])

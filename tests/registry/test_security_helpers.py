@@ -25,7 +25,7 @@ from federation.actors import RemoteActor as KnownActor
 from federation.tables import followers, inbox_items
 from registry.core import db
 from registry.core.schema import assets
-from registry.runtime import Services
+from registry.runtime import Runtime
 from tests.remote_actor import RemoteActor
 
 BASE = "http://registry.test"
@@ -115,34 +115,34 @@ class Partner(RemoteActor):
 @contextlib.asynccontextmanager
 async def running_node(
     make_app: Callable[..., object], **overrides: Any
-) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
     """The app in-process with federation started but its workers driven by the test."""
     federation = {**FEDERATION_DEV, **overrides.pop("federation", {})}
     app = make_app(federation=federation, **overrides)
-    services: Services = app.state.services  # type: ignore[attr-defined]
-    await services.start_federation(run_workers=False)
+    runtime: Runtime = app.state.runtime  # type: ignore[attr-defined]
+    await runtime.start_federation(run_workers=False)
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
             base_url=BASE,
         ) as http:
-            yield http, services
+            yield http, runtime
     finally:
-        await services.stop_federation()
+        await runtime.stop_federation()
 
 
-async def make_partner(services: Services, partner: RemoteActor) -> None:
+async def make_partner(runtime: Runtime, partner: RemoteActor) -> None:
     """Record that this node follows `partner` and was accepted (copies come only from such)."""
-    async with db.write(services.engine) as conn:
+    async with db.write(runtime.engine) as conn:
         await follows.record_following(
             conn, KnownActor.from_document(partner.document()), f"{BASE}/follows/{partner.port}"
         )
         await follows.answer_following(conn, partner.actor, None, follows.ACCEPTED)
 
 
-async def process(services: Services) -> None:
+async def process(runtime: Runtime) -> None:
     """Apply whatever the inbox holds and send whatever the outbox holds, once."""
-    fed = services.federation
+    fed = runtime.federation
     assert fed is not None
     await fed.processor.run_once()
     await fed.delivery.run_once()
@@ -156,9 +156,9 @@ async def count(engine: AsyncEngine, table: Any, *where: Any) -> int:
         return (await conn.execute(query)).scalar_one()
 
 
-async def nothing_changed(services: Services, remote: RemoteActor) -> None:
+async def nothing_changed(runtime: Runtime, remote: RemoteActor) -> None:
     """No inbox row, no follower, no asset, nothing sent back."""
-    engine = services.engine
+    engine = runtime.engine
     assert await count(engine, inbox_items) == 0
     assert await count(engine, followers) == 0
     assert await count(engine, assets) == 0

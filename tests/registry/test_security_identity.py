@@ -25,7 +25,7 @@ from federation.tables import followers, inbox_items, remote_keys
 from registry.catalog.projection import content_hash
 from registry.core import db
 from registry.core.schema import assets
-from registry.runtime import Services
+from registry.runtime import Runtime
 from tests.nodes import free_port
 from tests.registry.test_security_helpers import (
     BASE,
@@ -38,7 +38,7 @@ from tests.registry.test_security_helpers import (
 )
 from tests.remote_actor import RemoteActor, serving
 
-Node = tuple[httpx.AsyncClient, Services]
+Node = tuple[httpx.AsyncClient, Runtime]
 AP = {"Content-Type": "application/activity+json"}
 
 
@@ -79,8 +79,8 @@ async def send(http: httpx.AsyncClient, auth: httpx.Auth, activity: dict, **head
     return await http.post("/inbox", json=activity, auth=auth, headers={**AP, **headers})
 
 
-async def follower_count(services: Services) -> int:
-    return await count(services.engine, followers)
+async def follower_count(runtime: Runtime) -> int:
+    return await count(runtime.engine, followers)
 
 
 # -- key identity ---------------------------------------------------------------------------
@@ -89,7 +89,7 @@ async def follower_count(services: Services) -> int:
 async def test_an_actor_listing_another_actors_key_cannot_take_it_over(
     node: Node, victim: Partner, attacker: Partner
 ) -> None:
-    http, services = node
+    http, runtime = node
     # The attacker's actor document lists the victim's key id (with the attacker's key), and
     # gets itself known first.
     original = attacker.document
@@ -109,8 +109,8 @@ async def test_an_actor_listing_another_actors_key_cannot_take_it_over(
     attacker.document = claiming  # type: ignore[method-assign]
     follow = attacker.activity("Follow", f"{BASE}/actor")
     assert (await send(http, attacker.auth(), follow)).status_code == 202
-    await process(services)
-    async with db.read(services.engine) as conn:
+    await process(runtime)
+    async with db.read(runtime.engine) as conn:
         claimed = (
             await conn.execute(select(remote_keys).where(remote_keys.c.key_id == victim.key_id))
         ).first()
@@ -123,8 +123,8 @@ async def test_an_actor_listing_another_actors_key_cannot_take_it_over(
     # The victim is not locked out: its own signed Follow goes through and is applied.
     honest = victim.activity("Follow", f"{BASE}/actor")
     assert (await send(http, victim.auth(), honest)).status_code == 202
-    await process(services)
-    async with db.read(services.engine) as conn:
+    await process(runtime)
+    async with db.read(runtime.engine) as conn:
         actors = {row.actor for row in await conn.execute(select(followers.c.actor))}
         owner = (
             await conn.execute(
@@ -134,8 +134,8 @@ async def test_an_actor_listing_another_actors_key_cannot_take_it_over(
     assert actors == {attacker.actor, victim.actor}
     assert owner == victim.actor
     # And an admin can follow the victim (no uniqueness error, no 500).
-    await services.federation.directory.get(victim.actor, refresh=True)
-    await services.federation.directory.get(attacker.actor, refresh=True)
+    await runtime.federation.directory.get(victim.actor, refresh=True)
+    await runtime.federation.directory.get(attacker.actor, refresh=True)
 
 
 # -- Undo and other object checks -----------------------------------------------------------
@@ -144,11 +144,11 @@ async def test_an_actor_listing_another_actors_key_cannot_take_it_over(
 async def test_undo_removes_a_follow_only_when_its_object_is_that_follow(
     node: Node, victim: Partner
 ) -> None:
-    http, services = node
+    http, runtime = node
     follow = victim.activity("Follow", f"{BASE}/actor")
     assert (await send(http, victim.auth(), follow)).status_code == 202
-    await process(services)
-    assert await follower_count(services) == 1
+    await process(runtime)
+    assert await follower_count(runtime) == 1
     not_our_follow = [
         f"{victim.actor}/likes/1",  # an Undo of a Like, by IRI
         victim.activity("Like", f"{BASE}/assets/x"),
@@ -160,21 +160,21 @@ async def test_undo_removes_a_follow_only_when_its_object_is_that_follow(
     for undone in not_our_follow:
         undo = victim.activity("Undo", undone)
         assert (await send(http, victim.auth(), undo)).status_code == 202
-        await process(services)
-        assert await follower_count(services) == 1, undone
+        await process(runtime)
+        assert await follower_count(runtime) == 1, undone
     # The Follow itself, by id: the follow goes.
     assert (await send(http, victim.auth(), victim.activity("Undo", follow["id"]))).is_success
-    await process(services)
-    assert await follower_count(services) == 0
+    await process(runtime)
+    assert await follower_count(runtime) == 0
     # An embedded Follow with the same actor and object, whatever its id, undoes too.
     again = victim.activity("Follow", f"{BASE}/actor")
     await send(http, victim.auth(), again)
-    await process(services)
-    assert await follower_count(services) == 1
+    await process(runtime)
+    assert await follower_count(runtime) == 1
     renamed = {**again, "id": f"{victim.actor}/follows/renamed"}
     await send(http, victim.auth(), victim.activity("Undo", renamed))
-    await process(services)
-    assert await follower_count(services) == 0
+    await process(runtime)
+    assert await follower_count(runtime) == 0
 
 
 # -- content types --------------------------------------------------------------------------
@@ -193,11 +193,11 @@ async def test_undo_removes_a_follow_only_when_its_object_is_that_follow(
 async def test_the_inbox_takes_only_activitystreams_bodies(
     node: Node, victim: Partner, content_type: str
 ) -> None:
-    http, services = node
+    http, runtime = node
     follow = victim.activity("Follow", f"{BASE}/actor")
     response = await send(http, victim.auth(), follow, **{"Content-Type": content_type})
     assert_problem(response, 415, "application/activity+json")
-    assert await count(services.engine, inbox_items) == 0
+    assert await count(runtime.engine, inbox_items) == 0
 
 
 async def test_ld_json_with_the_activitystreams_profile_is_taken(
@@ -216,9 +216,9 @@ async def test_ld_json_with_the_activitystreams_profile_is_taken(
 async def test_a_1_mb_multibase_value_is_refused_in_under_50_ms_of_cpu(
     node: Node, victim: Partner
 ) -> None:
-    http, services = node
-    await make_partner(services, victim)
-    await services.federation.directory.get(victim.actor)  # the key is known: no fetch counted
+    http, runtime = node
+    await make_partner(runtime, victim)
+    await runtime.federation.directory.get(victim.actor)  # the key is known: no fetch counted
     asset = victim.asset("big")
     asset["proof"] = {
         "type": "DataIntegrityProof",
@@ -236,7 +236,7 @@ async def test_a_1_mb_multibase_value_is_refused_in_under_50_ms_of_cpu(
     spent = time.process_time() - started
     print(f"CPU to refuse a 1 MB multibase body: {spent * 1000:.1f} ms")
     assert_problem(response, 400, "proofValue", "at most")
-    assert await count(services.engine, inbox_items) == 0
+    assert await count(runtime.engine, inbox_items) == 0
     assert spent < 0.05, f"{spent * 1000:.1f} ms of CPU"
     # Behind the inbox, the decoder itself refuses such a value at once (a fetched object's
     # proof, a fetched actor's Multikey), before any quadratic work.
@@ -286,9 +286,9 @@ async def test_a_follow_after_ten_announces_of_a_silent_host_is_accepted_in_unde
     make_app: Callable[..., object], silent: Silent, victim: Partner
 ) -> None:
     async with running_node(make_app, federation={"fetch_timeout_seconds": 8}) as node:
-        http, services = node
-        await make_partner(services, victim)
-        fed = services.federation
+        http, runtime = node
+        await make_partner(runtime, victim)
+        fed = runtime.federation
         for n in range(10):
             announce = victim.activity("Announce", f"{silent.base}/assets/{n}")
             assert (await send(http, victim.auth(), announce)).status_code == 202
@@ -301,7 +301,7 @@ async def test_a_follow_after_ten_announces_of_a_silent_host_is_accepted_in_unde
                 follow = newcomer.activity("Follow", f"{BASE}/actor")
                 assert (await send(http, newcomer.auth(), follow)).status_code == 202
                 fed.processor.wake()
-                while await follower_count(services) == 0:
+                while await follower_count(runtime) == 0:
                     assert time.monotonic() - started < 2.0, "the Follow waited behind the fetch"
                     await asyncio.sleep(0.02)
                 accepted = time.monotonic() - started
@@ -315,8 +315,8 @@ async def test_a_follow_after_ten_announces_of_a_silent_host_is_accepted_in_unde
 # -- storage an attacker can fill -----------------------------------------------------------
 
 
-async def stored_bodies(services: Services) -> dict[str, tuple[str, str]]:
-    async with db.read(services.engine) as conn:
+async def stored_bodies(runtime: Runtime) -> dict[str, tuple[str, str]]:
+    async with db.read(runtime.engine) as conn:
         rows = await conn.execute(
             select(inbox_items.c.activity_id, inbox_items.c.state, inbox_items.c.body)
         )
@@ -326,31 +326,31 @@ async def stored_bodies(services: Services) -> dict[str, tuple[str, str]]:
 async def test_unhandled_types_are_kept_as_ids_only_and_applied_ones_are_pruned(
     node: Node, victim: Partner
 ) -> None:
-    http, services = node
+    http, runtime = node
     padding = "x" * 500_000
     react = victim.activity("EmojiReact", f"{BASE}/assets/x", content=padding)
     assert (await send(http, victim.auth(), react)).status_code == 202
     follow = victim.activity("Follow", f"{BASE}/actor", summary=padding)
     assert (await send(http, victim.auth(), follow)).status_code == 202
-    bodies = await stored_bodies(services)
+    bodies = await stored_bodies(runtime)
     assert bodies[react["id"]] == ("ignored", "{}")  # never stored in full
     assert len(bodies[follow["id"]][1]) > 500_000  # pending: kept until applied
-    await process(services)
-    bodies = await stored_bodies(services)
+    await process(runtime)
+    bodies = await stored_bodies(runtime)
     assert bodies[follow["id"]] == ("done", "{}")
     # The ids stay for dedupe: the same activity again is a duplicate, not applied again.
     earlier = email.utils.formatdate(time.time() - 2, usegmt=True)  # signed afresh
     resent = await send(http, victim.auth(), follow, Date=earlier)
     assert resent.status_code == 202 and resent.json()["duplicate"] is True
     # After the keep window the rows themselves go.
-    processor = services.federation.processor
+    processor = runtime.federation.processor
     assert await processor.purge(datetime.now(UTC) + timedelta(days=8)) == 2
-    assert await count(services.engine, inbox_items) == 0
+    assert await count(runtime.engine, inbox_items) == 0
 
 
 async def test_mirrored_copies_keep_only_what_is_understood(node: Node, victim: Partner) -> None:
-    http, services = node
-    await make_partner(services, victim)
+    http, runtime = node
+    await make_partner(runtime, victim)
     plain = victim.asset("plain")
     assert (await send(http, victim.auth(), victim.activity("Create", plain))).is_success
     loaded = victim.asset("loaded", summary="A garden")
@@ -362,8 +362,8 @@ async def test_mirrored_copies_keep_only_what_is_understood(node: Node, victim: 
         "attributedTo": loaded["attributedTo"],
     }
     assert (await send(http, victim.auth(), victim.activity("Create", forged))).is_success
-    await process(services)
-    async with db.read(services.engine) as conn:
+    await process(runtime)
+    async with db.read(runtime.engine) as conn:
         rows = {
             row.iri: row
             for row in await conn.execute(select(assets.c.iri, assets.c.uid, assets.c.content_hash))
@@ -394,7 +394,7 @@ async def test_requests_in_flight_before_verification_are_bounded(
     make_app: Callable[..., object], silent: Silent, attacker: Partner
 ) -> None:
     federation = {"fetch_timeout_seconds": 2, "unverified_per_address": 2, "max_key_fetches": 3}
-    async with running_node(make_app, federation=federation) as (http, services):
+    async with running_node(make_app, federation=federation) as (http, runtime):
 
         def follow_signed_on_silent(n: int) -> tuple[dict, CavageAuth]:
             actor = f"{silent.base}/users/u{n}"
@@ -431,12 +431,12 @@ async def test_requests_in_flight_before_verification_are_bounded(
         assert busy.headers["Retry-After"].isdigit()
         for task in (*first, more):
             assert (await task).status_code == 401  # the silent host's keys: unverifiable
-        assert await count(services.engine, inbox_items) == 0
+        assert await count(runtime.engine, inbox_items) == 0
 
 
 async def test_permanent_fetch_failures_are_not_retried(node: Node, victim: Partner) -> None:
-    http, services = node
-    await make_partner(services, victim)
+    http, runtime = node
+    await make_partner(runtime, victim)
     plain = victim.asset("plain-json")
     victim.documents[plain["id"]] = plain
     missing = f"{victim.base}/assets/never-there"
@@ -447,8 +447,8 @@ async def test_permanent_fetch_failures_are_not_retried(node: Node, victim: Part
     victim.plain_json.add(plain["id"])
     for activity in (served_as_json, gone):
         assert (await send(http, victim.auth(), activity)).status_code == 202
-    await process(services)
-    async with db.read(services.engine) as conn:
+    await process(runtime)
+    async with db.read(runtime.engine) as conn:
         rows = {
             row.activity_id: row
             for row in await conn.execute(
@@ -463,13 +463,13 @@ async def test_permanent_fetch_failures_are_not_retried(node: Node, victim: Part
 async def test_accept_counts_only_for_our_own_follow_of_the_sender(
     node: Node, victim: Partner
 ) -> None:
-    http, services = node
+    http, runtime = node
     follow_id = f"{BASE}/follows/1"
-    async with db.write(services.engine) as conn:
+    async with db.write(runtime.engine) as conn:
         await follows.record_following(conn, KnownActor.from_document(victim.document()), follow_id)
 
     async def state() -> str:
-        async with db.read(services.engine) as conn:
+        async with db.read(runtime.engine) as conn:
             return (await follows.get_following(conn, victim.actor)).state
 
     not_ours = [
@@ -479,17 +479,17 @@ async def test_accept_counts_only_for_our_own_follow_of_the_sender(
     ]
     for answered in not_ours:
         await send(http, victim.auth(), victim.activity("Accept", answered))
-        await process(services)
+        await process(runtime)
         assert await state() == "pending", answered
     ours = {"id": follow_id, "type": "Follow", "actor": f"{BASE}/actor", "object": victim.actor}
     await send(http, victim.auth(), victim.activity("Accept", ours))
-    await process(services)
+    await process(runtime)
     assert await state() == "accepted"
 
 
 async def test_an_actor_update_rotates_its_key_at_once(node: Node, victim: Partner) -> None:
-    http, services = node
-    directory = services.federation.directory
+    http, runtime = node
+    directory = runtime.federation.directory
     follow = victim.activity("Follow", f"{BASE}/actor")
     assert (await send(http, victim.auth(), follow)).status_code == 202  # the key is stored
     old_key = victim.key
@@ -497,7 +497,7 @@ async def test_an_actor_update_rotates_its_key_at_once(node: Node, victim: Partn
     update = victim.activity("Update", victim.document())
     # Signed with the old key, the one we hold: taken, and applied by refetching the actor.
     assert (await send(http, CavageAuth(victim.key_id, old_key), update)).status_code == 202
-    await process(services)
+    await process(runtime)
     directory.key_cache = type(directory.key_cache)()  # only what was stored counts
     info = await directory.resolve_key(victim.key_id, False)
     assert info is not None and keys.same_public_key(info.public_key, victim.key.public_key())

@@ -20,7 +20,7 @@ from federation import keys
 from federation.httpsig import Rfc9421Auth, sign_request
 from federation.httpsig.cavage import body_digest, signing_string
 from federation.tables import inbox_items
-from registry.runtime import Services
+from registry.runtime import Runtime
 from tests.registry.test_security_helpers import (
     BASE,
     Partner,
@@ -46,10 +46,10 @@ async def partner() -> AsyncIterator[Partner]:
 @pytest.fixture
 async def node(
     make_app: Callable[..., object], partner: Partner
-) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
-    async with running_node(make_app) as (http, services):
-        await make_partner(services, partner)
-        yield http, services
+) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+    async with running_node(make_app) as (http, runtime):
+        await make_partner(runtime, partner)
+        yield http, runtime
 
 
 def activity_body(partner: Partner, kind: str) -> bytes:
@@ -163,15 +163,15 @@ CASES = [
 
 @pytest.mark.parametrize("kind", ["Follow", "Create"])
 async def test_a_valid_signature_takes_effect(
-    node: tuple[httpx.AsyncClient, Services], partner: Partner, kind: str
+    node: tuple[httpx.AsyncClient, Runtime], partner: Partner, kind: str
 ) -> None:
     """The control: the same requests, signed properly, add a follower or an asset."""
-    http, services = node
+    http, runtime = node
     body = activity_body(partner, kind)
     for headers in (signed(partner, body), rfc9421_signed(partner, body)):
         response = await http.post("/inbox", content=body, headers=headers)
         assert response.status_code == 202, response.text
-    await process(services)
+    await process(runtime)
     if kind == "Follow":
         assert [a["type"] for a in partner.received] == ["Accept"]
     else:
@@ -180,16 +180,16 @@ async def test_a_valid_signature_takes_effect(
 
 @pytest.mark.parametrize("case", CASES)
 async def test_bad_signature_is_401_and_changes_nothing(
-    node: tuple[httpx.AsyncClient, Services], partner: Partner, case: str
+    node: tuple[httpx.AsyncClient, Runtime], partner: Partner, case: str
 ) -> None:
-    http, services = node
+    http, runtime = node
     for kind in ("Follow", "Create"):
         headers, sent, word = bad_request(case, partner, activity_body(partner, kind))
         response = await http.post("/inbox", content=sent, headers=headers)
         assert_problem(response, 401, word)
         assert response.headers["www-authenticate"].startswith("Signature")
-    await process(services)
-    await nothing_changed(services, partner)
+    await process(runtime)
+    await nothing_changed(runtime, partner)
 
 
 async def test_captured_request_replayed(make_app: Callable[..., object], partner: Partner) -> None:
@@ -198,7 +198,7 @@ async def test_captured_request_replayed(make_app: Callable[..., object], partne
     The same activity signed afresh, as an honest retry is, gets 202 as a duplicate."""
     async with running_node(make_app, federation={"clock_skew_past_seconds": 2}) as (
         http,
-        services,
+        runtime,
     ):
         body = activity_body(partner, "Follow")
         headers = signed(partner, body)
@@ -209,13 +209,13 @@ async def test_captured_request_replayed(make_app: Callable[..., object], partne
         await asyncio.sleep(1.1)  # a retry signs again, with a new Date
         retry = await http.post("/inbox", content=body, headers=signed(partner, body))
         assert retry.status_code == 202 and retry.json()["duplicate"] is True
-        await process(services)
-        await process(services)
+        await process(runtime)
+        await process(runtime)
         assert [a["type"] for a in partner.received] == ["Accept"]
-        assert await count(services.engine, inbox_items) == 1
+        assert await count(runtime.engine, inbox_items) == 1
         await asyncio.sleep(3.2)
         late = await http.post("/inbox", content=body, headers=headers)
         assert_problem(late, 401, "old")
-        await process(services)
-        assert await count(services.engine, inbox_items) == 1
+        await process(runtime)
+        assert await count(runtime.engine, inbox_items) == 1
         assert [a["type"] for a in partner.received] == ["Accept"]

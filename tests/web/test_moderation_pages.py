@@ -98,8 +98,8 @@ async def test_partner_errors_are_plain(
     make_app: Callable[..., object], engine: AsyncEngine, people: dict[str, str]
 ) -> None:
     app = make_app()
-    services = app.state.services  # type: ignore[attr-defined]
-    await services.start_federation(run_workers=False)
+    runtime = app.state.runtime  # type: ignore[attr-defined]
+    await runtime.start_federation(run_workers=False)
     try:
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as web:
@@ -121,4 +121,4 @@ async def test_partner_errors_are_plain(
             ), alert
             assert "Technical detail" in page.text
     finally:
-        await services.stop_federation()
+        await runtime.stop_federation()

@@ -21,7 +21,7 @@ from registry.core.errors import BadRequest, NotFound, Problem
 from registry.core.schema import LOCAL, PUBLISHED, assets
 from registry.http import negotiation
 from registry.http.activitypub.signed import CHALLENGE, absolute_url, federation, require_signed_get
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.http.bodies import read_limited
 from registry.http.middleware.canonical import received_headers
 from registry.http.middleware.ratelimit import Limits
@@ -49,7 +49,7 @@ async def inbox(request: Request) -> Response:
     limits: Limits | None = getattr(request.app.state, "limits", None)
     ticket = await limits.inbox_gate(request) if limits is not None else None
     try:
-        body = await read_limited(request, services(request).settings.server.max_body_bytes)
+        body = await read_limited(request, runtime(request).settings.server.max_body_bytes)
         receipt = await fed.inbox.receive(
             request.method,
             absolute_url(request),
@@ -73,7 +73,7 @@ async def actor(request: Request) -> Response:
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.DATA_FIRST)
     if chosen == negotiation.HTML:
-        return RedirectResponse(f"{services(request).settings.base_url}/", 303, headers=VARY)
+        return RedirectResponse(f"{runtime(request).settings.base_url}/", 303, headers=VARY)
     return jsonld(federation(request).node.actor_document(), accept, chosen)
 
 
@@ -83,8 +83,8 @@ async def _collection(request: Request, total: int, items_for_page: Any) -> Resp
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.DATA_FIRST)
     if chosen == negotiation.HTML:
-        return RedirectResponse(f"{services(request).settings.base_url}/", 303, headers=VARY)
-    base = f"{services(request).settings.base_url}{request.url.path}"
+        return RedirectResponse(f"{runtime(request).settings.base_url}/", 303, headers=VARY)
+    base = f"{runtime(request).settings.base_url}{request.url.path}"
     page = request.query_params.get("page")
     if page is None:
         return jsonld(
@@ -106,7 +106,7 @@ async def _collection(request: Request, total: int, items_for_page: Any) -> Resp
 
 
 async def outbox_collection(request: Request) -> Response:
-    engine = services(request).engine
+    engine = runtime(request).engine
 
     async def items(cursor: int | None) -> tuple[list[Any], int | None]:
         async with db.read(engine) as conn:
@@ -126,7 +126,7 @@ async def following_collection(request: Request) -> Response:
 
 
 async def _follow_collection(request: Request, table: Any, column: str) -> Response:
-    engine = services(request).engine
+    engine = runtime(request).engine
 
     async def items(cursor: int | None) -> tuple[list[Any], int | None]:
         query = select(table.c.id, table.c[column]).where(table.c.state == follows.ACCEPTED)
@@ -147,8 +147,8 @@ async def activity(request: Request) -> Response:
     await require_signed_get(request)
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.JSONLD_TYPES)
-    iri = f"{services(request).settings.base_url}/activities/{request.path_params['id']}"
-    async with db.read(services(request).engine) as conn:
+    iri = f"{runtime(request).settings.base_url}/activities/{request.path_params['id']}"
+    async with db.read(runtime(request).engine) as conn:
         row = (
             await conn.execute(
                 select(outbox.c.body).where(outbox.c.activity_id == iri, outbox.c.public)
@@ -161,7 +161,7 @@ async def activity(request: Request) -> Response:
 
 def _resource_is_us(request: Request, resource: str) -> bool:
     """Whether `resource` (an acct: URI or one of the actor's IRIs) names the node actor."""
-    settings = services(request).settings
+    settings = runtime(request).settings
     node = federation(request).node
     if resource in (node.actor_iri, f"{settings.base_url}/", settings.base_url):
         return True
@@ -198,7 +198,7 @@ async def nodeinfo_links(request: Request) -> Response:
 
 
 async def nodeinfo(request: Request) -> Response:
-    engine = services(request).engine
+    engine = runtime(request).engine
     async with db.read(engine) as conn:
         local = (
             await conn.execute(
@@ -222,7 +222,7 @@ async def nodeinfo(request: Request) -> Response:
 
 async def host_meta(request: Request) -> Response:
     return Response(
-        documents.host_meta_xml(services(request).settings.base_url),
+        documents.host_meta_xml(runtime(request).settings.base_url),
         media_type="application/xrd+xml",
     )
 

@@ -19,7 +19,7 @@ from registry.core import db
 from registry.core.schema import LOCAL, PUBLISHED, asset_tags, assets
 from registry.http import negotiation
 from registry.http.activitypub.signed import federation, require_signed_get
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.http.pages.catalog import VARY, jsonld
 from vocab.compound import hashtag_name
 from vocab.namespaces import AS
@@ -34,7 +34,7 @@ async def _answer(request: Request, body: dict) -> Response:
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.DATA_FIRST)
     if chosen == negotiation.HTML:
-        return RedirectResponse(f"{services(request).settings.base_url}/", 303, headers=VARY)
+        return RedirectResponse(f"{runtime(request).settings.base_url}/", 303, headers=VARY)
     return jsonld(body, accept, chosen)
 
 
@@ -45,7 +45,7 @@ async def featured(request: Request) -> Response:
 
 
 async def featured_tags(request: Request) -> Response:
-    base = services(request).settings.base_url
+    base = runtime(request).settings.base_url
     count = func.count(asset_tags.c.asset_id)
     query = (
         select(asset_tags.c.tag, count)
@@ -59,7 +59,7 @@ async def featured_tags(request: Request) -> Response:
         .order_by(count.desc(), asset_tags.c.tag)
         .limit(FEATURED_TAGS * 2)  # some tags cannot be hashtags
     )
-    async with db.read(services(request).engine) as conn:
+    async with db.read(runtime(request).engine) as conn:
         rows = list(await conn.execute(query))
     items = [
         {"type": "Hashtag", "name": f"#{name}", "href": f"{base}/tags/{quote(row.tag, safe='')}"}

@@ -16,7 +16,7 @@ from registry.core.errors import BadRequest, NotFound
 from registry.core.schema import LOCAL
 from registry.http import negotiation
 from registry.http.activitypub.signed import require_signed_get
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.http.pages.catalog import VARY, jsonld, tombstone
 from registry.http.pages.session import load_session
 from registry.web.render import render
@@ -45,10 +45,10 @@ async def changes_feed(request: Request) -> Response:
     await require_signed_get(request)
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.JSONLD_TYPES)
-    settings = services(request).settings
+    settings = runtime(request).settings
     base = f"{settings.base_url}/changes"
     since = _int(request, "since", None)
-    async with db.read(services(request).engine) as conn:
+    async with db.read(runtime(request).engine) as conn:
         latest = await changes.latest(conn)
         horizon = await changes.horizon(conn)
         if since is None:
@@ -72,12 +72,12 @@ async def catalog(request: Request) -> Response:
     await require_signed_get(request)
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.DATA_FIRST)
-    settings = services(request).settings
+    settings = runtime(request).settings
     if chosen == negotiation.HTML:
         return RedirectResponse(f"{settings.base_url}/search?origin=local", 303, headers=VARY)
     base = f"{settings.base_url}/catalog"
     page = request.query_params.get("page")
-    async with db.read(services(request).engine) as conn:
+    async with db.read(runtime(request).engine) as conn:
         if page is None:
             body = documents.ordered_collection(
                 base, await changes.catalog_total(conn), f"{base}?page=0"
@@ -101,7 +101,7 @@ async def mirrored_asset(request: Request) -> Response:
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.PAGE_FIRST)
     uid = request.path_params["uid"]
-    svc = services(request)
+    svc = runtime(request)
     if chosen == negotiation.HTML:
         asset = await svc.assets.get(uid)
         if asset.origin == LOCAL:

@@ -7,14 +7,14 @@ from starlette.requests import Request
 from federation.httpsig import SignatureError, verify_request
 from registry.core.errors import Problem, Unauthorized
 from registry.fediverse.federation import Federation
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.http.middleware.canonical import received_headers
 
 CHALLENGE = {"WWW-Authenticate": 'Signature realm="commons-registry"', "Vary": "Accept"}
 
 
 def federation(request: Request) -> Federation:
-    fed = services(request).federation
+    fed = runtime(request).federation
     if fed is None:
         raise Problem("federation is not running")  # only before start-up completes
     return fed
@@ -24,13 +24,13 @@ def absolute_url(request: Request) -> str:
     """The URL the client asked for, as it signed it: our public base and the raw path."""
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     query = request.scope.get("query_string", b"")
-    url = services(request).settings.base_url + raw_path.decode("latin-1")
+    url = runtime(request).settings.base_url + raw_path.decode("latin-1")
     return f"{url}?{query.decode('latin-1')}" if query else url
 
 
 async def require_signed_get(request: Request) -> None:
     """Authorized fetch: with it on, ActivityPub documents go only to signed requests."""
-    if not services(request).settings.federation.authorized_fetch:
+    if not runtime(request).settings.federation.authorized_fetch:
         return
     fed = federation(request)
     try:

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from registry.core.errors import NotFound, Unprocessable
-from registry.http.auth import require_admin, require_principal, services
+from registry.http.auth import require_admin, require_principal, runtime
 from registry.http.bodies import read_json
 from registry.http.responses import json_response
 from registry.people import accounts
@@ -34,13 +34,13 @@ async def me(request: Request) -> Response:
 
 async def list_groups(request: Request) -> Response:
     await require_admin(request)
-    groups = await accounts.list_groups(services(request).engine)
+    groups = await accounts.list_groups(runtime(request).engine)
     return json_response({"items": [g.to_json() for g in groups]})
 
 
 async def create_group(request: Request) -> Response:
     await require_admin(request)
-    data = await read_json(request, services(request).settings.server.max_body_bytes)
+    data = await read_json(request, runtime(request).settings.server.max_body_bytes)
     if not isinstance(data, dict):
         raise Unprocessable(
             "send a JSON object with a name",
@@ -48,7 +48,7 @@ async def create_group(request: Request) -> Response:
         )
     name = _text(data, "name", required=True)
     slug = _text(data, "slug", limit=64)
-    group, token = await accounts.create_group(services(request).engine, name or "", slug)
+    group, token = await accounts.create_group(runtime(request).engine, name or "", slug)
     return json_response({**group.to_json(), "token": token}, 201)
 
 
@@ -57,10 +57,10 @@ async def suspend_group(request: Request) -> Response:
     suspended = request.method == "POST"
     reason = None
     if suspended:
-        data = await read_json(request, services(request).settings.server.max_body_bytes)
+        data = await read_json(request, runtime(request).settings.server.max_body_bytes)
         reason = _text(data, "reason", limit=2000)
     group = await accounts.set_group_suspended(
-        services(request).engine,
+        runtime(request).engine,
         request.path_params["slug"],
         suspended,
         reason=reason,
@@ -72,14 +72,14 @@ async def suspend_group(request: Request) -> Response:
 async def list_tokens(request: Request) -> Response:
     principal = await require_principal(request)
     items = await accounts.list_tokens(
-        services(request).engine, principal, request.query_params.get("group")
+        runtime(request).engine, principal, request.query_params.get("group")
     )
     return json_response({"items": [t.to_json() for t in items]})
 
 
 async def create_token(request: Request) -> Response:
     principal = await require_principal(request)
-    data = await read_json(request, services(request).settings.server.max_body_bytes)
+    data = await read_json(request, runtime(request).settings.server.max_body_bytes)
     if not isinstance(data, dict):
         raise Unprocessable(
             "send a JSON object", errors=[{"field": "", "message": "expected a JSON object"}]
@@ -91,7 +91,7 @@ async def create_token(request: Request) -> Response:
             errors=[{"field": "role", "message": "one of group, admin"}],
         )
     info, token = await accounts.issue_token(
-        services(request).engine,
+        runtime(request).engine,
         principal,
         group_slug=_text(data, "group", limit=64),
         admin=role == "admin",
@@ -111,7 +111,7 @@ async def revoke_token(request: Request) -> Response:
         ) from None
     if not 0 < token_id < 2**63:  # beyond what the database's integer column can hold
         raise NotFound(f"there is no token #{token_id}")
-    info = await accounts.revoke_token(services(request).engine, principal, token_id)
+    info = await accounts.revoke_token(runtime(request).engine, principal, token_id)
     return json_response(info.to_json())
 
 

@@ -11,17 +11,17 @@ from starlette.routing import Route
 from registry.catalog.assets import moderation_queue
 from registry.catalog.search import SearchPage, parse_query, search
 from registry.core.errors import Unprocessable
-from registry.http.auth import optional_principal, require_admin, require_principal, services
+from registry.http.auth import optional_principal, require_admin, require_principal, runtime
 from registry.http.bodies import read_json
 from registry.http.responses import json_response
 
 
 def _max_body(request: Request) -> int:
-    return services(request).settings.server.max_body_bytes
+    return runtime(request).settings.server.max_body_bytes
 
 
 def page_json(request: Request, page: SearchPage) -> dict[str, Any]:
-    base = services(request).settings.base_url
+    base = runtime(request).settings.base_url
     items = []
     for asset in page.items:
         item = asset.to_json(base)
@@ -38,7 +38,7 @@ def page_json(request: Request, page: SearchPage) -> dict[str, Any]:
 
 
 async def list_assets(request: Request) -> Response:
-    svc = services(request)
+    svc = runtime(request)
     principal = await optional_principal(request)
     query = parse_query(
         request.query_params,
@@ -61,14 +61,14 @@ async def create_asset(request: Request) -> Response:
                 "group must be a group slug",
                 errors=[{"field": "group", "message": "expected a string"}],
             )
-    svc = services(request)
+    svc = runtime(request)
     asset = await svc.assets.create(principal, data, group_slug=group)
     body = asset.to_json(svc.settings.base_url)
     return json_response(body, 201, headers={"Location": body["links"]["self"]})
 
 
 async def get_asset(request: Request) -> Response:
-    svc = services(request)
+    svc = runtime(request)
     principal = await optional_principal(request)
     asset = await svc.assets.get(request.path_params["uid"], principal)
     return json_response(asset.to_json(svc.settings.base_url))
@@ -77,7 +77,7 @@ async def get_asset(request: Request) -> Response:
 async def change_asset(request: Request) -> Response:
     principal = await require_principal(request)
     data = await read_json(request, _max_body(request))
-    svc = services(request)
+    svc = runtime(request)
     asset = await svc.assets.update(
         principal, request.path_params["uid"], data, partial=request.method == "PATCH"
     )
@@ -86,7 +86,7 @@ async def change_asset(request: Request) -> Response:
 
 async def delete_asset(request: Request) -> Response:
     principal = await require_principal(request)
-    await services(request).assets.delete(principal, request.path_params["uid"])
+    await runtime(request).assets.delete(principal, request.path_params["uid"])
     return Response(status_code=204)
 
 
@@ -101,7 +101,7 @@ async def _decide(request: Request, approve: bool) -> Response:
                 "say why the asset is rejected",
                 errors=[{"field": "reason", "message": "1 to 2000 characters"}],
             )
-    svc = services(request)
+    svc = runtime(request)
     asset = await svc.assets.moderate(
         principal, request.path_params["uid"], approve=approve, reason=reason
     )
@@ -118,7 +118,7 @@ async def reject_asset(request: Request) -> Response:
 
 async def queue(request: Request) -> Response:
     await require_admin(request)
-    svc = services(request)
+    svc = runtime(request)
     items = [asset.to_json(svc.settings.base_url) for asset in await moderation_queue(svc.engine)]
     return json_response({"items": items})
 

@@ -15,7 +15,7 @@ from registry.core import db
 from registry.core.errors import Unprocessable
 from registry.fediverse import following, partners
 from registry.http.activitypub.signed import federation
-from registry.http.auth import require_admin, services
+from registry.http.auth import require_admin, runtime
 from registry.http.bodies import read_json
 from registry.http.responses import json_response
 from vocab.times import iso
@@ -49,7 +49,7 @@ def _state(request: Request, kind: str) -> str | None:
 
 
 async def _target(request: Request) -> str:
-    data = await read_json(request, services(request).settings.server.max_body_bytes)
+    data = await read_json(request, runtime(request).settings.server.max_body_bytes)
     value = data.get("target") if isinstance(data, dict) else None
     if not isinstance(value, str) or not value.strip() or len(value) > 2048:
         raise Unprocessable(
@@ -80,7 +80,7 @@ async def list_followers(request: Request) -> Response:
 
 async def decide_follower(request: Request) -> Response:
     await require_admin(request)
-    data = await read_json(request, services(request).settings.server.max_body_bytes)
+    data = await read_json(request, runtime(request).settings.server.max_body_bytes)
     actor = data.get("actor") if isinstance(data, dict) else None
     action = data.get("action") if isinstance(data, dict) else None
     if not isinstance(actor, str) or action not in ("approve", "reject", "remove"):
@@ -94,7 +94,7 @@ async def decide_follower(request: Request) -> Response:
 
 async def list_following(request: Request) -> Response:
     await require_admin(request)
-    async with db.read(services(request).engine) as conn:
+    async with db.read(runtime(request).engine) as conn:
         rows = await follows.list_following(conn)
     return json_response(
         {"items": [{"actor": r.actor, "state": r.state, "since": iso(r.created_at)} for r in rows]}
@@ -119,7 +119,7 @@ async def inbox_items_list(request: Request) -> Response:
     state = _state(request, "inbox")
     if state:
         query = query.where(inbox_items.c.state == state)
-    async with db.read(services(request).engine) as conn:
+    async with db.read(runtime(request).engine) as conn:
         rows = list(await conn.execute(query))
     return json_response(
         {
@@ -142,7 +142,7 @@ async def inbox_items_list(request: Request) -> Response:
 
 async def queue_status(request: Request) -> Response:
     await require_admin(request)
-    async with db.read(services(request).engine) as conn:
+    async with db.read(runtime(request).engine) as conn:
         counts = {
             state: n
             for state, n in await conn.execute(
@@ -209,7 +209,7 @@ routes = [
 
 async def list_partners(request: Request) -> Response:
     await require_admin(request)
-    items = await partners.list_partners(services(request).engine)
+    items = await partners.list_partners(runtime(request).engine)
     return json_response({"items": [p.to_json() for p in items]})
 
 
@@ -230,11 +230,11 @@ async def sync_now(request: Request) -> Response:
     await require_admin(request)
     target = await _target(request)
     chosen = (
-        await partners.list_partners(services(request).engine)
+        await partners.list_partners(runtime(request).engine)
         if target == "all"
-        else [await partners.find(services(request).engine, target)]
+        else [await partners.find(runtime(request).engine, target)]
     )
-    async with db.write(services(request).engine) as conn:
+    async with db.write(runtime(request).engine) as conn:
         for partner in chosen:
             await partners.request_sync(conn, partner.actor)
     return json_response({"requested": [p.host for p in chosen]}, 202)

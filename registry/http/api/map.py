@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from registry.catalog.map_layer import MAX_ZOOM, MapRequest, map_layer
 from registry.catalog.search import InvalidParameter, parse_bbox, parse_query
-from registry.http.auth import optional_principal, services
+from registry.http.auth import optional_principal, runtime
 
 
 def map_request(params: dict[str, str]) -> MapRequest:
@@ -30,7 +30,7 @@ def map_request(params: dict[str, str]) -> MapRequest:
 
 
 async def map_data(request: Request) -> Response:
-    svc = services(request)
+    svc = runtime(request)
     principal = await optional_principal(request)
     params = request.query_params
     query = parse_query(

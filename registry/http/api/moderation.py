@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from registry.core.errors import NotFound, Unprocessable
 from registry.fediverse import blocks
-from registry.http.auth import require_admin, services
+from registry.http.auth import require_admin, runtime
 from registry.http.bodies import read_json
 from registry.http.responses import json_response
 from registry.people import admin_log
@@ -16,7 +16,7 @@ from registry.people import admin_log
 
 async def _refresh(request: Request) -> None:
     """Partners purged by a block stop being partners in this process too."""
-    federation = services(request).federation
+    federation = runtime(request).federation
     if federation is not None:
         federation.partner_hosts = {
             host for host in federation.partner_hosts if not federation.domain_blocked(host)
@@ -37,13 +37,13 @@ def _int(request: Request, name: str, default: int | None) -> int | None:
 
 async def list_blocks(request: Request) -> Response:
     await require_admin(request)
-    found = await blocks.list_domain_blocks(services(request).engine)
+    found = await blocks.list_domain_blocks(runtime(request).engine)
     return json_response({"items": [b.to_json() for b in found]})
 
 
 async def add_block(request: Request) -> Response:
     principal = await require_admin(request)
-    data = await read_json(request, services(request).settings.server.max_body_bytes)
+    data = await read_json(request, runtime(request).settings.server.max_body_bytes)
     if not isinstance(data, dict):
         raise Unprocessable(
             "send a JSON object with a domain",
@@ -58,7 +58,7 @@ async def add_block(request: Request) -> Response:
     if errors:
         raise Unprocessable("the block needs a domain (and may have a reason)", errors=errors)
     block = await blocks.block_domain(
-        services(request).engine, domain, reason=reason, by=principal.describe()
+        runtime(request).engine, domain, reason=reason, by=principal.describe()
     )
     await _refresh(request)
     return json_response(block.to_json(), 201)
@@ -71,7 +71,7 @@ async def remove_block(request: Request) -> Response:
         raise Unprocessable(
             "the domain is too long", errors=[{"field": "domain", "message": "at most 255"}]
         )
-    if not await blocks.unblock_domain(services(request).engine, domain, by=principal.describe()):
+    if not await blocks.unblock_domain(runtime(request).engine, domain, by=principal.describe()):
         raise NotFound(f"{domain} is not blocked")
     await _refresh(request)
     return Response(status_code=204)
@@ -80,7 +80,7 @@ async def remove_block(request: Request) -> Response:
 async def admin_log_entries(request: Request) -> Response:
     await require_admin(request)
     entries = await admin_log.list_admin_log(
-        services(request).engine,
+        runtime(request).engine,
         limit=_int(request, "limit", 100) or 100,
         before=_int(request, "before", None),
         action=request.query_params.get("action"),

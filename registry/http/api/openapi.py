@@ -15,7 +15,7 @@ import vocab
 from registry import __version__
 from registry.catalog.search import MODERATION_STATES, ORIGINS, SORTS
 from registry.http.api.openapi_federation import federation_paths
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.http.responses import json_response
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
@@ -599,6 +599,6 @@ def build_spec(base_url: str) -> dict[str, Any]:
 async def openapi(request: Request) -> Response:
     spec = getattr(request.app.state, "openapi_spec", None)
     if spec is None:
-        spec = build_spec(services(request).settings.base_url)
+        spec = build_spec(runtime(request).settings.base_url)
         request.app.state.openapi_spec = spec
     return json_response(spec)

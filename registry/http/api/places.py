@@ -9,12 +9,12 @@ from starlette.routing import Route
 
 from registry.catalog.places import MAX_TYPED, find_places
 from registry.catalog.search import InvalidParameter
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.http.responses import json_response
 
 
 async def places(request: Request) -> Response:
-    svc = services(request)
+    svc = runtime(request)
     typed = request.query_params.get("q", "").strip()
     if not typed or len(typed) > MAX_TYPED:
         message = f"the place's name, 1 to {MAX_TYPED} characters"

@@ -21,7 +21,7 @@ from registry.catalog.search import SearchQuery, parse_query, search
 from registry.catalog.store import StoredAsset
 from registry.core import db
 from registry.core.schema import LOCAL, PUBLISHED, assets
-from registry.http.auth import optional_principal, services
+from registry.http.auth import optional_principal, runtime
 from registry.http.public_urls import public_url
 
 EXPORT_BATCH = 500  # rows read per query while streaming; memory stays flat whatever the total
@@ -64,7 +64,7 @@ async def _query(
 
 async def _every(request: Request, first: SearchQuery) -> AsyncIterator[list[StoredAsset]]:
     """Every matching asset, a batch at a time (keyset pages, so nothing is seen twice)."""
-    engine, query = services(request).engine, first
+    engine, query = runtime(request).engine, first
     while True:
         page = await search(engine, query)
         yield page.items
@@ -109,7 +109,7 @@ async def csv_export(request: Request) -> Response:
 
 async def asset_csv(request: Request) -> Response:
     """One public asset as a CSV file (a header and its row), a distribution in the catalog."""
-    stored = await services(request).assets.get(request.path_params["uid"])
+    stored = await runtime(request).assets.get(request.path_params["uid"])
     return Response(
         _csv_chunk([with_provenance(stored)], header=True),
         media_type="text/csv; charset=utf-8",
@@ -126,7 +126,7 @@ def _csv_chunk(items: Iterable[tuple[vocab.AssetRecord, vocab.AssetMeta]], heade
 
 async def latest_public_change(request: Request) -> datetime | None:
     """When the public catalog last changed: one `dct:modified` for every page."""
-    async with db.read(services(request).engine) as conn:
+    async with db.read(runtime(request).engine) as conn:
         latest = await conn.scalar(
             select(func.max(assets.c.updated_at)).where(
                 assets.c.deleted_at.is_(None), assets.c.moderation == PUBLISHED
@@ -136,7 +136,7 @@ async def latest_public_change(request: Request) -> datetime | None:
 
 
 async def dcat(request: Request) -> Response:
-    svc = services(request)
+    svc = runtime(request)
     settings = svc.settings
     base = settings.base_url
     query = await _query(request, DCAT_PAGE, DCAT_PAGE)

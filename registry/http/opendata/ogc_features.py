@@ -21,7 +21,7 @@ from starlette.routing import Route
 import vocab
 from registry.catalog.search import InvalidParameter, parse_query, search
 from registry.core.errors import NotFound
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.http.opendata.exports import with_provenance
 from registry.http.public_urls import public_url
 from registry.http.responses import json_response
@@ -43,7 +43,7 @@ ALLOWED = {"bbox", "limit", "datetime", "cursor", "f", *FILTERS}
 
 
 def _base(request: Request) -> str:
-    return f"{services(request).settings.base_url}/ogc"
+    return f"{runtime(request).settings.base_url}/ogc"
 
 
 def _link(href: str, rel: str, media: str, title: str | None = None) -> dict[str, str]:
@@ -80,7 +80,7 @@ def _collection_id(request: Request) -> str:
 
 
 async def landing(request: Request) -> Response:
-    settings = services(request).settings
+    settings = runtime(request).settings
     base = _base(request)
     return json_response(
         {
@@ -178,7 +178,7 @@ def _feature(asset: Any) -> dict[str, Any]:
 
 async def items(request: Request) -> Response:
     cid = _collection_id(request)
-    svc = services(request)
+    svc = runtime(request)
     base = _base(request)
     query = _items_query(request, cid)
     page = await search(svc.engine, query, svc.facet_cache)
@@ -203,7 +203,7 @@ async def items(request: Request) -> Response:
 
 async def item(request: Request) -> Response:
     cid = _collection_id(request)
-    svc = services(request)
+    svc = runtime(request)
     base = _base(request)
     asset = await svc.assets.get(request.path_params["fid"])
     if cid != "all" and asset.record.kind != cid:

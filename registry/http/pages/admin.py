@@ -13,7 +13,7 @@ from registry.catalog.assets import moderation_queue
 from registry.core import db
 from registry.core.errors import Problem, ServiceUnavailable, Unprocessable
 from registry.fediverse import blocks, following, partners
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.http.pages.session import member_page
 from registry.people import accounts
 from registry.people.members import Session, list_members
@@ -41,7 +41,7 @@ NOTICES = {
 
 def _back(request: Request, page: str, done: str) -> Response:
     path = f"/admin/{page}" if page else "/admin"
-    return RedirectResponse(f"{services(request).settings.base_url}{path}?done={done}", 303)
+    return RedirectResponse(f"{runtime(request).settings.base_url}{path}?done={done}", 303)
 
 
 def _notice(request: Request) -> str:
@@ -59,7 +59,7 @@ async def queue(request: Request, session: Session) -> Response:
 
 async def _queue_page(request: Request, error: tuple[str, str] | None = None) -> Response:
     items = []
-    for asset in await moderation_queue(services(request).engine):
+    for asset in await moderation_queue(runtime(request).engine):
         # A published asset with a change waiting: show the change, which is what is decided,
         # and what it changes in the public version.
         if asset.pending is not None:
@@ -89,7 +89,7 @@ async def decide(request: Request, session: Session) -> Response:
             request,
             error=(request.path_params["uid"], _("Say why, so that the group can fix it.")),
         )
-    await services(request).assets.moderate(
+    await runtime(request).assets.moderate(
         session.member.principal,
         request.path_params["uid"],
         approve=action == "approve",
@@ -99,7 +99,7 @@ async def decide(request: Request, session: Session) -> Response:
 
 
 def _federation(request: Request):  # type: ignore[no-untyped-def]
-    federation = services(request).federation
+    federation = runtime(request).federation
     if federation is None:
         raise ServiceUnavailable("federation is not running in this process")
     return federation
@@ -139,7 +139,7 @@ async def partners_page(request: Request, session: Session) -> Response:
             raise Unprocessable("action: add, remove or sync")
         except Problem as problem:  # show it on the page, beside the form
             error, technical = messages.human(problem.detail or problem.title)
-    items = await partners.list_partners(services(request).engine)
+    items = await partners.list_partners(runtime(request).engine)
     return render(
         request,
         "admin_partners.html",
@@ -152,7 +152,7 @@ async def partners_page(request: Request, session: Session) -> Response:
 
 
 async def _sync(request: Request, target: str) -> Response:
-    engine = services(request).engine
+    engine = runtime(request).engine
     chosen = (
         await partners.list_partners(engine)
         if target == "all"
@@ -194,7 +194,7 @@ async def followers_page(request: Request, session: Session) -> Response:
 
 @member_page(admin=True)
 async def blocks_page(request: Request, session: Session) -> Response:
-    engine = services(request).engine
+    engine = runtime(request).engine
     error, entered = "", {"domain": "", "reason": ""}
     if request.method == "POST":
         form = await request.form()
@@ -239,7 +239,7 @@ async def blocks_page(request: Request, session: Session) -> Response:
 
 @member_page(admin=True)
 async def tokens_page(request: Request, session: Session) -> Response:
-    engine = services(request).engine
+    engine = runtime(request).engine
     principal = session.member.principal
     error, new_token = "", None
     if request.method == "POST":

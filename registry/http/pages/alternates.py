@@ -20,7 +20,7 @@ from registry.core import db
 from registry.core.errors import NotFound
 from registry.core.schema import LOCAL, PUBLISHED
 from registry.http.activitypub.signed import require_signed_get
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.http.pages.catalog import tombstone
 from registry.http.pages.session import load_session
 from registry.web.render import _, render
@@ -33,7 +33,7 @@ ALTERNATE = {"Content-Disposition": "inline", "Access-Control-Allow-Origin": "*"
 async def _document(request: Request, local: bool) -> Response:
     await require_signed_get(request)  # the same rule as the IRI itself
     uid = request.path_params["uid"]
-    async with db.read(services(request).engine) as conn:
+    async with db.read(runtime(request).engine) as conn:
         row = await published_document(conn, uid)
     if row is None or (row.origin == LOCAL) != local or row.moderation != PUBLISHED:
         raise NotFound(f"there is no asset {uid!r}")
@@ -67,7 +67,7 @@ async def remote_follow(request: Request) -> Response:
 
     A page, not a redirect: the pages' `form-action 'self'` would stop a redirect elsewhere,
     and the reader sees where they are going before they leave."""
-    settings = services(request).settings
+    settings = runtime(request).settings
     await load_session(request)
     typed = request.query_params.get("server", "")
     host = server_host(typed) if typed else None

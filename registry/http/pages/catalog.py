@@ -20,7 +20,7 @@ from registry.core.schema import LOCAL, PUBLISHED
 from registry.fediverse import partners
 from registry.http import negotiation
 from registry.http.activitypub.signed import require_signed_get
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.http.opendata.exports import with_provenance
 from registry.http.pages.session import load_session
 from registry.http.responses import json_response
@@ -78,7 +78,7 @@ async def asset(request: Request) -> Response:
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.PAGE_FIRST)
     uid = request.path_params["uid"]
-    svc = services(request)
+    svc = runtime(request)
     if chosen == negotiation.HTML:
         session = await load_session(request)
         try:
@@ -121,7 +121,7 @@ async def scheme_resource(request: Request) -> Response:
     chosen = negotiation.choose(accept, negotiation.PAGE_FIRST)
     name = request.path_params["scheme"]
     scheme = _concept_or_404(name)
-    page_url = f"{services(request).settings.base_url}/vocab/{name}"
+    page_url = f"{runtime(request).settings.base_url}/vocab/{name}"
     if chosen == negotiation.HTML:
         return render(request, "scheme.html", scheme=scheme, page_url=page_url, headers=VARY)
     return jsonld(vocab.scheme_document(name), accept, chosen)
@@ -132,7 +132,7 @@ async def concept_resource(request: Request) -> Response:
     chosen = negotiation.choose(accept, negotiation.PAGE_FIRST)
     name, slug = request.path_params["scheme"], request.path_params["slug"]
     concept = _concept_or_404(name, slug)
-    page_url = f"{services(request).settings.base_url}/vocab/{name}/{slug}"
+    page_url = f"{runtime(request).settings.base_url}/vocab/{name}/{slug}"
     if chosen == negotiation.HTML:
         return render(
             request,
@@ -154,7 +154,7 @@ async def context(request: Request) -> Response:
 
 
 async def home(request: Request) -> Response:
-    svc = services(request)
+    svc = runtime(request)
     await load_session(request)
     query = parse_query({"limit": "1"}, page_size=1, max_page_size=1, principal=None)
     page = await search(svc.engine, query, svc.facet_cache)
@@ -179,14 +179,14 @@ async def home(request: Request) -> Response:
 
 async def asset_geojson(request: Request) -> Response:
     """One public asset as a GeoJSON Feature (its page links here)."""
-    svc = services(request)
+    svc = runtime(request)
     stored = await svc.assets.get(request.path_params["uid"])
     return json_response(vocab.feature(*with_provenance(stored)), media_type="application/geo+json")
 
 
 async def tag(request: Request) -> Response:
     """Hashtag links in our documents point here; people land on the search for the tag."""
-    base = services(request).settings.base_url
+    base = runtime(request).settings.base_url
     return RedirectResponse(f"{base}/search?tag={request.path_params['tag']}", 303)
 
 

@@ -17,7 +17,7 @@ from registry.catalog.store import StoredAsset, select_assets, stored_from_row
 from registry.core import db
 from registry.core.errors import Forbidden, Unprocessable
 from registry.core.schema import LOCAL, assets
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.http.pages.session import member_page
 from registry.people.members import Session
 from registry.web import countries, forms
@@ -33,7 +33,7 @@ async def group_assets(request: Request, session: Session) -> list[StoredAsset]:
         assets.c.group_id == group_id if group_id is not None else assets.c.group_id.is_(None)
     )
     query = query.order_by(desc(assets.c.updated_at), desc(assets.c.id)).limit(500)
-    async with db.read(services(request).engine) as conn:
+    async with db.read(runtime(request).engine) as conn:
         return [stored_from_row(row) for row in await conn.execute(query)]
 
 
@@ -45,7 +45,7 @@ async def dashboard(request: Request, session: Session) -> Response:
         items=await group_assets(request, session),
         saved=request.query_params.get("saved", ""),
         deleted=request.query_params.get("deleted", ""),
-        require_approval=services(request).settings.moderation.require_approval,
+        require_approval=runtime(request).settings.moderation.require_approval,
     )
 
 
@@ -85,7 +85,7 @@ async def new_asset(request: Request, session: Session) -> Response:
     if request.method == "GET":
         return _form_page(request, values={"status": "active"})
     values = _posted(await request.form())
-    svc = services(request)
+    svc = runtime(request)
     try:
         created = await svc.assets.create(session.member.principal, forms.to_input(values))
     except Unprocessable as problem:
@@ -95,7 +95,7 @@ async def new_asset(request: Request, session: Session) -> Response:
 
 @member_page()
 async def edit_asset(request: Request, session: Session) -> Response:
-    svc = services(request)
+    svc = runtime(request)
     uid = request.path_params["uid"]
     principal = session.member.principal
     asset = await svc.assets.get(uid, principal)
@@ -112,7 +112,7 @@ async def edit_asset(request: Request, session: Session) -> Response:
 
 
 async def _own_asset(request: Request, session: Session) -> StoredAsset:
-    svc = services(request)
+    svc = runtime(request)
     principal = session.member.principal
     asset = await svc.assets.get(request.path_params["uid"], principal)
     if asset.origin != LOCAL or not principal.may_manage_group(asset.group_id):
@@ -123,7 +123,7 @@ async def _own_asset(request: Request, session: Session) -> StoredAsset:
 @member_page()
 async def withdraw_asset(request: Request, session: Session) -> Response:
     """Mark an asset closed: it stays listed (and federated) as no longer running."""
-    svc = services(request)
+    svc = runtime(request)
     asset = await _own_asset(request, session)
     base = svc.settings.base_url
     if request.method == "GET":
@@ -151,7 +151,7 @@ async def withdraw_asset(request: Request, session: Session) -> Response:
 @member_page()
 async def delete_asset(request: Request, session: Session) -> Response:
     """Delete an asset: a tombstone here and on every partner; it cannot be undone."""
-    svc = services(request)
+    svc = runtime(request)
     asset = await _own_asset(request, session)
     base = svc.settings.base_url
     if request.method == "GET":

@@ -17,7 +17,7 @@ from registry.catalog.places import find_places
 from registry.catalog.search import SearchPage, SearchQuery, parse_query, search
 from registry.catalog.suggest import did_you_mean
 from registry.core.errors import BadRequest
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.http.pages.catalog import asset_page_url
 from registry.http.pages.session import load_session
 from registry.web import countries
@@ -33,7 +33,7 @@ def _items(request: Request, drop: tuple[str, ...] = (), **extra: str) -> list[t
 
 
 def link(request: Request, items: list[tuple[str, str]]) -> str:
-    base = services(request).settings.base_url
+    base = runtime(request).settings.base_url
     return f"{base}/search" + (f"?{urlencode(items)}" if items else "")
 
 
@@ -140,7 +140,7 @@ def _country_params(request: Request) -> tuple[list[tuple[str, str]], str | None
 
 
 async def search_page(request: Request) -> Response:
-    svc = services(request)
+    svc = runtime(request)
     await load_session(request)
     lang = preferred_language(request)
     size = svc.settings.search.page_size

@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from registry.core.errors import Forbidden, PayloadTooLarge, Problem, TooManyRequests
-from registry.http.auth import services
+from registry.http.auth import runtime
 from registry.people import members
 from registry.people.members import Session
 from registry.web.i18n import N_
@@ -44,7 +44,7 @@ class CsrfFailure(Forbidden):
 
 
 def _secure(request: Request) -> bool:
-    return services(request).settings.base_url.startswith("https://")
+    return runtime(request).settings.base_url.startswith("https://")
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
@@ -63,7 +63,7 @@ async def load_session(request: Request) -> Session | None:
     """The signed-in member's session (also kept on request.state for rendering)."""
     if not hasattr(request.state, "web_session"):
         secret = request.cookies.get(COOKIE, "")
-        found = await members.find_session(services(request).engine, secret) if secret else None
+        found = await members.find_session(runtime(request).engine, secret) if secret else None
         request.state.web_session = found
     return request.state.web_session
 
@@ -73,7 +73,7 @@ def check_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin is None:
         return
-    base = urlsplit(services(request).settings.base_url)
+    base = urlsplit(runtime(request).settings.base_url)
     here = f"{base.scheme}://{base.netloc}".lower()
     if origin.lower() != here:
         raise CsrfFailure("this form was sent from another site")
@@ -81,7 +81,7 @@ def check_origin(request: Request) -> None:
 
 async def read_form(request: Request) -> FormData:
     """The posted form, refused unread when it says it is larger than the API accepts."""
-    limit = services(request).settings.server.max_body_bytes
+    limit = runtime(request).settings.server.max_body_bytes
     length = request.headers.get("content-length", "")
     if not length.isdigit():
         raise LengthRequired("send forms with a Content-Length")
@@ -102,7 +102,7 @@ async def check_csrf(request: Request, session: Session) -> None:
 
 
 def signin_url(request: Request) -> str:
-    base = services(request).settings.base_url
+    base = runtime(request).settings.base_url
     return f"{base}/signin?next={quote(request.url.path, safe='/')}"
 
 
@@ -193,7 +193,7 @@ async def signin_page(request: Request) -> Response:
 
 
 def _home_of(request: Request, session: Session) -> str:
-    base = services(request).settings.base_url
+    base = runtime(request).settings.base_url
     return f"{base}/admin" if session.member.is_admin else f"{base}/my"
 
 
@@ -212,7 +212,7 @@ async def signin(request: Request) -> Response:
             "too many failed sign-ins for this username: wait a quarter of an hour",
             headers={"Retry-After": str(int(FAILURE_WINDOW))},
         )
-    svc = services(request)
+    svc = runtime(request)
     member = await members.verify_password(svc.engine, username, password) if username else None
     if member is None:
         failures.record(key)
@@ -237,8 +237,8 @@ async def signin(request: Request) -> Response:
 
 @member_page()
 async def signout(request: Request, session: Session) -> Response:
-    await members.end_session(services(request).engine, request.cookies.get(COOKIE, ""))
-    response = RedirectResponse(f"{services(request).settings.base_url}/", 303)
+    await members.end_session(runtime(request).engine, request.cookies.get(COOKIE, ""))
+    response = RedirectResponse(f"{runtime(request).settings.base_url}/", 303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
     return response
 
