@@ -195,6 +195,8 @@ class InboxProcessor:
         work.handler = self.handlers.find(work.activity)
         if work.handler is None:
             work.failure = ("ignored", f"no handler for {work.activity.type}")
+        elif refused := self.handlers.refused(work.activity):
+            work.failure = ("ignored", refused)  # before any fetch its prepare would make
         return work
 
     async def _prepare_all(self, works: list[_Work]) -> list[_Work]:
@@ -327,6 +329,9 @@ class InboxProcessor:
         assert work.handler is not None and work.activity is not None
         try:
             async with conn.begin_nested():
+                # A guard's rule committed by another process since `_open` still wins.
+                if refused := await self.handlers.refused_in(conn, work.activity):
+                    raise Ignore(refused)
                 result = await work.handler.apply(conn, work.activity, work.prepared)
                 await conn.execute(
                     MARK_DONE,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -66,11 +66,29 @@ class Handler:
     prepare: Prepare | None = None
 
 
+class Guard(Protocol):
+    """A rule every activity passes before any handler sees it (a domain block): checked once
+    per activity, whatever its type, instead of inside each handler."""
+
+    def refuse(self, activity: Activity) -> str | None:
+        """Why the activity is not handled, from what this process knows (before any fetch)."""
+
+    async def refuse_in(self, conn: AsyncConnection, activity: Activity) -> str | None:
+        """The same, checked again inside the transaction that would apply it."""
+
+
 @dataclass
 class Handlers:
-    """The application's handlers, looked up by activity type and object."""
+    """The application's handlers, looked up by activity type and object, and the guards
+    every activity passes first."""
 
     table: dict[str, list[Handler]] = field(default_factory=dict)
+    guards: list[Guard] = field(default_factory=list)
+
+    def add(self, handler: Handler) -> None:
+        # Handlers that look at the object go before the catch-all for the same type.
+        entries = self.table.setdefault(handler.activity_type, [])
+        entries.insert(0 if handler.object_match else len(entries), handler)
 
     def on(
         self,
@@ -80,10 +98,7 @@ class Handlers:
         prepare: Prepare | None = None,
     ) -> Callable[[Apply], Apply]:
         def register(apply: Apply) -> Apply:
-            handler = Handler(activity_type, apply, object_match, prepare)
-            # Handlers that look at the object go before the catch-all for the same type.
-            entries = self.table.setdefault(activity_type, [])
-            entries.insert(0 if object_match else len(entries), handler)
+            self.add(Handler(activity_type, apply, object_match, prepare))
             return apply
 
         return register
@@ -92,4 +107,18 @@ class Handlers:
         for handler in self.table.get(activity.type, []):
             if handler.object_match is None or handler.object_match(activity.object):
                 return handler
+        return None
+
+    def refused(self, activity: Activity) -> str | None:
+        for guard in self.guards:
+            reason = guard.refuse(activity)
+            if reason:
+                return reason
+        return None
+
+    async def refused_in(self, conn: AsyncConnection, activity: Activity) -> str | None:
+        for guard in self.guards:
+            reason = await guard.refuse_in(conn, activity)
+            if reason:
+                return reason
         return None

@@ -1,4 +1,5 @@
-"""What the node does with partners' asset activities: Create, Update, Delete, Announce."""
+"""What the node does with partners' asset activities: Create, Update, Delete, Announce.
+Each handler is a named function; `registry.fediverse.handler_table` registers them."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation import activities, follows
-from federation.actors import ActorDirectory
-from federation.dispatch import Activity, Handlers, Ignore, Retry
+from federation.dispatch import Activity, Ignore, Retry
 from federation.fetch_errors import is_permanent
 from federation.fetcher import FetchError
 from federation.hosts import InvalidHost, host_of
@@ -18,7 +18,7 @@ from federation.inbox import ref
 from federation.outbox import publish
 from federation.tables import followers
 from federation.transactions import read
-from registry.fediverse.identity import NodeIdentity
+from registry.fediverse.inbox_context import InboxContext
 from registry.fediverse.mirror import (
     CopyRefused,
     RemoteCopy,
@@ -31,108 +31,104 @@ from registry.fediverse.mirror import (
 log = logging.getLogger("registry.fediverse.mirror")
 
 
-def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) -> None:
-    async def partner_first(activity: Activity) -> None:
-        """Authorise before any fetch or proof check: only followed partners' copies count."""
-        async with read(directory.engine) as conn:
-            await require_partner(conn, activity.actor)
-
-    async def embedded_copy(activity: Activity) -> RemoteCopy:
-        await partner_first(activity)
-        obj = activity.standalone_object()
-        if not isinstance(obj, dict):
-            raise Ignore("the asset must be embedded in the activity")
-        try:
-            return await check_copy(obj, from_host=activity.host, directory=directory)
-        except CopyRefused as exc:
-            raise Ignore(str(exc)) from None
-
-    async def apply_from_partner(
-        conn: AsyncConnection, activity: Activity, copy: RemoteCopy
-    ) -> str:
+async def partner_first(ctx: InboxContext, activity: Activity) -> None:
+    """Authorise before any fetch or proof check: only followed partners' copies count."""
+    async with read(ctx.directory.engine) as conn:
         await require_partner(conn, activity.actor)
-        result, changed = await apply_copy(conn, copy)
-        if changed:
-            await reshare(conn, copy)
-        return result
 
-    for kind in ("Create", "Update"):
-        handlers.on(kind, object_match=is_commons_asset, prepare=embedded_copy)(apply_from_partner)
 
-    @handlers.on("Delete")
-    async def on_delete(conn: AsyncConnection, activity: Activity, _: Any) -> str:
-        iri = ref(activity.object)
-        if iri is None or iri == activity.actor:
-            raise Ignore("a Delete of an actor or of nothing")
-        await require_partner(conn, activity.actor)
+async def embedded_copy(ctx: InboxContext, activity: Activity) -> RemoteCopy:
+    """Prepare a Create or Update: the embedded asset, checked (origin host, proof)."""
+    await partner_first(ctx, activity)
+    obj = activity.standalone_object()
+    if not isinstance(obj, dict):
+        raise Ignore("the asset must be embedded in the activity")
+    try:
+        return await check_copy(obj, from_host=activity.host, directory=ctx.directory)
+    except CopyRefused as exc:
+        raise Ignore(str(exc)) from None
+
+
+async def on_partner_copy(
+    ctx: InboxContext, conn: AsyncConnection, activity: Activity, copy: RemoteCopy
+) -> str:
+    """A partner's Create or Update of its asset, or an Announce of one: store the copy."""
+    await require_partner(conn, activity.actor)
+    result, changed = await apply_copy(conn, copy)
+    if changed:
+        await reshare(ctx, conn, copy)
+    return result
+
+
+async def on_delete(ctx: InboxContext, conn: AsyncConnection, activity: Activity, _: Any) -> str:
+    iri = ref(activity.object)
+    if iri is None or iri == activity.actor:
+        raise Ignore("a Delete of an actor or of nothing")
+    await require_partner(conn, activity.actor)
+    try:
+        result, _changed = await apply_delete(conn, iri, from_host=activity.host)
+    except (CopyRefused, InvalidHost) as exc:  # InvalidHost: the object is not a URL
+        raise Ignore(str(exc)) from None
+    return result
+
+
+async def fetched_copy(ctx: InboxContext, activity: Activity) -> RemoteCopy:
+    """Prepare an Announce: trust its object only as its origin serves it (or proves it)."""
+    directory = ctx.directory
+    obj, iri = activity.standalone_object(), ref(activity.object)
+    if iri is None:
+        raise Ignore("an Announce of nothing")
+    await partner_first(ctx, activity)
+    try:
+        origin = host_of(iri)
+    except InvalidHost as exc:
+        raise Ignore(f"an Announce of an unusable id: {exc}") from None
+    if origin == host_of(ctx.node.base):
+        raise Ignore("an Announce of our own asset")
+    if isinstance(obj, dict) and "proof" in obj:
         try:
-            result, _changed = await apply_delete(conn, iri, from_host=activity.host)
-        except (CopyRefused, InvalidHost) as exc:  # InvalidHost: the object is not a URL
-            raise Ignore(str(exc)) from None
-        return result
-
-    async def fetched_copy(activity: Activity) -> RemoteCopy:
-        """Trust an Announce's object only as its origin serves it (or proves it)."""
-        obj, iri = activity.standalone_object(), ref(activity.object)
-        if iri is None:
-            raise Ignore("an Announce of nothing")
-        await partner_first(activity)
-        try:
-            origin = host_of(iri)
-        except InvalidHost as exc:
-            raise Ignore(f"an Announce of an unusable id: {exc}") from None
-        if origin == host_of(node.base):
-            raise Ignore("an Announce of our own asset")
-        if isinstance(obj, dict) and "proof" in obj:
-            try:
-                copy = await check_copy(obj, from_host=origin, directory=directory)
-                if copy.proof_checked:
-                    return copy
-            except CopyRefused:
-                pass  # fall back to the origin's own copy
-        try:
-            fetched = await directory.failures.fetch(directory.fetcher, iri)
-        except FetchError as exc:
-            if is_permanent(exc):  # gone, or not a document we read: asking again won't help
-                raise Ignore(f"{iri} cannot be used from its origin: {exc}") from None
-            raise Retry(f"fetching {iri}: {exc}") from None
-        if not is_commons_asset(fetched.data):
-            raise Ignore(f"{iri} is not a commons asset")
-        try:
-            return await check_copy(
-                fetched.data, from_host=host_of(fetched.url_final), directory=directory
-            )
-        except CopyRefused as exc:
-            raise Ignore(str(exc)) from None
-
-    @handlers.on("Announce", prepare=fetched_copy)
-    async def on_announce(conn: AsyncConnection, activity: Activity, copy: RemoteCopy) -> str:
-        await require_partner(conn, activity.actor)
-        result, changed = await apply_copy(conn, copy)
-        if changed:
-            await reshare(conn, copy)
-        return result
-
-    async def reshare(conn: AsyncConnection, copy: RemoteCopy) -> None:
-        """Announce a partner's new or changed asset to our followers (never to its origin)."""
-        if not node.settings.mirror.reshare:
-            return
-        rows = await conn.execute(
-            select(func.coalesce(followers.c.shared_inbox, followers.c.inbox))
-            .where(followers.c.state == follows.ACCEPTED, followers.c.host != copy.origin)
-            .distinct()
+            copy = await check_copy(obj, from_host=origin, directory=directory)
+            if copy.proof_checked:
+                return copy
+        except CopyRefused:
+            pass  # fall back to the origin's own copy
+    try:
+        fetched = await directory.failures.fetch(directory.fetcher, iri)
+    except FetchError as exc:
+        if is_permanent(exc):  # gone, or not a document we read: asking again won't help
+            raise Ignore(f"{iri} cannot be used from its origin: {exc}") from None
+        raise Retry(f"fetching {iri}: {exc}") from None
+    if not is_commons_asset(fetched.data):
+        raise Ignore(f"{iri} is not a commons asset")
+    try:
+        return await check_copy(
+            fetched.data, from_host=host_of(fetched.url_final), directory=directory
         )
-        inboxes = [row[0] for row in rows]
-        if not inboxes:
-            return
-        share = activities.announce(
-            id=node.new_activity_id(),
-            actor=node.actor_iri,
-            object=copy.meta.iri,
-            to=[activities.PUBLIC],
-            cc=[node.followers],
-        )
-        await publish(conn, share, inboxes, public=True)
+    except CopyRefused as exc:
+        raise Ignore(str(exc)) from None
+
+
+async def reshare(ctx: InboxContext, conn: AsyncConnection, copy: RemoteCopy) -> None:
+    """Announce a partner's new or changed asset to our followers (never to its origin)."""
+    node = ctx.node
+    if not node.settings.mirror.reshare:
+        return
+    rows = await conn.execute(
+        select(func.coalesce(followers.c.shared_inbox, followers.c.inbox))
+        .where(followers.c.state == follows.ACCEPTED, followers.c.host != copy.origin)
+        .distinct()
+    )
+    inboxes = [row[0] for row in rows]
+    if not inboxes:
+        return
+    share = activities.announce(
+        id=node.new_activity_id(),
+        actor=node.actor_iri,
+        object=copy.meta.iri,
+        to=[activities.PUBLIC],
+        cc=[node.followers],
+    )
+    await publish(conn, share, inboxes, public=True)
 
 
 async def require_partner(conn: AsyncConnection, actor: str) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from federation.dispatch import Activity, Handler, Handlers, Ignore
+from federation.dispatch import Activity
 from federation.hosts import InvalidHost, host_of, normalize_host
 from federation.inbox import ref
 from federation.tables import deliveries, followers, following, inbox_items
@@ -280,36 +280,25 @@ class DomainBlocklist:
             self._task = None
 
 
-class BlockAwareHandlers(Handlers):
-    """Handlers that never apply an activity from, or about, a blocked domain.
+@dataclass(frozen=True)
+class BlockGuard:
+    """Nothing from, or about, a blocked domain is handled. `refuse` reads this process's
+    cached blocklist before any fetch (nothing is asked of a blocked host); `refuse_in` reads
+    the table inside the applying transaction, so a block committed by any process wins."""
 
-    `prepare` is skipped on the cached answer (no fetch from a blocked host); `apply` checks
-    the table inside its own transaction, so a block committed by any process wins.
-    """
+    blocked: Callable[[str], bool]
 
-    def __init__(self, blocked: Callable[[str], bool]) -> None:
-        super().__init__()
-        self.blocked = blocked
+    def refuse(self, activity: Activity) -> str | None:
+        for host in _hosts_of(activity):
+            if self.blocked(host):
+                return f"{host} is blocked"
+        return None
 
-    def find(self, activity: Activity) -> Handler | None:
-        handler = super().find(activity)
-        if handler is None:
-            return None
-        inner_prepare, inner_apply = handler.prepare, handler.apply
-
-        async def prepare(activity: Activity) -> Any:
-            for host in _hosts_of(activity):
-                if self.blocked(host):
-                    raise Ignore(f"{host} is blocked")
-            return await inner_prepare(activity) if inner_prepare else None
-
-        async def apply(conn: AsyncConnection, activity: Activity, prepared: Any) -> str | None:
-            for host in _hosts_of(activity):
-                if self.blocked(host) or await blocked_in_database(conn, host):
-                    raise Ignore(f"{host} is blocked")
-            return await inner_apply(conn, activity, prepared)
-
-        return Handler(handler.activity_type, apply, handler.object_match, prepare)
+    async def refuse_in(self, conn: AsyncConnection, activity: Activity) -> str | None:
+        for host in _hosts_of(activity):
+            if self.blocked(host) or await blocked_in_database(conn, host):
+                return f"{host} is blocked"
+        return None
 
 
 def _hosts_of(activity: Activity) -> list[str]:

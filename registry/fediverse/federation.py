@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation.actors import ActorDirectory
 from federation.delivery import DeliverySettings, DeliveryWorker
@@ -28,9 +28,10 @@ from federation.inbox import Inbox, InboxPolicy
 from federation.netguard import Resolver, mapped_resolver
 from registry import __version__
 from registry.config import Settings
-from registry.fediverse import asset_handlers, follow_handlers
-from registry.fediverse.blocks import BlockAwareHandlers, DomainBlocklist, covers
+from registry.fediverse.blocks import BlockGuard, DomainBlocklist, covers
+from registry.fediverse.handler_table import build_handlers
 from registry.fediverse.identity import NodeIdentity
+from registry.fediverse.inbox_context import FollowAccepted, InboxContext
 from registry.fediverse.publishing import Publisher
 
 log = logging.getLogger("registry.federation")
@@ -102,17 +103,17 @@ class Federation:
         self.blocklist = DomainBlocklist(engine)
         # Partners: configured ones, plus those added at run time (loaded at start-up).
         self.partner_hosts: set[str] = _hosts(settings.mirror.partners)
-        self.handlers: Handlers = BlockAwareHandlers(self.domain_blocked)
-        self.on_following_accepted: list[Callable[[AsyncConnection, str], Awaitable[None]]] = []
-        follow_handlers.register(
-            self.handlers,
+        self.on_following_accepted: list[FollowAccepted] = []
+        self.inbox_context = InboxContext(
             node,
             self.directory,
             blocked=self.blocked,
             is_partner=self.is_partner,
             on_following_accepted=self.on_following_accepted,
         )
-        asset_handlers.register(self.handlers, node, self.directory)
+        self.handlers: Handlers = build_handlers(
+            self.inbox_context, [BlockGuard(self.domain_blocked)]
+        )
         self.processor = InboxProcessor(
             engine,
             self.handlers,
