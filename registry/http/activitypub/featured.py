@@ -21,6 +21,7 @@ from registry.http import negotiation
 from registry.http.activitypub.signed import federation, require_signed_get
 from registry.http.auth import services
 from registry.http.pages.catalog import VARY, jsonld
+from registry.http.public_urls import route_url
 from vocab.compound import hashtag_name
 from vocab.namespaces import AS
 
@@ -34,7 +35,7 @@ async def _answer(request: Request, body: dict) -> Response:
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.DATA_FIRST)
     if chosen == negotiation.HTML:
-        return RedirectResponse(f"{services(request).settings.base_url}/", 303, headers=VARY)
+        return RedirectResponse(route_url(request, "pages.home"), 303, headers=VARY)
     return jsonld(body, accept, chosen)
 
 
@@ -72,6 +73,6 @@ async def featured_tags(request: Request) -> Response:
 
 
 routes = [
-    Route("/actor/featured", featured, methods=["GET"]),
-    Route("/actor/tags", featured_tags, methods=["GET"]),
+    Route("/actor/featured", featured, methods=["GET"], name="ap.featured"),
+    Route("/actor/tags", featured_tags, methods=["GET"], name="ap.featured_tags"),
 ]

@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 import vocab
 from registry import __version__
@@ -602,3 +603,6 @@ async def openapi(request: Request) -> Response:
         spec = build_spec(services(request).settings.base_url)
         request.app.state.openapi_spec = spec
     return json_response(spec)
+
+
+routes = [Route("/api/openapi.json", openapi, methods=["GET"], name="api.openapi")]
