@@ -7,6 +7,8 @@ A partner runs the same software, so the same functions name a partner's feeds f
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 ACTOR_PATH = "/actor"
 
 
@@ -33,8 +35,12 @@ def api_asset(base: str, uid: str) -> str:
 
 
 def tags(base: str) -> str:
-    """Hashtag links are this plus `/<tag>`."""
+    """Hashtag links are this plus `/<tag>` (vocab builds them from this base)."""
     return f"{base}/tags"
+
+
+def tag(base: str, name: str) -> str:
+    return f"{tags(base)}/{quote(name, safe='')}"
 
 
 def actor(base: str) -> str:
@@ -81,6 +87,10 @@ def changes(base: str) -> str:
 def catalog(base: str) -> str:
     """The partner feed of the whole catalog, paged."""
     return f"{base}/catalog"
+
+
+def webfinger(base: str) -> str:
+    return f"{base}/.well-known/webfinger"
 
 
 def nodeinfo_links(base: str) -> str:

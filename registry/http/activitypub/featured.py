@@ -7,15 +7,13 @@ featured tags are the node's most used hashtags.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from federation import documents
-from registry.core import db
+from registry.core import db, iris
 from registry.core.schema import LOCAL, PUBLISHED, asset_tags, assets
 from registry.http import negotiation
 from registry.http.activitypub.signed import federation, require_signed_get
@@ -63,7 +61,7 @@ async def featured_tags(request: Request) -> Response:
     async with db.read(services(request).engine) as conn:
         rows = list(await conn.execute(query))
     items = [
-        {"type": "Hashtag", "name": f"#{name}", "href": f"{base}/tags/{quote(row.tag, safe='')}"}
+        {"type": "Hashtag", "name": f"#{name}", "href": iris.tag(base, row.tag)}
         for row in rows
         if (name := hashtag_name(row.tag))
     ][:FEATURED_TAGS]

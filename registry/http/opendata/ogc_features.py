@@ -240,6 +240,7 @@ def openapi_document(base: str) -> dict[str, Any]:
         ),
         _parameter("datetime", {"type": "string"}),
         _parameter("cursor", {"type": "string"}),
+        _parameter("f", {"type": "string", "enum": ["json", "geojson"]}),
         *[_parameter(name, {"type": "string"}) for name in FILTERS],
     ]
     ok = lambda content: {"200": {"description": "OK", "content": content}}  # noqa: E731
