@@ -4,46 +4,23 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from federation.rate_buckets import SharedBuckets
 from registry.config import Settings
 from registry.core import db
 from registry.core.migrate import check_schema
-from registry.http import health
-from registry.http.activitypub import actor as federation_routes
-from registry.http.activitypub import featured as actor_collections
-from registry.http.activitypub import partner_feeds
-from registry.http.api import accounts as api_accounts
-from registry.http.api import assets as api_assets
-from registry.http.api import federation as api_federation
-from registry.http.api import map as api_map
-from registry.http.api import moderation as api_moderation
-from registry.http.api import places as api_places
-from registry.http.api.openapi import openapi
 from registry.http.middleware.canonical import CanonicalHostMiddleware
 from registry.http.middleware.ratelimit import Limits, RateLimitMiddleware
 from registry.http.middleware.text_guard import RefuseNulMiddleware
-from registry.http.opendata import exports as open_data
-from registry.http.opendata import ogc_features
-from registry.http.pages import admin as web_admin
-from registry.http.pages import alternates
-from registry.http.pages import catalog as pages
-from registry.http.pages import member as web_member
-from registry.http.pages import search as web_search
-from registry.http.pages import session as web_session
 from registry.http.problems import HANDLERS
+from registry.http.routes import all_routes
 from registry.ops import metrics
 from registry.ops.requestlog import RequestIdMiddleware
 from registry.runtime import Runtime
-
-STATIC = Path(__file__).parent / "web" / "static"
 
 
 def create_app(
@@ -70,29 +47,6 @@ def create_app(
             if owns_engine:
                 await engine.dispose()
 
-    routes = [
-        *open_data.routes,
-        *ogc_features.routes,
-        *api_assets.routes,
-        *api_map.routes,
-        *api_places.routes,
-        *api_accounts.routes,
-        *api_federation.routes,
-        *api_moderation.routes,
-        Route("/api/openapi.json", openapi, methods=["GET"]),
-        *alternates.routes,
-        *pages.routes,
-        *web_search.routes,
-        *web_session.routes,
-        *web_member.routes,
-        *web_admin.routes,
-        *federation_routes.routes,
-        *actor_collections.routes,
-        *partner_feeds.routes,
-        *health.routes,
-        *metrics.routes,
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
-    ]
     # Partners are known once federation has started (some are added at run time).
     limits = Limits(
         settings.limits,
@@ -102,7 +56,7 @@ def create_app(
     node_metrics = metrics.Metrics()
     json_logs = settings.server.log_format == "json"
     app = Starlette(
-        routes=routes,
+        routes=all_routes(),
         exception_handlers=HANDLERS,
         lifespan=lifespan,
         middleware=[

@@ -31,7 +31,7 @@ from registry.catalog.store import (
     utcnow,
 )
 from registry.config import Settings
-from registry.core import db
+from registry.core import db, iris
 from registry.core.errors import Forbidden, Gone, NotFound, Unprocessable
 from registry.core.node_keys import load_node_keys
 from registry.core.schema import LOCAL, PENDING, PUBLISHED, REJECTED, assets, groups, moderation_log
@@ -70,7 +70,7 @@ class AssetService:
         return self.settings.base_url
 
     def iri_for(self, uid: str) -> str:
-        return f"{self.base}/assets/{uid}"
+        return iris.asset(self.base, uid)
 
     def document_for(
         self, record: vocab.AssetRecord, uid: str, published: datetime, updated: datetime
@@ -79,18 +79,18 @@ class AssetService:
         meta = vocab.AssetMeta(
             iri=iri,
             url=iri,
-            attributed_to=f"{self.base}/actor",
+            attributed_to=iris.actor(self.base),
             published=published,
             updated=updated,
-            followers=f"{self.base}/actor/followers",
+            followers=iris.followers(self.base),
             language=self.settings.node.default_language,
         )
-        document = vocab.asset_document(record, meta, tag_base=f"{self.base}/tags")
+        document = vocab.asset_document(record, meta, tag_base=iris.tags(self.base))
         if self.proof_key is None:
             raise RuntimeError("the node's keys are not loaded (call load_keys first)")
         # FEP-8b32: any node re-serving the document can show it came unaltered from here.
         return proofs.sign_object(
-            document, self.proof_key, f"{self.base}/actor#ed25519-key", created=updated
+            document, self.proof_key, iris.proof_key_id(self.base), created=updated
         )
 
     async def load_keys(self) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, Float, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.catalog.search import SearchQuery, bbox_conditions, filter_conditions
-from registry.core import db
+from registry.core import db, iris
 from registry.core.schema import LOCAL, assets
 
 POINT_LIMIT = 5000
@@ -84,7 +84,7 @@ def focus(weighted: list[tuple[float, float, int]]) -> list[float] | None:
 
 
 def _page_path(uid: str, origin: str) -> str:
-    return f"/assets/{uid}" if origin == LOCAL else f"/mirror/{uid}"
+    return iris.asset_page("", uid, local=origin == LOCAL)  # a path: the map adds its base
 
 
 def _grid(dialect: str, zoom: int) -> Any:

@@ -200,11 +200,11 @@ def parse_query(
         try:
             raw = str(params["modified_since"]).replace("Z", "+00:00")
             modified_since = datetime.fromisoformat(raw)
-        except ValueError:
+            if modified_since.tzinfo is None:
+                modified_since = modified_since.replace(tzinfo=UTC)
+            modified_since = modified_since.astimezone(UTC)  # stored times are UTC
+        except (ValueError, OverflowError):  # overflow: 0001-01-01T00:00+01:00 is before year 1
             raise _fail("modified_since", "expected an ISO 8601 date or date-time") from None
-        if modified_since.tzinfo is None:
-            modified_since = modified_since.replace(tzinfo=UTC)
-        modified_since = modified_since.astimezone(UTC)  # stored times are UTC
     return SearchQuery(
         q=q,
         kinds=kinds,

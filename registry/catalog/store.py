@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import vocab
 from registry.catalog.projection import Projection, content_hash, project
-from registry.core import db
+from registry.core import db, iris
 from registry.core.schema import (
     LOCAL,
     PUBLISHED,
@@ -76,11 +76,7 @@ class StoredAsset:
 
     def to_json(self, base_url: str) -> dict[str, Any]:
         """The REST representation: the record's fields plus where and how the node holds it."""
-        page = (
-            f"{base_url}/assets/{self.uid}"
-            if self.origin == LOCAL
-            else f"{base_url}/mirror/{self.uid}"
-        )
+        page = iris.asset_page(base_url, self.uid, local=self.origin == LOCAL)
         body: dict[str, Any] = {
             "id": self.uid,
             "iri": self.iri,
@@ -97,7 +93,7 @@ class StoredAsset:
         }
         body.update(self.record.to_json())
         body["links"] = {
-            "self": f"{base_url}/api/assets/{self.uid}",
+            "self": iris.api_asset(base_url, self.uid),
             "jsonld": self.iri if self.origin == LOCAL else page,
             "html": page,
         }

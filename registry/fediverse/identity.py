@@ -13,12 +13,13 @@ from federation.httpsig import CavageAuth
 from federation.keys import NodeKeys
 from registry import __version__
 from registry.config import Settings
+from registry.core import iris
 from vocab.htmltext import escape_text
 
 SOFTWARE = "commons-registry"
 
 
-DEFAULT_ICON = "/static/avatar.png"  # shipped with the node; federation.icon_url replaces it
+DEFAULT_ICON = "avatar.png"  # shipped with the node; federation.icon_url replaces it
 
 
 @dataclass(frozen=True)
@@ -33,50 +34,54 @@ class NodeIdentity:
 
     @property
     def actor_iri(self) -> str:
-        return f"{self.base}/actor"
+        return iris.actor(self.base)
 
     @property
     def key_id(self) -> str:
-        return f"{self.actor_iri}#main-key"
+        return iris.key_id(self.base)
 
     @property
     def proof_key_id(self) -> str:
-        return f"{self.actor_iri}#ed25519-key"
+        return iris.proof_key_id(self.base)
 
     @property
     def inbox(self) -> str:
-        return f"{self.actor_iri}/inbox"
+        return iris.actor_inbox(self.base)
 
     @property
     def shared_inbox(self) -> str:
-        return f"{self.base}/inbox"
+        return iris.shared_inbox(self.base)
 
     @property
     def outbox(self) -> str:
-        return f"{self.actor_iri}/outbox"
+        return iris.outbox(self.base)
 
     @property
     def followers(self) -> str:
-        return f"{self.actor_iri}/followers"
+        return iris.followers(self.base)
 
     @property
     def following(self) -> str:
-        return f"{self.actor_iri}/following"
+        return iris.following(self.base)
 
     @property
     def featured(self) -> str:
-        return f"{self.actor_iri}/featured"
+        return iris.featured(self.base)
 
     @property
     def featured_tags(self) -> str:
-        return f"{self.actor_iri}/tags"
+        return iris.featured_tags(self.base)
 
     @property
     def icon(self) -> dict[str, Any]:
         configured = self.settings.federation.icon_url
         if configured:
             return {"type": "Image", "url": configured}
-        return {"type": "Image", "mediaType": "image/png", "url": f"{self.base}{DEFAULT_ICON}"}
+        return {
+            "type": "Image",
+            "mediaType": "image/png",
+            "url": iris.static(self.base, DEFAULT_ICON),
+        }
 
     def profile_fields(self) -> list[tuple[str, str]]:
         """Operator, contact and website as (name, HTML value), for the profile's fields."""
@@ -100,7 +105,7 @@ class NodeIdentity:
         return f"{self.settings.node.handle}@{self.settings.domain}"
 
     def new_activity_id(self) -> str:
-        return f"{self.base}/activities/{uuid.uuid4().hex}"
+        return iris.activity(self.base, uuid.uuid4().hex)
 
     def signer(self) -> CavageAuth:
         """Signs every request the node makes (Mastodon verifies only RSA cavage)."""
@@ -115,7 +120,7 @@ class NodeIdentity:
             # AS2 `summary` is HTML (Mastodon shows it as the profile note): the configured
             # plain text goes out escaped, so `&` or `<` in it is text, not markup.
             summary=escape_text(node.summary),
-            url=f"{self.base}/",
+            url=iris.home(self.base),
             icon=self.icon,
             rsa_public_pem=self.keys.rsa_public_pem,
             ed25519_multikey=self.keys.ed25519_multikey,
@@ -139,9 +144,9 @@ class NodeIdentity:
         actor's IRIs as aliases (servers key accounts by the subject)."""
         return documents.webfinger_jrd(
             f"acct:{self.handle}",
-            [self.actor_iri, f"{self.base}/"],
+            [self.actor_iri, iris.home(self.base)],
             self.actor_iri,
-            f"{self.base}/",
+            iris.home(self.base),
             server_actor=True,
         )
 
@@ -150,7 +155,7 @@ class NodeIdentity:
         return documents.nodeinfo_document(
             SOFTWARE,
             __version__,
-            homepage=f"{self.base}/",
+            homepage=iris.home(self.base),
             usage=usage,
             open_registrations=False,
             metadata={
@@ -162,8 +167,8 @@ class NodeIdentity:
                 "handle": f"@{self.handle}",
                 # How partners find what to pull (see registry.catalog.changes).
                 "commonsRegistry": {
-                    "changes": f"{self.base}/changes",
-                    "catalog": f"{self.base}/catalog",
+                    "changes": iris.changes(self.base),
+                    "catalog": iris.catalog(self.base),
                 },
             },
         )

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from federation.actors import ActorError, RemoteActor
 from federation.fetcher import JRD_CONTENT_TYPES, FetchError
 from federation.hosts import InvalidHost, normalize_host
-from registry.core import db
+from registry.core import db, iris
 from registry.core.errors import Conflict, NotFound, Unprocessable
 from registry.core.schema import partners
 from registry.fediverse import following
@@ -77,7 +77,7 @@ async def _feeds(federation: Federation, actor: RemoteActor) -> tuple[str, str]:
     try:
         links = (
             await fetcher.get_json(
-                f"{base}/.well-known/nodeinfo",
+                iris.nodeinfo_links(base),
                 accept="application/json",
                 content_types=JRD_CONTENT_TYPES,
                 sign=False,
@@ -96,7 +96,7 @@ async def _feeds(federation: Federation, actor: RemoteActor) -> tuple[str, str]:
         feeds = info["metadata"]["commonsRegistry"]
         return str(feeds["changes"]), str(feeds["catalog"])
     except (FetchError, KeyError, StopIteration, TypeError):
-        return f"{base}/changes", f"{base}/catalog"
+        return iris.changes(base), iris.catalog(base)
 
 
 async def add(federation: Federation, target: str) -> Partner:

@@ -80,6 +80,6 @@ async def readyz(request: Request) -> Response:
 
 
 routes = [
-    Route("/healthz", healthz, methods=["GET", "HEAD"]),
-    Route("/readyz", readyz, methods=["GET", "HEAD"]),
+    Route("/healthz", healthz, methods=["GET", "HEAD"], name="health.live"),
+    Route("/readyz", readyz, methods=["GET", "HEAD"], name="health.ready"),
 ]

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from federation import keys
 from federation.fetcher import FetchError, SafeFetcher
 from registry.config import Settings
-from registry.core import db, migrate
+from registry.core import db, iris, migrate
 from registry.core.node_keys import load_node_keys
 from registry.fediverse.federation import build_fetcher
 from registry.fediverse.identity import NodeIdentity
@@ -142,7 +142,7 @@ async def _public_url(
     )
     resource = quote(f"acct:{node.handle}", safe="@:")
     try:
-        finger = await fetcher.get_jrd(f"{base}/.well-known/webfinger?resource={resource}")
+        finger = await fetcher.get_jrd(f"{iris.webfinger(base)}?resource={resource}")
         if node.actor_iri not in _hrefs(finger.data):
             findings.append(
                 Finding(
@@ -154,7 +154,7 @@ async def _public_url(
             )
         else:
             findings.append(ok("webfinger", f"acct:{node.handle} -> {node.actor_iri}"))
-        index = await fetcher.get_jrd(f"{base}/.well-known/nodeinfo")
+        index = await fetcher.get_jrd(iris.nodeinfo_links(base))
         nodeinfo = next((h for h in _hrefs(index.data) if "nodeinfo" in h), None)
         if nodeinfo is None:
             findings.append(Finding("fail", "nodeinfo", f"{base} lists no NodeInfo document"))

@@ -204,4 +204,4 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
-routes = [Route("/metrics", metrics_endpoint, methods=["GET"])]
+routes = [Route("/metrics", metrics_endpoint, methods=["GET"], name="ops.metrics")]

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from registry.http.public_urls import route_url
 from registry.web.render import render
 
 
@@ -20,16 +21,16 @@ def confirmed(form: Any) -> bool:
 def confirm_page(
     request: Request, form: Any, page: str, *, title: str, lines: list[str], button: str
 ) -> Response:
-    base = request.app.state.runtime.settings.base_url
+    """`page` names the route of the admin page the form posts to (`pages.admin.partners`)."""
     hidden = {k: str(v) for k, v in form.items() if k not in ("csrf_token", "confirmed")}
     return render(
         request,
         "confirm.html",
         title=title,
         lines=lines,
-        action=f"{base}/admin/{page}",
+        action=route_url(request, page),
         hidden={**hidden, "confirmed": "yes"},
         button=button,
-        cancel=f"{base}/admin/{page}",
+        cancel=route_url(request, page),
         danger=True,
     )

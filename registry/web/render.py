@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse
 
 import vocab
 from registry import __version__
+from registry.core import iris
 from registry.fediverse.identity import DEFAULT_ICON
 from registry.http.public_urls import public_url
 from registry.web import i18n
@@ -97,7 +98,7 @@ def asset_schema_org(asset: Any, settings: Any) -> dict[str, Any]:
         *with_provenance(asset),
         asset_links(base, asset),
         catalog_name=settings.node.name,
-        catalog_url=f"{base}/dcat/catalog.jsonld",
+        catalog_url=iris.dcat_catalog(base),
     )
 
 
@@ -130,7 +131,7 @@ def render(
         settings=settings,
         node=settings.node,
         base=settings.base_url,
-        node_icon=settings.federation.icon_url or f"{settings.base_url}{DEFAULT_ICON}",
+        node_icon=settings.federation.icon_url or iris.static(settings.base_url, DEFAULT_ICON),
         lang=lang,
         # The page's language is its interface's: English where no catalog for `lang` exists.
         ui_lang=i18n.interface_language(lang),

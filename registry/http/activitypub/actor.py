@@ -16,7 +16,7 @@ from federation.hosts import InvalidHost, normalize_host
 from federation.inbox import InboxRefused
 from federation.outbox import outbox_page, outbox_total
 from federation.tables import followers, following, outbox
-from registry.core import db
+from registry.core import db, iris
 from registry.core.errors import BadRequest, NotFound, Problem
 from registry.core.schema import LOCAL, PUBLISHED, assets
 from registry.http import negotiation
@@ -26,6 +26,7 @@ from registry.http.bodies import read_limited
 from registry.http.middleware.canonical import received_headers
 from registry.http.middleware.ratelimit import Limits
 from registry.http.pages.catalog import VARY, jsonld
+from registry.http.public_urls import route_url
 from registry.http.responses import json_response
 
 PAGE_SIZE = 50
@@ -73,7 +74,7 @@ async def actor(request: Request) -> Response:
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.DATA_FIRST)
     if chosen == negotiation.HTML:
-        return RedirectResponse(f"{runtime(request).settings.base_url}/", 303, headers=VARY)
+        return RedirectResponse(route_url(request, "pages.home"), 303, headers=VARY)
     return jsonld(federation(request).node.actor_document(), accept, chosen)
 
 
@@ -83,7 +84,7 @@ async def _collection(request: Request, total: int, items_for_page: Any) -> Resp
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.DATA_FIRST)
     if chosen == negotiation.HTML:
-        return RedirectResponse(f"{runtime(request).settings.base_url}/", 303, headers=VARY)
+        return RedirectResponse(route_url(request, "pages.home"), 303, headers=VARY)
     base = f"{runtime(request).settings.base_url}{request.url.path}"
     page = request.query_params.get("page")
     if page is None:
@@ -147,7 +148,7 @@ async def activity(request: Request) -> Response:
     await require_signed_get(request)
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.JSONLD_TYPES)
-    iri = f"{runtime(request).settings.base_url}/activities/{request.path_params['id']}"
+    iri = iris.activity(runtime(request).settings.base_url, request.path_params["id"])
     async with db.read(runtime(request).engine) as conn:
         row = (
             await conn.execute(
@@ -163,7 +164,7 @@ def _resource_is_us(request: Request, resource: str) -> bool:
     """Whether `resource` (an acct: URI or one of the actor's IRIs) names the node actor."""
     settings = runtime(request).settings
     node = federation(request).node
-    if resource in (node.actor_iri, f"{settings.base_url}/", settings.base_url):
+    if resource in (node.actor_iri, iris.home(settings.base_url), settings.base_url):
         return True
     name = resource[5:] if resource.startswith("acct:") else resource
     user, _, host = name.lstrip("@").rpartition("@")
@@ -228,15 +229,15 @@ async def host_meta(request: Request) -> Response:
 
 
 routes = [
-    Route("/actor", actor, methods=["GET"]),
-    Route("/actor/inbox", inbox, methods=["POST"]),
-    Route("/inbox", inbox, methods=["POST"]),
-    Route("/actor/outbox", outbox_collection, methods=["GET"]),
-    Route("/actor/followers", followers_collection, methods=["GET"]),
-    Route("/actor/following", following_collection, methods=["GET"]),
-    Route("/activities/{id}", activity, methods=["GET"]),
-    Route("/.well-known/webfinger", webfinger, methods=["GET"]),
-    Route("/.well-known/nodeinfo", nodeinfo_links, methods=["GET"]),
-    Route("/nodeinfo/2.1", nodeinfo, methods=["GET"]),
-    Route("/.well-known/host-meta", host_meta, methods=["GET"]),
+    Route("/actor", actor, methods=["GET"], name="ap.actor"),
+    Route("/actor/inbox", inbox, methods=["POST"], name="ap.inbox"),
+    Route("/inbox", inbox, methods=["POST"], name="ap.shared_inbox"),
+    Route("/actor/outbox", outbox_collection, methods=["GET"], name="ap.outbox"),
+    Route("/actor/followers", followers_collection, methods=["GET"], name="ap.followers"),
+    Route("/actor/following", following_collection, methods=["GET"], name="ap.following"),
+    Route("/activities/{id}", activity, methods=["GET"], name="ap.activity"),
+    Route("/.well-known/webfinger", webfinger, methods=["GET"], name="ap.webfinger"),
+    Route("/.well-known/nodeinfo", nodeinfo_links, methods=["GET"], name="ap.nodeinfo_links"),
+    Route("/nodeinfo/2.1", nodeinfo, methods=["GET"], name="ap.nodeinfo"),
+    Route("/.well-known/host-meta", host_meta, methods=["GET"], name="ap.host_meta"),
 ]

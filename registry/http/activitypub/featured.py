@@ -7,20 +7,19 @@ featured tags are the node's most used hashtags.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from federation import documents
-from registry.core import db
+from registry.core import db, iris
 from registry.core.schema import LOCAL, PUBLISHED, asset_tags, assets
 from registry.http import negotiation
 from registry.http.activitypub.signed import federation, require_signed_get
 from registry.http.auth import runtime
 from registry.http.pages.catalog import VARY, jsonld
+from registry.http.public_urls import route_url
 from vocab.compound import hashtag_name
 from vocab.namespaces import AS
 
@@ -34,7 +33,7 @@ async def _answer(request: Request, body: dict) -> Response:
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.DATA_FIRST)
     if chosen == negotiation.HTML:
-        return RedirectResponse(f"{runtime(request).settings.base_url}/", 303, headers=VARY)
+        return RedirectResponse(route_url(request, "pages.home"), 303, headers=VARY)
     return jsonld(body, accept, chosen)
 
 
@@ -62,7 +61,7 @@ async def featured_tags(request: Request) -> Response:
     async with db.read(runtime(request).engine) as conn:
         rows = list(await conn.execute(query))
     items = [
-        {"type": "Hashtag", "name": f"#{name}", "href": f"{base}/tags/{quote(row.tag, safe='')}"}
+        {"type": "Hashtag", "name": f"#{name}", "href": iris.tag(base, row.tag)}
         for row in rows
         if (name := hashtag_name(row.tag))
     ][:FEATURED_TAGS]
@@ -72,6 +71,6 @@ async def featured_tags(request: Request) -> Response:
 
 
 routes = [
-    Route("/actor/featured", featured, methods=["GET"]),
-    Route("/actor/tags", featured_tags, methods=["GET"]),
+    Route("/actor/featured", featured, methods=["GET"], name="ap.featured"),
+    Route("/actor/tags", featured_tags, methods=["GET"], name="ap.featured_tags"),
 ]

@@ -11,7 +11,7 @@ import vocab
 from federation import documents
 from registry.catalog import changes
 from registry.catalog.store import published_document
-from registry.core import db
+from registry.core import db, iris
 from registry.core.errors import BadRequest, NotFound
 from registry.core.schema import LOCAL
 from registry.http import negotiation
@@ -19,6 +19,7 @@ from registry.http.activitypub.signed import require_signed_get
 from registry.http.auth import runtime
 from registry.http.pages.catalog import VARY, jsonld, tombstone
 from registry.http.pages.session import load_session
+from registry.http.public_urls import route_url
 from registry.web.render import render
 
 
@@ -46,7 +47,7 @@ async def changes_feed(request: Request) -> Response:
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.JSONLD_TYPES)
     settings = runtime(request).settings
-    base = f"{settings.base_url}/changes"
+    base = iris.changes(settings.base_url)
     since = _int(request, "since", None)
     async with db.read(runtime(request).engine) as conn:
         latest = await changes.latest(conn)
@@ -74,8 +75,10 @@ async def catalog(request: Request) -> Response:
     chosen = negotiation.choose(accept, negotiation.DATA_FIRST)
     settings = runtime(request).settings
     if chosen == negotiation.HTML:
-        return RedirectResponse(f"{settings.base_url}/search?origin=local", 303, headers=VARY)
-    base = f"{settings.base_url}/catalog"
+        return RedirectResponse(
+            route_url(request, "pages.search", {"origin": "local"}), 303, headers=VARY
+        )
+    base = iris.catalog(settings.base_url)
     page = request.query_params.get("page")
     async with db.read(runtime(request).engine) as conn:
         if page is None:
@@ -84,13 +87,13 @@ async def catalog(request: Request) -> Response:
             )
         else:
             after = _int(request, "page", 0) or None
-            iris, next_after = await changes.catalog_page(
+            members, next_after = await changes.catalog_page(
                 conn, after, settings.mirror.page_size * 10
             )
             body = documents.ordered_collection_page(
                 f"{base}?page={page}",
                 base,
-                iris,
+                members,
                 next=f"{base}?page={next_after}" if next_after is not None else None,
             )
     return jsonld(body, accept, chosen)
@@ -112,7 +115,7 @@ async def mirrored_asset(request: Request) -> Response:
             "asset.html",
             asset=asset,
             headers=VARY,
-            jsonld_url=f"{svc.settings.base_url}/mirror/{uid}",
+            jsonld_url=route_url(request, "ap.mirror", uid=uid),
             proof_verified="proof" in asset.document,
         )
     await require_signed_get(request)
@@ -126,7 +129,7 @@ async def mirrored_asset(request: Request) -> Response:
 
 
 routes = [
-    Route("/changes", changes_feed, methods=["GET"]),
-    Route("/catalog", catalog, methods=["GET"]),
-    Route("/mirror/{uid}", mirrored_asset, methods=["GET"]),
+    Route("/changes", changes_feed, methods=["GET"], name="ap.changes"),
+    Route("/catalog", catalog, methods=["GET"], name="ap.catalog"),
+    Route("/mirror/{uid}", mirrored_asset, methods=["GET"], name="ap.mirror"),
 ]

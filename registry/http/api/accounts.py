@@ -116,11 +116,16 @@ async def revoke_token(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/me", me, methods=["GET"]),
-    Route("/api/groups", list_groups, methods=["GET"]),
-    Route("/api/groups", create_group, methods=["POST"]),
-    Route("/api/groups/{slug}/suspension", suspend_group, methods=["POST", "DELETE"]),
-    Route("/api/tokens", list_tokens, methods=["GET"]),
-    Route("/api/tokens", create_token, methods=["POST"]),
-    Route("/api/tokens/{token_id}", revoke_token, methods=["DELETE"]),
+    Route("/api/me", me, methods=["GET"], name="api.me"),
+    Route("/api/groups", list_groups, methods=["GET"], name="api.groups.list"),
+    Route("/api/groups", create_group, methods=["POST"], name="api.groups.create"),
+    Route(
+        "/api/groups/{slug}/suspension",
+        suspend_group,
+        methods=["POST", "DELETE"],
+        name="api.groups.suspension",
+    ),
+    Route("/api/tokens", list_tokens, methods=["GET"], name="api.tokens.list"),
+    Route("/api/tokens", create_token, methods=["POST"], name="api.tokens.create"),
+    Route("/api/tokens/{token_id}", revoke_token, methods=["DELETE"], name="api.tokens.revoke"),
 ]

@@ -124,12 +124,12 @@ async def queue(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/assets", list_assets, methods=["GET"]),
-    Route("/api/assets", create_asset, methods=["POST"]),
-    Route("/api/assets/{uid}", get_asset, methods=["GET"]),
-    Route("/api/assets/{uid}", change_asset, methods=["PUT", "PATCH"]),
-    Route("/api/assets/{uid}", delete_asset, methods=["DELETE"]),
-    Route("/api/assets/{uid}/approve", approve_asset, methods=["POST"]),
-    Route("/api/assets/{uid}/reject", reject_asset, methods=["POST"]),
-    Route("/api/moderation/queue", queue, methods=["GET"]),
+    Route("/api/assets", list_assets, methods=["GET"], name="api.assets.list"),
+    Route("/api/assets", create_asset, methods=["POST"], name="api.assets.create"),
+    Route("/api/assets/{uid}", get_asset, methods=["GET"], name="api.assets.get"),
+    Route("/api/assets/{uid}", change_asset, methods=["PUT", "PATCH"], name="api.assets.change"),
+    Route("/api/assets/{uid}", delete_asset, methods=["DELETE"], name="api.assets.delete"),
+    Route("/api/assets/{uid}/approve", approve_asset, methods=["POST"], name="api.assets.approve"),
+    Route("/api/assets/{uid}/reject", reject_asset, methods=["POST"], name="api.assets.reject"),
+    Route("/api/moderation/queue", queue, methods=["GET"], name="api.moderation.queue"),
 ]

@@ -197,13 +197,28 @@ async def queue_status(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/federation/followers", list_followers, methods=["GET"]),
-    Route("/api/federation/followers/decide", decide_follower, methods=["POST"]),
-    Route("/api/federation/following", list_following, methods=["GET"]),
-    Route("/api/federation/following", follow, methods=["POST"]),
-    Route("/api/federation/unfollow", unfollow, methods=["POST"]),
-    Route("/api/federation/inbox", inbox_items_list, methods=["GET"]),
-    Route("/api/federation/queues", queue_status, methods=["GET"]),
+    Route(
+        "/api/federation/followers",
+        list_followers,
+        methods=["GET"],
+        name="api.federation.followers",
+    ),
+    Route(
+        "/api/federation/followers/decide",
+        decide_follower,
+        methods=["POST"],
+        name="api.federation.decide",
+    ),
+    Route(
+        "/api/federation/following",
+        list_following,
+        methods=["GET"],
+        name="api.federation.following",
+    ),
+    Route("/api/federation/following", follow, methods=["POST"], name="api.federation.follow"),
+    Route("/api/federation/unfollow", unfollow, methods=["POST"], name="api.federation.unfollow"),
+    Route("/api/federation/inbox", inbox_items_list, methods=["GET"], name="api.federation.inbox"),
+    Route("/api/federation/queues", queue_status, methods=["GET"], name="api.federation.queues"),
 ]
 
 
@@ -241,8 +256,8 @@ async def sync_now(request: Request) -> Response:
 
 
 routes += [
-    Route("/api/partners", list_partners, methods=["GET"]),
-    Route("/api/partners", add_partner, methods=["POST"]),
-    Route("/api/partners/remove", remove_partner, methods=["POST"]),
-    Route("/api/partners/sync", sync_now, methods=["POST"]),
+    Route("/api/partners", list_partners, methods=["GET"], name="api.partners.list"),
+    Route("/api/partners", add_partner, methods=["POST"], name="api.partners.add"),
+    Route("/api/partners/remove", remove_partner, methods=["POST"], name="api.partners.remove"),
+    Route("/api/partners/sync", sync_now, methods=["POST"], name="api.partners.sync"),
 ]

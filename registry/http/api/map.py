@@ -46,4 +46,4 @@ async def map_data(request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
-routes = [Route("/api/map", map_data, methods=["GET"])]
+routes = [Route("/api/map", map_data, methods=["GET"], name="api.map")]

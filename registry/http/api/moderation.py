@@ -92,8 +92,13 @@ async def admin_log_entries(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/admin/domain-blocks", list_blocks, methods=["GET"]),
-    Route("/api/admin/domain-blocks", add_block, methods=["POST"]),
-    Route("/api/admin/domain-blocks/{domain}", remove_block, methods=["DELETE"]),
-    Route("/api/admin/log", admin_log_entries, methods=["GET"]),
+    Route("/api/admin/domain-blocks", list_blocks, methods=["GET"], name="api.admin.blocks.list"),
+    Route("/api/admin/domain-blocks", add_block, methods=["POST"], name="api.admin.blocks.add"),
+    Route(
+        "/api/admin/domain-blocks/{domain}",
+        remove_block,
+        methods=["DELETE"],
+        name="api.admin.blocks.remove",
+    ),
+    Route("/api/admin/log", admin_log_entries, methods=["GET"], name="api.admin.log"),
 ]

@@ -23,4 +23,4 @@ async def places(request: Request) -> Response:
     return json_response({"items": [p.as_json() for p in found]})
 
 
-routes = [Route("/api/places", places, methods=["GET"])]
+routes = [Route("/api/places", places, methods=["GET"], name="api.places")]

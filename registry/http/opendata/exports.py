@@ -19,7 +19,7 @@ from starlette.routing import Route
 import vocab
 from registry.catalog.search import SearchQuery, parse_query, search
 from registry.catalog.store import StoredAsset
-from registry.core import db
+from registry.core import db, iris
 from registry.core.schema import LOCAL, PUBLISHED, assets
 from registry.http.auth import optional_principal, runtime
 from registry.http.public_urls import public_url
@@ -37,12 +37,12 @@ def with_provenance(asset: StoredAsset) -> tuple[vocab.AssetRecord, vocab.AssetM
 
 def asset_links(base: str, asset: StoredAsset) -> vocab.DatasetLinks:
     """Where this node serves one asset in each of its forms."""
-    page = f"{base}/assets/{asset.uid}" if asset.origin == LOCAL else f"{base}/mirror/{asset.uid}"
+    page = iris.asset_page(base, asset.uid, local=asset.origin == LOCAL)
     return vocab.DatasetLinks(
         page=page,
         jsonld=asset.iri if asset.origin == LOCAL else page,
-        geojson=f"{base}/assets/{asset.uid}.geojson",
-        csv=f"{base}/assets/{asset.uid}.csv",
+        geojson=iris.asset_geojson(base, asset.uid),
+        csv=iris.asset_csv(base, asset.uid),
     )
 
 
@@ -150,12 +150,12 @@ async def dcat(request: Request) -> Response:
         items_per_page=query.limit,
     )
     meta = vocab.CatalogMeta(
-        iri=f"{base}/dcat/catalog.jsonld",
+        iri=iris.dcat_catalog(base),
         title=settings.node.name,
         description=settings.node.summary,
         publisher_name=settings.node.operator or settings.node.name,
-        publisher_iri=f"{base}/actor",
-        homepage=f"{base}/",
+        publisher_iri=iris.actor(base),
+        homepage=iris.home(base),
         modified=await latest_public_change(request),
         language="en",
         contact_email=settings.node.contact_email or None,
@@ -168,8 +168,8 @@ async def dcat(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/assets.geojson", geojson, methods=["GET"]),
-    Route("/api/assets.csv", csv_export, methods=["GET"]),
-    Route("/assets/{uid}.csv", asset_csv, methods=["GET"]),
-    Route("/dcat/catalog.jsonld", dcat, methods=["GET"]),
+    Route("/api/assets.geojson", geojson, methods=["GET"], name="opendata.geojson"),
+    Route("/api/assets.csv", csv_export, methods=["GET"], name="opendata.csv"),
+    Route("/assets/{uid}.csv", asset_csv, methods=["GET"], name="opendata.asset_csv"),
+    Route("/dcat/catalog.jsonld", dcat, methods=["GET"], name="opendata.dcat"),
 ]

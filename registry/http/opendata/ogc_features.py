@@ -23,7 +23,7 @@ from registry.catalog.search import InvalidParameter, parse_query, search
 from registry.core.errors import NotFound
 from registry.http.auth import runtime
 from registry.http.opendata.exports import with_provenance
-from registry.http.public_urls import public_url
+from registry.http.public_urls import public_url, route_url
 from registry.http.responses import json_response
 
 CONFORMANCE = [
@@ -43,7 +43,7 @@ ALLOWED = {"bbox", "limit", "datetime", "cursor", "f", *FILTERS}
 
 
 def _base(request: Request) -> str:
-    return f"{runtime(request).settings.base_url}/ogc"
+    return route_url(request, "ogc.landing")
 
 
 def _link(href: str, rel: str, media: str, title: str | None = None) -> dict[str, str]:
@@ -55,7 +55,7 @@ def _collection_ids() -> list[str]:
     return ["all", *vocab.slugs("kinds")]
 
 
-def _collection(base: str, cid: str) -> dict[str, Any]:
+def _collection(request: Request, cid: str) -> dict[str, Any]:
     concept = vocab.concept("kinds", cid)
     title = "Every commons asset" if concept is None else concept.label("en")
     return {
@@ -66,8 +66,8 @@ def _collection(base: str, cid: str) -> dict[str, Any]:
         "crs": [CRS84],
         "extent": {"spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]], "crs": CRS84}},
         "links": [
-            _link(f"{base}/collections/{cid}", "self", JSON, title),
-            _link(f"{base}/collections/{cid}/items", "items", GEOJSON, f"{title} (GeoJSON)"),
+            _link(route_url(request, "ogc.collection", cid=cid), "self", JSON, title),
+            _link(route_url(request, "ogc.items", cid=cid), "items", GEOJSON, f"{title} (GeoJSON)"),
         ],
     }
 
@@ -81,16 +81,20 @@ def _collection_id(request: Request) -> str:
 
 async def landing(request: Request) -> Response:
     settings = runtime(request).settings
-    base = _base(request)
     return json_response(
         {
             "title": settings.node.name,
             "description": settings.node.summary,
             "links": [
-                _link(f"{base}", "self", JSON, "This document"),
-                _link(f"{base}/api", "service-desc", OPENAPI, "The API definition"),
-                _link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
-                _link(f"{base}/collections", "data", JSON, "Collections"),
+                _link(_base(request), "self", JSON, "This document"),
+                _link(route_url(request, "ogc.api"), "service-desc", OPENAPI, "The API definition"),
+                _link(
+                    route_url(request, "ogc.conformance"),
+                    "conformance",
+                    JSON,
+                    "Conformance classes",
+                ),
+                _link(route_url(request, "ogc.collections"), "data", JSON, "Collections"),
             ],
         }
     )
@@ -101,17 +105,16 @@ async def conformance(request: Request) -> Response:
 
 
 async def collections(request: Request) -> Response:
-    base = _base(request)
     return json_response(
         {
-            "links": [_link(f"{base}/collections", "self", JSON)],
-            "collections": [_collection(base, cid) for cid in _collection_ids()],
+            "links": [_link(route_url(request, "ogc.collections"), "self", JSON)],
+            "collections": [_collection(request, cid) for cid in _collection_ids()],
         }
     )
 
 
 async def collection(request: Request) -> Response:
-    return json_response(_collection(_base(request), _collection_id(request)))
+    return json_response(_collection(request, _collection_id(request)))
 
 
 def _datetime_bounds(raw: str) -> tuple[datetime | None, datetime | None]:
@@ -179,13 +182,12 @@ def _feature(asset: Any) -> dict[str, Any]:
 async def items(request: Request) -> Response:
     cid = _collection_id(request)
     svc = runtime(request)
-    base = _base(request)
     query = _items_query(request, cid)
     page = await search(svc.engine, query, svc.facet_cache)
     features = [_feature(a) for a in page.items]
     links = [
         _link(public_url(request), "self", GEOJSON, "This page"),
-        _link(f"{base}/collections/{cid}", "collection", JSON),
+        _link(route_url(request, "ogc.collection", cid=cid), "collection", JSON),
     ]
     if page.next_cursor:
         links.append(_link(public_url(request, cursor=page.next_cursor), "next", GEOJSON, "Next"))
@@ -204,14 +206,13 @@ async def items(request: Request) -> Response:
 async def item(request: Request) -> Response:
     cid = _collection_id(request)
     svc = runtime(request)
-    base = _base(request)
     asset = await svc.assets.get(request.path_params["fid"])
     if cid != "all" and asset.record.kind != cid:
         raise NotFound(f"the feature {asset.uid!r} is not in the collection {cid!r}")
     feature = _feature(asset)
     feature["links"] = [
-        _link(f"{base}/collections/{cid}/items/{asset.uid}", "self", GEOJSON),
-        _link(f"{base}/collections/{cid}", "collection", JSON),
+        _link(route_url(request, "ogc.item", cid=cid, fid=asset.uid), "self", GEOJSON),
+        _link(route_url(request, "ogc.collection", cid=cid), "collection", JSON),
         _link(asset.meta.iri, "alternate", "application/ld+json", "Linked data"),
     ]
     return json_response(feature, media_type=GEOJSON)
@@ -239,6 +240,7 @@ def openapi_document(base: str) -> dict[str, Any]:
         ),
         _parameter("datetime", {"type": "string"}),
         _parameter("cursor", {"type": "string"}),
+        _parameter("f", {"type": "string", "enum": ["json", "geojson"]}),
         *[_parameter(name, {"type": "string"}) for name in FILTERS],
     ]
     ok = lambda content: {"200": {"description": "OK", "content": content}}  # noqa: E731
@@ -276,12 +278,12 @@ async def api(request: Request) -> Response:
 
 
 routes = [
-    Route("/ogc", landing, methods=["GET"]),
-    Route("/ogc/", landing, methods=["GET"]),
-    Route("/ogc/api", api, methods=["GET"]),
-    Route("/ogc/conformance", conformance, methods=["GET"]),
-    Route("/ogc/collections", collections, methods=["GET"]),
-    Route("/ogc/collections/{cid}", collection, methods=["GET"]),
-    Route("/ogc/collections/{cid}/items", items, methods=["GET"]),
-    Route("/ogc/collections/{cid}/items/{fid}", item, methods=["GET"]),
+    Route("/ogc", landing, methods=["GET"], name="ogc.landing"),
+    Route("/ogc/", landing, methods=["GET"], name="ogc.landing_slash"),
+    Route("/ogc/api", api, methods=["GET"], name="ogc.api"),
+    Route("/ogc/conformance", conformance, methods=["GET"], name="ogc.conformance"),
+    Route("/ogc/collections", collections, methods=["GET"], name="ogc.collections"),
+    Route("/ogc/collections/{cid}", collection, methods=["GET"], name="ogc.collection"),
+    Route("/ogc/collections/{cid}/items", items, methods=["GET"], name="ogc.items"),
+    Route("/ogc/collections/{cid}/items/{fid}", item, methods=["GET"], name="ogc.item"),
 ]

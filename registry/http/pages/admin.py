@@ -15,6 +15,7 @@ from registry.core.errors import Problem, ServiceUnavailable, Unprocessable
 from registry.fediverse import blocks, following, partners
 from registry.http.auth import runtime
 from registry.http.pages.session import member_page
+from registry.http.public_urls import route_url
 from registry.people import accounts
 from registry.people.members import Session, list_members
 from registry.web import messages
@@ -40,8 +41,7 @@ NOTICES = {
 
 
 def _back(request: Request, page: str, done: str) -> Response:
-    path = f"/admin/{page}" if page else "/admin"
-    return RedirectResponse(f"{runtime(request).settings.base_url}{path}?done={done}", 303)
+    return RedirectResponse(route_url(request, page, {"done": done}), 303)
 
 
 def _notice(request: Request) -> str:
@@ -95,7 +95,7 @@ async def decide(request: Request, session: Session) -> Response:
         approve=action == "approve",
         reason=reason,
     )
-    return _back(request, "", "approved" if action == "approve" else "rejected")
+    return _back(request, "pages.admin", "approved" if action == "approve" else "rejected")
 
 
 def _federation(request: Request):  # type: ignore[no-untyped-def]
@@ -115,7 +115,7 @@ async def partners_page(request: Request, session: Session) -> Response:
             return confirm_page(
                 request,
                 form,
-                "partners",
+                "pages.admin.partners",
                 title=_("Remove the partner %(target)s?") % {"target": target},
                 lines=[
                     _(
@@ -130,10 +130,10 @@ async def partners_page(request: Request, session: Session) -> Response:
                 raise Unprocessable("say which node: its URL, its actor URL or @handle@host")
             if action == "add":
                 await partners.add(_federation(request), target)
-                return _back(request, "partners", "partner-added")
+                return _back(request, "pages.admin.partners", "partner-added")
             if action == "remove":
                 await partners.remove(_federation(request), target)
-                return _back(request, "partners", "partner-removed")
+                return _back(request, "pages.admin.partners", "partner-removed")
             if action == "sync":
                 return await _sync(request, target)
             raise Unprocessable("action: add, remove or sync")
@@ -161,7 +161,7 @@ async def _sync(request: Request, target: str) -> Response:
     async with db.write(engine) as conn:
         for partner in chosen:
             await partners.request_sync(conn, partner.actor)
-    return _back(request, "partners", "sync-requested")
+    return _back(request, "pages.admin.partners", "sync-requested")
 
 
 @member_page(admin=True)
@@ -176,7 +176,7 @@ async def followers_page(request: Request, session: Session) -> Response:
             return confirm_page(
                 request,
                 form,
-                "followers",
+                "pages.admin.followers",
                 title=(
                     _("Remove the follower %(who)s?")
                     if action == "remove"
@@ -187,7 +187,7 @@ async def followers_page(request: Request, session: Session) -> Response:
                 button=_("Remove") if action == "remove" else _("Refuse"),
             )
         await following.decide(_federation(request), _field(form, "actor"), action)
-        return _back(request, "followers", f"follower-{action}")
+        return _back(request, "pages.admin.followers", f"follower-{action}")
     rows = await following.followers(_federation(request))
     return render(request, "admin_followers.html", items=rows, notice=_notice(request))
 
@@ -204,7 +204,7 @@ async def blocks_page(request: Request, session: Session) -> Response:
             return confirm_page(
                 request,
                 form,
-                "domain-blocks",
+                "pages.admin.blocks",
                 title=_("Block %(domain)s?") % {"domain": domain},
                 lines=[
                     _(
@@ -219,10 +219,10 @@ async def blocks_page(request: Request, session: Session) -> Response:
             if action == "block":
                 entered = {"domain": domain, "reason": _field(form, "reason")}
                 await blocks.block_domain(engine, domain, reason=entered["reason"], by=by)
-                return _back(request, "domain-blocks", "blocked")
+                return _back(request, "pages.admin.blocks", "blocked")
             if action == "unblock":
                 await blocks.unblock_domain(engine, domain, by=by)
-                return _back(request, "domain-blocks", "unblocked")
+                return _back(request, "pages.admin.blocks", "unblocked")
             raise Unprocessable("action: block or unblock")
         except Problem as problem:
             error = problem.detail
@@ -264,7 +264,7 @@ async def tokens_page(request: Request, session: Session) -> Response:
                     return confirm_page(
                         request,
                         form,
-                        "tokens",
+                        "pages.admin.tokens",
                         title=_("Revoke token %(id)s?") % {"id": token_id},
                         lines=[
                             _(
@@ -275,7 +275,7 @@ async def tokens_page(request: Request, session: Session) -> Response:
                         button=_("Revoke the token"),
                     )
                 await accounts.revoke_token(engine, principal, int(token_id))
-                return _back(request, "tokens", "revoked")
+                return _back(request, "pages.admin.tokens", "revoked")
             else:
                 raise Unprocessable("action: create or revoke")
         except Problem as problem:
@@ -295,10 +295,12 @@ async def tokens_page(request: Request, session: Session) -> Response:
 
 
 routes = [
-    Route("/admin", queue, methods=["GET"]),
-    Route("/admin/moderation/{uid}", decide, methods=["POST"]),
-    Route("/admin/partners", partners_page, methods=["GET", "POST"]),
-    Route("/admin/followers", followers_page, methods=["GET", "POST"]),
-    Route("/admin/domain-blocks", blocks_page, methods=["GET", "POST"]),
-    Route("/admin/tokens", tokens_page, methods=["GET", "POST"]),
+    Route("/admin", queue, methods=["GET"], name="pages.admin"),
+    Route("/admin/moderation/{uid}", decide, methods=["POST"], name="pages.admin.decide"),
+    Route("/admin/partners", partners_page, methods=["GET", "POST"], name="pages.admin.partners"),
+    Route(
+        "/admin/followers", followers_page, methods=["GET", "POST"], name="pages.admin.followers"
+    ),
+    Route("/admin/domain-blocks", blocks_page, methods=["GET", "POST"], name="pages.admin.blocks"),
+    Route("/admin/tokens", tokens_page, methods=["GET", "POST"], name="pages.admin.tokens"),
 ]

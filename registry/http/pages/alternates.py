@@ -90,7 +90,7 @@ async def remote_follow(request: Request) -> Response:
 
 
 routes = [
-    Route("/assets/{uid}.jsonld", asset_jsonld, methods=["GET"]),
-    Route("/mirror/{uid}.jsonld", mirrored_jsonld, methods=["GET"]),
-    Route("/follow", remote_follow, methods=["GET"]),
+    Route("/assets/{uid}.jsonld", asset_jsonld, methods=["GET"], name="pages.asset_jsonld"),
+    Route("/mirror/{uid}.jsonld", mirrored_jsonld, methods=["GET"], name="pages.mirror_jsonld"),
+    Route("/follow", remote_follow, methods=["GET"], name="pages.follow"),
 ]

@@ -14,7 +14,7 @@ import vocab
 from registry.catalog import samples
 from registry.catalog.search import parse_query, search
 from registry.catalog.store import StoredAsset, published_document
-from registry.core import db
+from registry.core import db, iris
 from registry.core.errors import Gone, NotFound, Problem
 from registry.core.schema import LOCAL, PUBLISHED
 from registry.fediverse import partners
@@ -23,6 +23,7 @@ from registry.http.activitypub.signed import require_signed_get
 from registry.http.auth import runtime
 from registry.http.opendata.exports import with_provenance
 from registry.http.pages.session import load_session
+from registry.http.public_urls import route_url
 from registry.http.responses import json_response
 from registry.web.render import render
 from vocab.times import iso
@@ -58,7 +59,7 @@ def html_problem(request: Request, problem: Problem) -> Response:
 
 
 def asset_page_url(base: str, asset: StoredAsset) -> str:
-    return f"{base}/assets/{asset.uid}" if asset.origin == LOCAL else f"{base}/mirror/{asset.uid}"
+    return iris.asset_page(base, asset.uid, local=asset.origin == LOCAL)
 
 
 def tombstone(iri: str, deleted: Any) -> dict[str, Any]:
@@ -121,7 +122,7 @@ async def scheme_resource(request: Request) -> Response:
     chosen = negotiation.choose(accept, negotiation.PAGE_FIRST)
     name = request.path_params["scheme"]
     scheme = _concept_or_404(name)
-    page_url = f"{runtime(request).settings.base_url}/vocab/{name}"
+    page_url = route_url(request, "pages.scheme", scheme=name)
     if chosen == negotiation.HTML:
         return render(request, "scheme.html", scheme=scheme, page_url=page_url, headers=VARY)
     return jsonld(vocab.scheme_document(name), accept, chosen)
@@ -132,7 +133,7 @@ async def concept_resource(request: Request) -> Response:
     chosen = negotiation.choose(accept, negotiation.PAGE_FIRST)
     name, slug = request.path_params["scheme"], request.path_params["slug"]
     concept = _concept_or_404(name, slug)
-    page_url = f"{runtime(request).settings.base_url}/vocab/{name}/{slug}"
+    page_url = route_url(request, "pages.concept", scheme=name, slug=slug)
     if chosen == negotiation.HTML:
         return render(
             request,
@@ -186,16 +187,17 @@ async def asset_geojson(request: Request) -> Response:
 
 async def tag(request: Request) -> Response:
     """Hashtag links in our documents point here; people land on the search for the tag."""
-    base = runtime(request).settings.base_url
-    return RedirectResponse(f"{base}/search?tag={request.path_params['tag']}", 303)
+    return RedirectResponse(
+        route_url(request, "pages.search", {"tag": request.path_params["tag"]}), 303
+    )
 
 
 routes = [
-    Route("/", home, methods=["GET"]),
-    Route("/assets/{uid}.geojson", asset_geojson, methods=["GET"]),
-    Route("/assets/{uid}", asset, methods=["GET"]),
-    Route("/tags/{tag}", tag, methods=["GET"]),
-    Route("/vocab/{scheme}", scheme_resource, methods=["GET"]),
-    Route("/vocab/{scheme}/{slug}", concept_resource, methods=["GET"]),
-    Route("/context.jsonld", context, methods=["GET"]),
+    Route("/", home, methods=["GET"], name="pages.home"),
+    Route("/assets/{uid}.geojson", asset_geojson, methods=["GET"], name="pages.asset_geojson"),
+    Route("/assets/{uid}", asset, methods=["GET"], name="pages.asset"),
+    Route("/tags/{tag}", tag, methods=["GET"], name="pages.tag"),
+    Route("/vocab/{scheme}", scheme_resource, methods=["GET"], name="pages.scheme"),
+    Route("/vocab/{scheme}/{slug}", concept_resource, methods=["GET"], name="pages.concept"),
+    Route("/context.jsonld", context, methods=["GET"], name="pages.context"),
 ]

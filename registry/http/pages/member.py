@@ -5,7 +5,6 @@ inputs they concern, with everything the member typed kept."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import desc
 from starlette.requests import Request
@@ -19,6 +18,7 @@ from registry.core.errors import Forbidden, Unprocessable
 from registry.core.schema import LOCAL, assets
 from registry.http.auth import runtime
 from registry.http.pages.session import member_page
+from registry.http.public_urls import route_url
 from registry.people.members import Session
 from registry.web import countries, forms
 from registry.web.render import _, preferred_language, render
@@ -90,7 +90,7 @@ async def new_asset(request: Request, session: Session) -> Response:
         created = await svc.assets.create(session.member.principal, forms.to_input(values))
     except Unprocessable as problem:
         return _invalid(request, problem, values, None)
-    return RedirectResponse(f"{svc.settings.base_url}/my?saved={created.uid}", 303)
+    return RedirectResponse(route_url(request, "pages.my", {"saved": created.uid}), 303)
 
 
 @member_page()
@@ -108,7 +108,7 @@ async def edit_asset(request: Request, session: Session) -> Response:
         await svc.assets.update(principal, uid, forms.to_input(values), partial=False)
     except Unprocessable as problem:
         return _invalid(request, problem, values, asset)
-    return RedirectResponse(f"{svc.settings.base_url}/my?saved={uid}", 303)
+    return RedirectResponse(route_url(request, "pages.my", {"saved": uid}), 303)
 
 
 async def _own_asset(request: Request, session: Session) -> StoredAsset:
@@ -125,7 +125,6 @@ async def withdraw_asset(request: Request, session: Session) -> Response:
     """Mark an asset closed: it stays listed (and federated) as no longer running."""
     svc = runtime(request)
     asset = await _own_asset(request, session)
-    base = svc.settings.base_url
     if request.method == "GET":
         lines = [
             _("“%(name)s” will be marked as closed.") % {"name": asset.record.name},
@@ -139,13 +138,13 @@ async def withdraw_asset(request: Request, session: Session) -> Response:
             "confirm.html",
             title=_("Withdraw %(name)s?") % {"name": asset.record.name},
             lines=lines,
-            action=f"{base}/my/assets/{asset.uid}/withdraw",
+            action=route_url(request, "pages.my.withdraw", uid=asset.uid),
             button=_("Withdraw it"),
-            cancel=f"{base}/my",
+            cancel=route_url(request, "pages.my"),
             danger=False,
         )
     await svc.assets.update(session.member.principal, asset.uid, {"status": "closed"}, partial=True)
-    return RedirectResponse(f"{base}/my?saved={asset.uid}", 303)
+    return RedirectResponse(route_url(request, "pages.my", {"saved": asset.uid}), 303)
 
 
 @member_page()
@@ -153,7 +152,6 @@ async def delete_asset(request: Request, session: Session) -> Response:
     """Delete an asset: a tombstone here and on every partner; it cannot be undone."""
     svc = runtime(request)
     asset = await _own_asset(request, session)
-    base = svc.settings.base_url
     if request.method == "GET":
         return render(
             request,
@@ -167,13 +165,13 @@ async def delete_asset(request: Request, session: Session) -> Response:
                 % {"name": asset.record.name},
                 _("This cannot be undone. To show that it no longer runs, withdraw it instead."),
             ],
-            action=f"{base}/my/assets/{asset.uid}/delete",
+            action=route_url(request, "pages.my.delete", uid=asset.uid),
             button=_("Delete it for good"),
-            cancel=f"{base}/my",
+            cancel=route_url(request, "pages.my"),
             danger=True,
         )
     await svc.assets.delete(session.member.principal, asset.uid)
-    return RedirectResponse(f"{base}/my?deleted={quote(asset.record.name)}", 303)
+    return RedirectResponse(route_url(request, "pages.my", {"deleted": asset.record.name}), 303)
 
 
 def _newest(asset: StoredAsset) -> Any:
@@ -185,9 +183,14 @@ def _newest(asset: StoredAsset) -> Any:
 
 
 routes = [
-    Route("/my", dashboard, methods=["GET"]),
-    Route("/my/assets/new", new_asset, methods=["GET", "POST"]),
-    Route("/my/assets/{uid}/edit", edit_asset, methods=["GET", "POST"]),
-    Route("/my/assets/{uid}/withdraw", withdraw_asset, methods=["GET", "POST"]),
-    Route("/my/assets/{uid}/delete", delete_asset, methods=["GET", "POST"]),
+    Route("/my", dashboard, methods=["GET"], name="pages.my"),
+    Route("/my/assets/new", new_asset, methods=["GET", "POST"], name="pages.my.new"),
+    Route("/my/assets/{uid}/edit", edit_asset, methods=["GET", "POST"], name="pages.my.edit"),
+    Route(
+        "/my/assets/{uid}/withdraw",
+        withdraw_asset,
+        methods=["GET", "POST"],
+        name="pages.my.withdraw",
+    ),
+    Route("/my/assets/{uid}/delete", delete_asset, methods=["GET", "POST"], name="pages.my.delete"),
 ]

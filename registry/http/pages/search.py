@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +19,7 @@ from registry.core.errors import BadRequest
 from registry.http.auth import runtime
 from registry.http.pages.catalog import asset_page_url
 from registry.http.pages.session import load_session
+from registry.http.public_urls import route_url
 from registry.web import countries
 from registry.web.render import _, concept_label, preferred_language, render
 
@@ -33,8 +33,7 @@ def _items(request: Request, drop: tuple[str, ...] = (), **extra: str) -> list[t
 
 
 def link(request: Request, items: list[tuple[str, str]]) -> str:
-    base = runtime(request).settings.base_url
-    return f"{base}/search" + (f"?{urlencode(items)}" if items else "")
+    return route_url(request, "pages.search", items)
 
 
 def chips(request: Request, query: SearchQuery, lang: str) -> list[dict[str, str]]:
@@ -212,9 +211,9 @@ async def search_page(request: Request) -> Response:
         "kind_slugs": vocab.slugs("kinds"),
         "status_slugs": vocab.slugs("status"),
         "hidden": [(k, v) for k, v in filters if k in ("tag", "bbox", "near", "place", "group")],
-        "map_url": f"{svc.settings.base_url}/api/map?{urlencode(map_items)}",
-        "geojson_url": f"{svc.settings.base_url}/api/assets.geojson?{urlencode(map_items)}",
-        "csv_url": f"{svc.settings.base_url}/api/assets.csv?{urlencode(map_items)}",
+        "map_url": route_url(request, "api.map", map_items),
+        "geojson_url": route_url(request, "opendata.geojson", map_items),
+        "csv_url": route_url(request, "opendata.csv", map_items),
         "search_url": link(request, filters),
         "asset_page": lambda a: asset_page_url(svc.settings.base_url, a),
         "samples": await samples.held(svc.engine),
@@ -235,4 +234,4 @@ class _Multi(dict):  # type: ignore[type-arg]
         return [v for k, v in self.items_list if k == key]
 
 
-routes = [Route("/search", search_page, methods=["GET"])]
+routes = [Route("/search", search_page, methods=["GET"], name="pages.search")]

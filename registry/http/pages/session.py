@@ -14,7 +14,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from registry.core.errors import Forbidden, PayloadTooLarge, Problem, TooManyRequests
 from registry.http.auth import runtime
+from registry.http.public_urls import route_url
 from registry.people import members
 from registry.people.members import Session
 from registry.web.i18n import N_
@@ -102,8 +103,7 @@ async def check_csrf(request: Request, session: Session) -> None:
 
 
 def signin_url(request: Request) -> str:
-    base = runtime(request).settings.base_url
-    return f"{base}/signin?next={quote(request.url.path, safe='/')}"
+    return route_url(request, "pages.signin", {"next": request.url.path})
 
 
 def member_page(*, admin: bool = False) -> Callable[[Handler], Callable[[Request], Awaitable]]:
@@ -193,8 +193,7 @@ async def signin_page(request: Request) -> Response:
 
 
 def _home_of(request: Request, session: Session) -> str:
-    base = runtime(request).settings.base_url
-    return f"{base}/admin" if session.member.is_admin else f"{base}/my"
+    return route_url(request, "pages.admin" if session.member.is_admin else "pages.my")
 
 
 async def signin(request: Request) -> Response:
@@ -238,13 +237,13 @@ async def signin(request: Request) -> Response:
 @member_page()
 async def signout(request: Request, session: Session) -> Response:
     await members.end_session(runtime(request).engine, request.cookies.get(COOKIE, ""))
-    response = RedirectResponse(f"{runtime(request).settings.base_url}/", 303)
+    response = RedirectResponse(route_url(request, "pages.home"), 303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
     return response
 
 
 routes = [
-    Route("/signin", signin_page, methods=["GET"]),
-    Route("/signin", signin, methods=["POST"]),
-    Route("/signout", signout, methods=["POST"]),
+    Route("/signin", signin_page, methods=["GET"], name="pages.signin"),
+    Route("/signin", signin, methods=["POST"], name="pages.signin.submit"),
+    Route("/signout", signout, methods=["POST"], name="pages.signout"),
 ]
