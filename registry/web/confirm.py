@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from registry.http.public_urls import route_url
+from registry.web.public_urls import route_url
 from registry.web.render import render
 
 

@@ -23,10 +23,10 @@ import vocab
 from registry import __version__
 from registry.core import iris
 from registry.fediverse.identity import DEFAULT_ICON
-from registry.http.public_urls import public_url
 from registry.web import i18n
 from registry.web.countries import country_name
 from registry.web.i18n import translations
+from registry.web.public_urls import public_url
 from vocab.times import iso as iso_or_none
 
 LANGUAGES = i18n.SUPPORTED
@@ -91,7 +91,7 @@ def number(value: int | float) -> str:
 
 def asset_schema_org(asset: Any, settings: Any) -> dict[str, Any]:
     """The schema.org Dataset JSON-LD an asset page embeds for search engines."""
-    from registry.http.opendata.exports import asset_links, with_provenance
+    from registry.catalog.dataset_links import asset_links, with_provenance
 
     base = settings.base_url
     return vocab.schema_org_dataset(

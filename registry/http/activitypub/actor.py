@@ -26,8 +26,8 @@ from registry.http.bodies import read_limited
 from registry.http.middleware.canonical import received_headers
 from registry.http.middleware.ratelimit import Limits
 from registry.http.pages.catalog import VARY, jsonld
-from registry.http.public_urls import route_url
 from registry.http.responses import json_response
+from registry.web.public_urls import route_url
 
 PAGE_SIZE = 50
 JRD = "application/jrd+json"

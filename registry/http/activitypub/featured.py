@@ -19,7 +19,7 @@ from registry.http import negotiation
 from registry.http.activitypub.signed import federation, require_signed_get
 from registry.http.auth import runtime
 from registry.http.pages.catalog import VARY, jsonld
-from registry.http.public_urls import route_url
+from registry.web.public_urls import route_url
 from vocab.compound import hashtag_name
 from vocab.namespaces import AS
 

@@ -19,7 +19,7 @@ from registry.http.activitypub.signed import require_signed_get
 from registry.http.auth import runtime
 from registry.http.pages.catalog import VARY, jsonld, tombstone
 from registry.http.pages.session import load_session
-from registry.http.public_urls import route_url
+from registry.web.public_urls import route_url
 from registry.web.render import render
 
 

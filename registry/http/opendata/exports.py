@@ -17,33 +17,17 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 import vocab
+from registry.catalog.dataset_links import asset_links, with_provenance
 from registry.catalog.search import SearchQuery, parse_query, search
 from registry.catalog.store import StoredAsset
 from registry.core import db, iris
-from registry.core.schema import LOCAL, PUBLISHED, assets
+from registry.core.schema import PUBLISHED, assets
 from registry.http.auth import optional_principal, runtime
-from registry.http.public_urls import public_url
+from registry.web.public_urls import public_url
 
 EXPORT_BATCH = 500  # rows read per query while streaming; memory stays flat whatever the total
 DCAT_PAGE = 100  # ckanext-dcat's own default page size
 GEOJSON = "application/geo+json"
-
-
-def with_provenance(asset: StoredAsset) -> tuple[vocab.AssetRecord, vocab.AssetMeta]:
-    """The record and meta, with the origin node named for mirrored assets."""
-    origin = None if asset.origin == LOCAL else asset.origin
-    return asset.record, dataclasses.replace(asset.meta, origin=origin)
-
-
-def asset_links(base: str, asset: StoredAsset) -> vocab.DatasetLinks:
-    """Where this node serves one asset in each of its forms."""
-    page = iris.asset_page(base, asset.uid, local=asset.origin == LOCAL)
-    return vocab.DatasetLinks(
-        page=page,
-        jsonld=asset.iri if asset.origin == LOCAL else page,
-        geojson=iris.asset_geojson(base, asset.uid),
-        csv=iris.asset_csv(base, asset.uid),
-    )
 
 
 async def _query(

@@ -19,12 +19,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import vocab
+from registry.catalog.dataset_links import with_provenance
 from registry.catalog.search import InvalidParameter, parse_query, search
 from registry.core.errors import NotFound
 from registry.http.auth import runtime
-from registry.http.opendata.exports import with_provenance
-from registry.http.public_urls import public_url, route_url
 from registry.http.responses import json_response
+from registry.web.public_urls import public_url, route_url
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",

@@ -15,13 +15,13 @@ from registry.core.errors import Problem, ServiceUnavailable, Unprocessable
 from registry.fediverse import blocks, following, partners
 from registry.http.auth import runtime
 from registry.http.pages.session import member_page
-from registry.http.public_urls import route_url
 from registry.people import accounts
 from registry.people.members import Session, list_members
 from registry.web import messages
 from registry.web.confirm import confirm_page, confirmed
 from registry.web.diff import changes
 from registry.web.i18n import N_
+from registry.web.public_urls import route_url
 from registry.web.render import _, render
 
 # What a redirect's ?done= may say; only these keys are shown, never text from the URL.

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 import vocab
 from registry.catalog import samples
+from registry.catalog.dataset_links import with_provenance
 from registry.catalog.search import parse_query, search
 from registry.catalog.store import StoredAsset, published_document
 from registry.core import db, iris
@@ -21,10 +22,9 @@ from registry.fediverse import partners
 from registry.http import negotiation
 from registry.http.activitypub.signed import require_signed_get
 from registry.http.auth import runtime
-from registry.http.opendata.exports import with_provenance
 from registry.http.pages.session import load_session
-from registry.http.public_urls import route_url
 from registry.http.responses import json_response
+from registry.web.public_urls import route_url
 from registry.web.render import render
 from vocab.times import iso
 

@@ -18,9 +18,9 @@ from registry.core.errors import Forbidden, Unprocessable
 from registry.core.schema import LOCAL, assets
 from registry.http.auth import runtime
 from registry.http.pages.session import member_page
-from registry.http.public_urls import route_url
 from registry.people.members import Session
 from registry.web import countries, forms
+from registry.web.public_urls import route_url
 from registry.web.render import _, preferred_language, render
 from vocab.countries import COUNTRY_CODES
 

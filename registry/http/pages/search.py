@@ -19,8 +19,8 @@ from registry.core.errors import BadRequest
 from registry.http.auth import runtime
 from registry.http.pages.catalog import asset_page_url
 from registry.http.pages.session import load_session
-from registry.http.public_urls import route_url
 from registry.web import countries
+from registry.web.public_urls import route_url
 from registry.web.render import _, concept_label, preferred_language, render
 
 MAX_PAGE = 500  # numbered pages stop here; the API's cursors go on

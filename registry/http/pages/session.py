@@ -23,10 +23,10 @@ from starlette.routing import Route
 
 from registry.core.errors import Forbidden, PayloadTooLarge, Problem, TooManyRequests
 from registry.http.auth import runtime
-from registry.http.public_urls import route_url
 from registry.people import members
 from registry.people.members import Session
 from registry.web.i18n import N_
+from registry.web.public_urls import route_url
 from registry.web.render import render
 
 COOKIE = "commons_session"

@@ -12,13 +12,11 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
-from registry.http.auth import runtime
-
 
 def public_url(request: Request, path: str | None = None, **changes: str | None) -> str:
     """`base_url` + the request's path (or `path`) + its query with `changes` applied
     (a None value removes the parameter)."""
-    base = runtime(request).settings.base_url
+    base = request.app.state.runtime.settings.base_url
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
     params += [(k, v) for k, v in changes.items() if v is not None]
     query = urlencode(params)
@@ -33,6 +31,6 @@ Query = Mapping[str, str] | Sequence[tuple[str, str]]
 def route_url(request: Request, name: str, /, query: Query | None = None, **path: str) -> str:
     """`base_url` + the path of the route called `name` with its `path` parameters filled in,
     + `query` (pairs keep repeated parameters; empty values are kept as given)."""
-    url = runtime(request).settings.base_url + request.app.url_path_for(name, **path)
+    url = request.app.state.runtime.settings.base_url + request.app.url_path_for(name, **path)
     encoded = urlencode(query) if query else ""
     return f"{url}?{encoded}" if encoded else url
