@@ -26,7 +26,7 @@ def app(document: bytes) -> Starlette:
 
 if __name__ == "__main__":
     port, path = int(sys.argv[1]), Path(sys.argv[2])
-    # As registry.cli.cmd_serve runs uvicorn (one worker, uvicorn[standard] loop and parser).
+    # As registry.cli.node.serve runs uvicorn (one worker, uvicorn[standard] loop and parser).
     uvicorn.run(
         app(path.read_bytes()),
         host="127.0.0.1",
