@@ -127,8 +127,10 @@ def sign_object(
     created: datetime | None = None,
     *,
     proof_purpose: str = ASSERTION,
+    owned: bool = False,
 ) -> dict[str, Any]:
-    """A copy of `doc` with a `proof` (replacing any existing one)."""
+    """A copy of `doc` with a `proof` (replacing any existing one). With `owned` the caller
+    hands `doc` over (it was built for this call): the result may share its values."""
     if not isinstance(private_key, ed25519.Ed25519PrivateKey):
         raise TypeError("eddsa-jcs-2022 proofs need an Ed25519 private key")
     body = {name: value for name, value in doc.items() if name != "proof"}
@@ -146,7 +148,7 @@ def sign_object(
     # Deep copies, so that the signed document shares nothing with `doc`: through orjson
     # where it writes the body exactly (several times faster than `copy.deepcopy`).
     duplicate = (lambda value: orjson.loads(orjson.dumps(value))) if signed else copy.deepcopy
-    unsecured = duplicate(body)
+    unsecured = body if owned else duplicate(body)
     if "@context" in unsecured:
         options["@context"] = duplicate(unsecured["@context"])
     signature = private_key.sign(signed or _signed_bytes(options, unsecured))
