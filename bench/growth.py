@@ -17,6 +17,7 @@ growth between sizes; `growth_table` prints the curves side by side.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import re
 import time
@@ -243,7 +244,7 @@ def growth_table(figures: list[Figure]) -> str:
     for f in found:
         curves.setdefault((f.db, f.details["key"]), {})[f.details["size"]] = f
     header = ["db", "measure", *[f"{s:,}" for s in sizes]]
-    header += [f"x {b:,}/{a:,}" for a, b in zip(sizes, sizes[1:], strict=False)]
+    header += [f"x {b:,}/{a:,}" for a, b in itertools.pairwise(sizes)]
     rows = [header]
     for (db, key), by_size in curves.items():
         unit = next(iter(by_size.values())).unit
@@ -252,7 +253,7 @@ def growth_table(figures: list[Figure]) -> str:
             f"{by_size[b].value / by_size[a].value:.2f}"
             if a in by_size and b in by_size and by_size[a].value
             else "-"
-            for a, b in zip(sizes, sizes[1:], strict=False)
+            for a, b in itertools.pairwise(sizes)
         ]
         rows.append([db, key, *cells, *ratios])
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]

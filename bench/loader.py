@@ -39,12 +39,19 @@ async def load(count: int, start: int = 0) -> dict[str, float]:
     engine = db.create_engine(settings.database_url, pool_size=settings.database.pool_size)
     try:
         started, cpu = time.perf_counter(), time.process_time()
-        report = await run_import(AssetService(engine, settings), GeneratedSource(count, start), Path("-"))
+        report = await run_import(
+            AssetService(engine, settings), GeneratedSource(count, start), Path("-")
+        )
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu  # this process only: under load, steadier than wall time
     finally:
         await engine.dispose()
-    return {"created": report.created, "skipped": report.skipped_total, "seconds": seconds, "cpu_seconds": cpu}
+    return {
+        "created": report.created,
+        "skipped": report.skipped_total,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+    }
 
 
 if __name__ == "__main__":

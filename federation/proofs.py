@@ -106,15 +106,20 @@ def _signed_bytes(options: dict[str, Any], unsecured: dict[str, Any]) -> bytes:
     return _jcs_hash(options, "proof options") + _jcs_hash(unsecured, "document")
 
 
-def _signed_bytes_plain(options: dict[str, Any], body: dict[str, Any]) -> bytes | None:
-    """`_signed_bytes` for a body already checked by `_orjson_agrees` and string-valued
-    options, the context (the document's own, which the options will carry) walked once
-    instead of three times; None where orjson cannot write it (then the general path)."""
+def _signed_bytes_fast(options: dict[str, Any], body: dict[str, Any]) -> bytes | None:
+    """`_signed_bytes(options + the body's @context, body)` with the document walked once:
+    where every option (the context aside) is a string and `_orjson_agrees(body)`, both are
+    written by orjson (the context, the largest part, is checked once instead of twice).
+    None where that does not hold; then the caller takes the general path."""
+    if not all(type(v) is str for k, v in options.items() if k != "@context"):
+        return None
+    if not _orjson_agrees(body):
+        return None
+    if "@context" in body:
+        options = {**options, "@context": body["@context"]}
     try:
-        document = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-        if "@context" in body:
-            options = {**options, "@context": body["@context"]}
         head = orjson.dumps(options, option=orjson.OPT_SORT_KEYS)
+        document = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return None
     return hashlib.sha256(head).digest() + hashlib.sha256(document).digest()
@@ -141,10 +146,7 @@ def sign_object(
         "proofPurpose": proof_purpose,
         "created": _timestamp(created),
     }
-    if _orjson_agrees(body) and all(type(v) is str for v in options.values()):
-        signed = _signed_bytes_plain(options, body)
-    else:
-        signed = None
+    signed = _signed_bytes_fast(options, body)
     # Deep copies, so that the signed document shares nothing with `doc`: through orjson
     # where it writes the body exactly (several times faster than `copy.deepcopy`).
     duplicate = (lambda value: orjson.loads(orjson.dumps(value))) if signed else copy.deepcopy
@@ -202,8 +204,11 @@ def verify_object(
         if present[: len(signed)] != signed:
             raise ProofError("the document's @context does not start with the proof's @context")
         unsecured["@context"] = options["@context"]
+    hashed = None
+    if "@context" in options or "@context" not in unsecured:  # then one walk serves both
+        hashed = _signed_bytes_fast(options, unsecured)
     try:
-        public_key.verify(signature, _signed_bytes(options, unsecured))
+        public_key.verify(signature, hashed or _signed_bytes(options, unsecured))
     except InvalidSignature as exc:
         raise ProofError("the proof does not verify: the document or proof was altered") from exc
     return True
