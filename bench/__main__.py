@@ -1,4 +1,5 @@
-"""`python -m bench [--db sqlite|postgresql|both] [--size tiny|full] [--only B1,B8] [--out FILE]`
+"""`python -m bench [--db sqlite|postgresql|both] [--size tiny|full] [--only B1,B8] [--out FILE]
+[--b7-sizes 10000,100000,1000000]`
 
 Runs the benchmarks against real servers on 127.0.0.1, prints each figure beside the baseline
 measured in the same run, and writes the table as JSON (bench/results/latest.json)."""
@@ -18,8 +19,8 @@ from typing import Any
 
 import orjson
 
-from bench import backfill, catalog, fanout, httpload, inbox, machine, network
-from bench.results import Figure, table
+from bench import backfill, catalog, fanout, growth, httpload, inbox, machine, network
+from bench.results import Figure, number, table
 from bench.servers import cluster, free_port
 
 SIZES: dict[str, dict[str, Any]] = {
@@ -35,6 +36,9 @@ SIZES: dict[str, dict[str, Any]] = {
         "timeout": 600.0,
         "b8_nodes": 10,
         "b8_assets": 2000,
+        "b7_sizes": [10_000, 100_000, 1_000_000],
+        "b7_stream_seconds": 60.0,  # a 1M GeoJSON export is ~1 GB: read a minute of it
+        "b7_dcat_pages": 50,
     },
     "tiny": {
         "b1_activities": 60,
@@ -48,10 +52,14 @@ SIZES: dict[str, dict[str, Any]] = {
         "timeout": 60.0,
         "b8_nodes": 3,
         "b8_assets": 20,
+        "b7_sizes": [100, 300],
+        "b7_stream_seconds": 30.0,
+        "b7_dcat_pages": 3,
     },
 }
 ALL = ["B1", "B2", "B3", "B4", "B5", "B6", "B9"]
 NETWORK = ["B8"]  # minutes at full size: run it by name (`--only B8`)
+BY_NAME = ["B7", *NETWORK]  # B7 at full size loads a million assets per database
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -76,6 +84,7 @@ async def run_on(db: str, size: dict[str, Any], only: list[str], pg_url: str) ->
         ("B1", inbox.run),
         ("B2", backfill.run),
         ("B4", fanout.run),
+        ("B7", growth.run),
     ]
     for name, step in steps:
         if name in only:
@@ -118,7 +127,7 @@ def _report(found: list[Figure], started: float) -> list[Figure]:
         figure.details["wall_seconds"] = round(time.perf_counter() - started, 1)
         print(
             f"    {figure.id} {figure.what}: {figure.value:.4g} {figure.unit} "
-            f"(baseline {figure.baseline:.4g})",
+            f"(baseline {number(figure.baseline)})",
             file=sys.stderr,
             flush=True,
         )
@@ -132,17 +141,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated ids, e.g. B1,B3 (default: all)")
     parser.add_argument("--out", default="bench/results/latest.json")
     parser.add_argument(
+        "--b7-sizes",
+        help="catalog sizes B7 grows through, e.g. 10000,100000 (default: the size's own)",
+    )
+    parser.add_argument(
         "--pg-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),
         help="PostgreSQL server to make fresh databases on (named <its db>_bench_<node>)",
     )
     args = parser.parse_args(argv)
     only = [x.strip().upper() for x in args.only.split(",")] if args.only else ALL
-    unknown = set(only) - set(ALL) - set(NETWORK)
+    unknown = set(only) - set(ALL) - set(BY_NAME)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    size = SIZES[args.size]
+    size = dict(SIZES[args.size])
+    if args.b7_sizes:
+        size["b7_sizes"] = sorted({int(x) for x in args.b7_sizes.split(",")})
     info = machine.describe(args.pg_url if "postgresql" in dbs else None)
 
     async def everything() -> tuple[float, list[Figure]]:
@@ -157,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     capacity, figures = asyncio.run(everything())
     info["load_average_at_end"] = machine.load_average()
     print(table(figures))
+    if any(f.id == "B7" for f in figures):
+        print(growth.growth_table(figures))
     print(
         f"load generator ceiling: {capacity:,.0f} req/s against a do-nothing server; "
         f"load average {info['load_average_at_start']} -> {info['load_average_at_end']}"

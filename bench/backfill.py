@@ -17,10 +17,11 @@ from bench.servers import Cluster
 REPORT = re.compile(r"(\d+) pages, (\d+) created.* in ([\d.]+) s")
 
 
-def load(node, count: int) -> dict:  # type: ignore[no-untyped-def]
-    """Batch-import `count` generated assets into a node (bench.loader in the node's env)."""
+def load(node, count: int, start: int = 0) -> dict:  # type: ignore[no-untyped-def]
+    """Batch-import `count` generated assets, numbered from `start`, into a node
+    (bench.loader in the node's env)."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench.loader", str(count)],
+        [sys.executable, "-m", "bench.loader", str(count), str(start)],
         env=node.env(),
         capture_output=True,
         text=True,

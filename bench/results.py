@@ -30,7 +30,7 @@ class Figure:
         return {**asdict(self), "ratio": self.ratio}
 
 
-def _num(value: float | None) -> str:
+def number(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if abs(value) >= 100:
@@ -47,9 +47,9 @@ def table(figures: list[Figure]) -> str:
                 f.id,
                 f.db,
                 f.what,
-                f"{_num(f.value)} {f.unit}",
-                f"{_num(f.baseline)} ({f.baseline_what})",
-                _num(f.ratio),
+                f"{number(f.value)} {f.unit}",
+                f"{number(f.baseline)} ({f.baseline_what})",
+                number(f.ratio),
                 f.target,
                 {True: "yes", False: "NO", None: "-"}[f.met],
             ]

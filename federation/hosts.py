@@ -7,6 +7,7 @@ look-alike such as `еxample.org` (Cyrillic е) is visibly another (`xn--xample-
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from urllib.parse import urlsplit
@@ -83,6 +84,13 @@ def normalize_host(host: str, *, scheme: str | None = None) -> str:
     """
     if not isinstance(host, str):
         raise InvalidHost(f"expected a host string, got {type(host).__name__}")
+    return _normalized(host, scheme)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized(host: str, scheme: str | None) -> str:
+    """`normalize_host` remembered: a sync or an inbox batch asks about the same few hosts
+    for every document (errors are raised each time, never cached)."""
     name, port = split_host_port(host)
     name = _normalize_name(name)
     if port is None or (scheme and DEFAULT_PORTS.get(scheme.lower()) == port):

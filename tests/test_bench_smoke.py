@@ -83,3 +83,36 @@ def test_the_network_benchmark_runs_at_tiny_size(tmp_path: Path) -> None:
     assert backfill["met"] and backfill["details"]["created"] == 3 * 20
     assert edit["met"] and len(edit["details"]["arrived_seconds"]) == 3
     assert cost["value"] == 3  # one signed POST per partner, no more
+
+
+def test_the_growth_benchmark_runs_at_tiny_size(tmp_path: Path) -> None:
+    """B7: one node grown through two sizes (on both databases when PostgreSQL is there);
+    every measure at each size, the second size's baseline being the first's figure."""
+    out = tmp_path / "b7.json"
+    db = "both" if PG_URL else "sqlite"
+    command = [sys.executable, "-m", "bench", "--size", "tiny", "--only", "B7", "--db", db]
+    run = subprocess.run(
+        [*command, "--b7-sizes", "60,150", "--out", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "BENCH_DATABASE_URL": PG_URL},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    figures = orjson.loads(out.read_bytes())["figures"]
+    measures = {"import", "search full text", "search kind + bbox", "search near", "map"}
+    measures |= {"geojson", "dcat", "rss"}
+    for name in ["sqlite", "postgresql"] if PG_URL else ["sqlite"]:
+        mine = [f for f in figures if f["db"] == name]
+        assert {f["details"]["key"] for f in mine} == measures, output
+        first = {f["details"]["key"]: f for f in mine if f["details"]["size"] == 60}
+        second = {f["details"]["key"]: f for f in mine if f["details"]["size"] == 150}
+        assert second["import"]["details"]["import"]["created"] == 90  # grown, not reloaded
+        for key, figure in second.items():
+            assert figure["baseline"] == first[key]["value"] and figure["value"] > 0, figure
+        assert second["geojson"]["details"]["measured"]["geojson"]["features"] == 150
+        assert second["geojson"]["details"]["measured"]["geojson"]["complete"]
+    assert "x 150/60" in run.stdout  # the growth table, ratio between the sizes

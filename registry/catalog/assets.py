@@ -90,7 +90,7 @@ class AssetService:
             raise RuntimeError("the node's keys are not loaded (call load_keys first)")
         # FEP-8b32: any node re-serving the document can show it came unaltered from here.
         return proofs.sign_object(
-            document, self.proof_key, iris.proof_key_id(self.base), created=updated
+            document, self.proof_key, iris.proof_key_id(self.base), created=updated, owned=True
         )
 
     async def load_keys(self) -> None:

@@ -84,6 +84,25 @@ async def _get_page(federation: Federation, url: str) -> dict[str, Any]:
     raise SyncError(f"{url}: still busy after {MAX_WAITS} waits")
 
 
+def _fetch(
+    federation: Federation, partner: Partner, url: str | None, seen: set[str]
+) -> asyncio.Task[tuple[Any, str]] | None:
+    """Start fetching the feed page at `url` (None at the end of the feed). A loop or a page
+    off the partner's host raises when the task is awaited, after the page before it."""
+    if url is None:
+        return None
+
+    async def get() -> tuple[Any, str]:
+        if url in seen or len(seen) >= MAX_PAGES:
+            raise SyncError(f"the changes feed of {partner.host} loops or never ends at {url}")
+        seen.add(url)
+        if not on_host(url, partner.host):
+            raise SyncError(f"the changes feed of {partner.host} leads off-host to {url}")
+        return await _get_page(federation, url), url
+
+    return asyncio.create_task(get())
+
+
 def _page_items(page: Any, url: str) -> tuple[list[Any], str | None]:
     if not isinstance(page, dict):
         raise SyncError(f"{url} is not a collection page")
@@ -107,20 +126,24 @@ async def sync_partner(
     url: str | None = f"{partner.changes_url}?since={partner.checkpoint_seq}"
     seen_urls: set[str] = set()
     horizon = 0
-    while url is not None:
-        if url in seen_urls or report.pages >= MAX_PAGES:
-            raise SyncError(f"the changes feed of {partner.host} loops or never ends at {url}")
-        seen_urls.add(url)
-        if not on_host(url, partner.host):
-            raise SyncError(f"the changes feed of {partner.host} leads off-host to {url}")
-        page = await _get_page(federation, url)
-        items, url = _page_items(page, url)
-        announced = page.get("commons:horizon")
-        horizon = max(horizon, announced if isinstance(announced, int) else 0)
-        await _apply_page(federation, partner, items, page.get("@context"), report)
-        report.pages += 1
-        if progress is not None:
-            progress(report)
+    fetching = _fetch(federation, partner, url, seen_urls)
+    try:
+        while fetching is not None:
+            page, url = await fetching
+            items, url = _page_items(page, url)
+            # Pipelined: the next page is on its way while this one is checked and stored.
+            fetching = _fetch(federation, partner, url, seen_urls)
+            announced = page.get("commons:horizon")
+            horizon = max(horizon, announced if isinstance(announced, int) else 0)
+            await _apply_page(federation, partner, items, page.get("@context"), report)
+            report.pages += 1
+            if progress is not None:
+                progress(report)
+    finally:
+        if fetching is not None:  # a failed page: the fetch ahead is not wanted any more
+            fetching.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await fetching
     if horizon > partner.checkpoint_seq and partner.backfilled_at is not None:
         # Deletions between our checkpoint and the horizon may be forgotten by the partner.
         await _full_diff(federation, partner, report, force=force)

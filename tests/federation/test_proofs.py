@@ -181,3 +181,21 @@ def test_missing_or_multiple_proofs(ed_key) -> None:
 def test_values_jcs_cannot_represent(ed_key) -> None:
     with pytest.raises(ProofError, match="canonicalised"):
         sign_object({**NOTE, "big": 2**60}, ed_key, KEY_ID)
+
+
+@pytest.mark.parametrize("doc", [NOTE, W3C_CREDENTIAL, {**NOTE, "@context": [{"v": 1.5}, "x"]}])
+def test_the_fast_signing_path_hashes_the_same_bytes(doc) -> None:
+    """The orjson path of signing and verifying (one walk of the document) hashes exactly
+    what the general JCS path would (the W3C vector above pins the result)."""
+    from federation import proofs
+
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-jcs-2022",
+        "verificationMethod": KEY_ID,
+        "proofPurpose": "assertionMethod",
+        "created": "2023-02-24T23:36:38Z",
+    }
+    with_context = {**options, "@context": doc["@context"]} if "@context" in doc else options
+    assert proofs._signed_bytes_fast(options, doc) == proofs._signed_bytes(with_context, doc)
+    assert proofs._signed_bytes_fast({**options, "n": 1}, doc) is None  # a non-string option
