@@ -139,6 +139,15 @@ def _literal(value: Any, datatype: str | None = None) -> dict[str, Any]:
     return {"@value": value, "@type": datatype} if datatype else {"@value": value}
 
 
+def _in_languages(plain: str, tagged: dict[str, str]) -> Any:
+    """One literal per language (DCAT-AP repeats dct:title for parallel language versions),
+    and the untagged text unless it is one of them already."""
+    if not tagged:
+        return plain
+    values = [{"@value": text, "@language": tag} for tag, text in sorted(tagged.items())]
+    return values if plain in tagged.values() else [{"@value": plain}, *values]
+
+
 def _when(value: datetime) -> dict[str, Any]:
     return _literal(iso_utc(value), "xsd:dateTime")
 
@@ -281,10 +290,13 @@ def dcat_dataset(
     node: dict[str, Any] = {
         "@id": meta.iri,
         "@type": "dcat:Dataset",
-        "dct:title": record.name,
-        "dct:description": record.description
-        or record.summary
-        or plain_description(record, publisher["foaf:name"]),
+        "dct:title": _in_languages(record.name, dict(record.name_map)),
+        "dct:description": _in_languages(
+            record.description
+            or record.summary
+            or plain_description(record, publisher["foaf:name"]),
+            {**dict(record.summary_map), **dict(record.description_map)},
+        ),
         "dct:identifier": record.identifier or meta.iri,
         "dct:type": _concept(
             concepts.concept_iri("kinds", record.kind), kind.label("en") if kind else record.kind

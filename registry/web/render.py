@@ -26,6 +26,7 @@ from registry.http.public_urls import public_url
 from registry.web import i18n
 from registry.web.countries import country_name
 from registry.web.i18n import translations
+from vocab.languages import localised
 
 LANGUAGES = i18n.SUPPORTED
 HERE = Path(__file__).parent
@@ -89,6 +90,15 @@ def number(value: int | float) -> str:
     return format_decimal(value, locale=i18n.locale(_language.get()))
 
 
+def asset_texts(record: vocab.AssetRecord, default_language: str) -> Any:
+    """The record as a reader in the page's language sees it (vocab.languages.localised)."""
+    return localised(record, _language.get(), default_language)
+
+
+def text_language(tag: str) -> str:
+    return i18n.language_name(tag, _language.get())
+
+
 def asset_schema_org(asset: Any, settings: Any) -> dict[str, Any]:
     """The schema.org Dataset JSON-LD an asset page embeds for search engines."""
     from registry.http.open_data import asset_links, with_provenance
@@ -104,6 +114,8 @@ def asset_schema_org(asset: Any, settings: Any) -> dict[str, Any]:
 
 environment.globals.update(
     asset_schema_org=asset_schema_org,
+    asset_texts=asset_texts,
+    text_language=text_language,
     concept_label=concept_label,
     concept_scheme_label=scheme_label,
     version=__version__,
