@@ -25,7 +25,7 @@ import vocab
 from registry import db, fulltext
 from registry.accounts import Principal
 from registry.asset_store import StoredAsset, select_assets, stored_from_row
-from registry.errors import BadRequest, Unauthorized
+from registry.errors import N_, BadRequest, Unauthorized
 from registry.schema import LOCAL, PENDING, PUBLISHED, REJECTED, asset_tags, assets, groups
 
 SORTS = ("relevance", "newest", "name", "distance")
@@ -35,7 +35,7 @@ FACETS = {"kind": assets.c.kind, "country": assets.c.country, "status": assets.c
 
 
 class InvalidParameter(BadRequest):
-    slug, title = "invalid-parameter", "A query parameter is not valid"
+    slug, title = "invalid-parameter", N_("A query parameter is not valid")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from federation.inbox import InboxRefused
 from federation.outbox import outbox_page, outbox_total
 from federation.tables import followers, following, outbox
 from registry import db
-from registry.errors import BadRequest, NotFound, Problem
+from registry.errors import N_, BadRequest, NotFound, Problem
 from registry.http import negotiation
 from registry.http.auth import services
 from registry.http.bodies import read_limited
@@ -33,7 +33,7 @@ JRD = "application/jrd+json"
 
 
 class InboxProblem(Problem):
-    slug, title = "activity-refused", "Activity refused"
+    slug, title = "activity-refused", N_("Activity refused")
 
     def __init__(self, refused: InboxRefused) -> None:
         super().__init__(refused.reason)

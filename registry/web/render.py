@@ -49,8 +49,20 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_language.get()).ngettext(singular, plural, n)
 
 
+def _pgettext(context: str, message: str) -> str:
+    """One English word in several roles ("Follow" as a button, a heading, a column) gets a
+    msgid per role, so each language can say it its own way."""
+    return translations(_language.get()).pgettext(context, message)
+
+
+def _npgettext(context: str, singular: str, plural: str, n: int) -> str:
+    return translations(_language.get()).npgettext(context, singular, plural, n)
+
+
 # Each render sets the language; `_()` in templates then reads that language's catalog.
-environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+environment.install_gettext_callables(  # type: ignore[attr-defined]
+    _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
+)
 _ = _gettext
 
 
@@ -99,6 +111,11 @@ def text_language(tag: str) -> str:
     return i18n.language_name(tag, _language.get())
 
 
+def problem_detail(problem: Any) -> str:
+    """A problem's detail in the page's language where the catalog has it."""
+    return problem.translated_detail(_gettext) or problem.detail
+
+
 def asset_schema_org(asset: Any, settings: Any) -> dict[str, Any]:
     """The schema.org Dataset JSON-LD an asset page embeds for search engines."""
     from registry.http.open_data import asset_links, with_provenance
@@ -115,6 +132,7 @@ def asset_schema_org(asset: Any, settings: Any) -> dict[str, Any]:
 environment.globals.update(
     asset_schema_org=asset_schema_org,
     asset_texts=asset_texts,
+    problem_detail=problem_detail,
     text_language=text_language,
     concept_label=concept_label,
     concept_scheme_label=scheme_label,

@@ -19,9 +19,11 @@ from starlette.applications import Starlette
 
 from registry.accounts import create_admin_token
 from registry.services import Services
+from registry.web.i18n import SUPPORTED
 from tests.nodes import free_port
 from tests.opendata.consumers import ckan_harvest
-from tests.remote_actor import RemoteActor, serving
+from tests.registry.test_languages import english_msgids, visible_text
+from tests.remote_actor import RemoteActor, follow_node, serving
 
 BASE = "http://registry.test"
 CA = "Biblioteca d'eines de Gràcia"
@@ -70,16 +72,7 @@ async def test_an_asset_in_catalan_and_spanish_end_to_end(
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http,
     ):
         # a fediverse account follows the node
-        follow = follower.activity("Follow", f"{BASE}/actor")
-        answer = await http.post(
-            "/inbox",
-            json=follow,
-            auth=follower.auth(),
-            headers={"Content-Type": "application/activity+json"},
-        )
-        assert answer.status_code == 202, answer.text
-        await fed.processor.run_once()
-        await fed.delivery.run_once()
+        await follow_node(http, follower, fed, f"{BASE}/actor")
 
         admin = {"Authorization": f"Bearer {(await create_admin_token(services.engine))[1]}"}
         group = await http.post("/api/groups", json={"name": "Veïns"}, headers=admin)
@@ -142,3 +135,21 @@ async def test_an_asset_in_catalan_and_spanish_end_to_end(
                 assert dataset["title"] == title
                 assert dataset["titles"] == {"ca": CA, "es": ES}
     await services.stop_federation()
+
+
+@pytest.mark.parametrize("lang", [code for code in SUPPORTED if code != "en"])
+async def test_the_asset_page_leaves_no_english_behind(
+    client: httpx.AsyncClient, group_token: str, auth: Callable[[str], dict], lang: str
+) -> None:
+    """The page of a Catalan and Spanish asset, in every interface language: its texts in
+    that language or a notice naming the one shown, and no English string of the catalog."""
+    created = await client.post("/api/assets", json=ASSET, headers=auth(group_token))
+    page = await client.get(
+        created.json()["iri"].removeprefix(BASE),
+        headers={"Accept": "text/html", "Accept-Language": lang},
+    )
+    english = english_msgids(lang)
+    left = [text for text in visible_text(page.text) if text in english]
+    assert not left, f"{lang}: {left}"
+    fell_back = '<p class="notice" role="status">' in page.text
+    assert fell_back == (lang not in ("ca", "es"))
