@@ -170,6 +170,7 @@ class Localised:
     wanted: str
     language: str | None  # the language of what is shown, when known
     fell_back: bool  # the record has languages but not the wanted one
+    tagged: frozenset[str] = frozenset()  # the fields whose text is in `language` for sure
 
 
 def localised(record: Any, wanted: str, default: str = "en", borrow: bool = True) -> Localised:
@@ -180,14 +181,15 @@ def localised(record: Any, wanted: str, default: str = "en", borrow: bool = True
         return Localised(record, wanted, None, False)
     tag = match(wanted, available)
     plain = plain_language(record, default)
-    changes = {}
+    changes, own = {}, set()
     for name in MAP_FIELDS:
         given = texts(record, name)
         if tag in given:
             changes[name] = given[tag]
+            own.add(name)
         elif borrow and getattr(record, name) is None and given:
             changes[name] = given.get(plain) or next(iter(given.values()))
     shown = dataclasses.replace(record, **changes) if changes else record
     if tag is None:
         return Localised(shown, wanted, plain if plain in available else None, True)
-    return Localised(shown, wanted, tag, False)
+    return Localised(shown, wanted, tag, False, frozenset(own))
