@@ -139,13 +139,16 @@ def _literal(value: Any, datatype: str | None = None) -> dict[str, Any]:
     return {"@value": value, "@type": datatype} if datatype else {"@value": value}
 
 
-def _in_languages(plain: str, tagged: dict[str, str]) -> Any:
+def _in_languages(plain: str, tagged: dict[str, str], plain_language: str | None = None) -> Any:
     """One literal per language (DCAT-AP repeats dct:title for parallel language versions),
-    and the untagged text unless it is one of them already."""
+    and the untagged text (tagged `plain_language` when known) unless it is one of them."""
     if not tagged:
         return plain
     values = [{"@value": text, "@language": tag} for tag, text in sorted(tagged.items())]
-    return values if plain in tagged.values() else [{"@value": plain}, *values]
+    if plain in tagged.values() or plain_language in tagged:
+        return values
+    first = {"@value": plain, "@language": plain_language} if plain_language else plain
+    return [first, *values]
 
 
 def _when(value: datetime) -> dict[str, Any]:
@@ -296,6 +299,7 @@ def dcat_dataset(
             or record.summary
             or plain_description(record, publisher["foaf:name"]),
             {**dict(record.summary_map), **dict(record.description_map)},
+            None if record.description or record.summary else "en",  # ours is English
         ),
         "dct:identifier": record.identifier or meta.iri,
         "dct:type": _concept(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,9 +18,11 @@ import pytest
 import rdflib
 from starlette.applications import Starlette
 
+import vocab
 from registry.accounts import create_admin_token
 from registry.services import Services
 from registry.web.i18n import SUPPORTED
+from tests.dcat_ap import shacl
 from tests.nodes import free_port
 from tests.opendata.consumers import ckan_harvest
 from tests.registry.test_languages import english_msgids, visible_text
@@ -118,6 +121,15 @@ async def test_an_asset_in_catalan_and_spanish_end_to_end(
         assert post["content"] == post["contentMap"]["ca"]
         assert post["nameMap"] == ASSET["name_map"]
 
+        # the CSV export has a column per language, and reads back to the same texts
+        exported = (await http.get("/api/assets.csv")).text
+        header = exported.splitlines()[0].split(",")
+        assert {"name@ca", "name@es", "summary@ca", "description@es"} <= set(header)
+        [(_, back)] = list(vocab.read_csv(io.StringIO(exported)))
+        assert isinstance(back, vocab.AssetRecord)
+        assert dict(back.name_map) == ASSET["name_map"]
+        assert dict(back.description_map) == ASSET["description_map"]
+
         # ckanext-dcat harvests the catalog from a real port: both titles, each portal
         # language's own as the dataset title
         served = Served(app, free_port())
@@ -128,6 +140,11 @@ async def test_an_asset_in_catalan_and_spanish_end_to_end(
             )
             titles = set(graph.objects(rdflib.URIRef(asset["iri"]), rdflib.DCTERMS.title))
             assert titles == {rdflib.Literal(CA, lang="ca"), rdflib.Literal(ES, lang="es")}
+            notes = set(graph.objects(rdflib.URIRef(asset["iri"]), rdflib.DCTERMS.description))
+            # the groups' own words per language, and the catalog's English sentence (the
+            # asset has no untagged description), said to be English
+            assert {n.language for n in notes} == {"ca", "es", "en"}
+            assert shacl.check(graph).violations == []  # DCAT-AP 3.0.1 shapes
             for locale, title in (("ca", CA), ("es", ES)):
                 harvest = await asyncio.to_thread(ckan_harvest, url, locale)
                 [dataset] = harvest["datasets"]
