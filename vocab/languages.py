@@ -23,18 +23,17 @@ from vocab.ldvalues import INVALID, MISSING
 
 # RFC 5646 "well-formed" tags (grandfathered irregular tags are refused): language with up to
 # three extlangs, script, region, variants, extensions, private use.
+_A = "a-zA-Z"  # subtags are case-insensitive; spelt out so the JSON Schema pattern agrees
 _TAG = re.compile(
-    r"(?:(?P<lang>[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})"
-    r"(?:-(?P<script>[a-z]{4}))?"
-    r"(?:-(?P<region>[a-z]{2}|\d{3}))?"
-    r"(?P<rest>(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*"
-    r"(?:-[\da-wyz](?:-[a-z\d]{2,8})+)*"
-    r"(?:-x(?:-[a-z\d]{1,8})+)?)"
-    r"|x(?:-[a-z\d]{1,8})+)",
-    re.IGNORECASE,
+    rf"(?:(?P<lang>[{_A}]{{2,3}}(?:-[{_A}]{{3}}){{0,3}}|[{_A}]{{4,8}})"
+    rf"(?:-(?P<script>[{_A}]{{4}}))?"
+    rf"(?:-(?P<region>[{_A}]{{2}}|\d{{3}}))?"
+    rf"(?P<rest>(?:-(?:[{_A}\d]{{5,8}}|\d[{_A}\d]{{3}}))*"
+    rf"(?:-[\da-wyzA-WYZ](?:-[{_A}\d]{{2,8}})+)*"
+    rf"(?:-[xX](?:-[{_A}\d]{{1,8}})+)?)"
+    rf"|[xX](?:-[{_A}\d]{{1,8}})+)"
 )
-TAG_PATTERN = "^" + _TAG.pattern.replace("?P<lang>", "").replace("?P<script>", "")
-TAG_PATTERN = TAG_PATTERN.replace("?P<region>", "").replace("?P<rest>", "") + "$"
+TAG_PATTERN = "^" + re.sub(r"\?P<\w+>", "", _TAG.pattern) + "$"
 TAG_MESSAGE = "not a BCP 47 language tag, such as ca, es or pt-BR"
 
 MAP_FIELDS = {"name": "name_map", "summary": "summary_map", "description": "description_map"}
@@ -44,7 +43,7 @@ def canonical_tag(tag: object) -> str | None:
     """The tag in its conventional case (`pt-BR`, `zh-Hant-TW`), or None if it is not one."""
     if not isinstance(tag, str) or len(tag) > 64:
         return None
-    found = _TAG.fullmatch(tag.strip())
+    found = _TAG.fullmatch(tag)
     if found is None:
         return None
     if found.group("lang") is None:  # private use only

@@ -174,3 +174,20 @@ def test_csv_language_columns_are_checked_and_mapped() -> None:
     assert r.name_map == (("es", "Herramientas"),)
     with pytest.raises(vocab.ValidationError):
         vocab.read_csv(io.StringIO(good), {"Nom": "nom@es"}).__next__()
+
+
+@pytest.mark.parametrize(
+    "tag", ["ca", "ES", "pt-br", "zh-Hant-TW", "x-a", "ca_ES", " ca", "español", "en-", "i-klingon"]
+)
+def test_the_json_schema_and_validation_agree_on_tags(tag: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    schema = Draft202012Validator(vocab.asset_json_schema())
+    body = {"name": "x", "kind": "fablab", "name_map": {tag: "x"}}
+    schema_ok = not list(schema.iter_errors(body))
+    try:
+        vocab.validate_asset_input(body)
+        valid = True
+    except vocab.ValidationError:
+        valid = False
+    assert schema_ok == valid == (canonical_tag(tag) is not None)
