@@ -101,3 +101,19 @@ async def serving(remote: RemoteActor) -> AsyncIterator[RemoteActor]:
     finally:
         server.should_exit = True
         await task
+
+
+async def follow_node(http: Any, remote: RemoteActor, federation: Any, node_actor: str) -> dict:
+    """`remote` follows the node through its inbox; the node's Accept is delivered. Returns
+    the Follow activity."""
+    follow = remote.activity("Follow", node_actor)
+    response = await http.post(
+        "/inbox",
+        json=follow,
+        auth=remote.auth(),
+        headers={"Content-Type": "application/activity+json"},
+    )
+    assert response.status_code == 202, response.text
+    await federation.processor.run_once()
+    await federation.delivery.run_once()
+    return follow

@@ -195,7 +195,7 @@ class Description(Text):
         super().__init__(max_length, multiline=True)
 
     def read_node(self, node: dict[str, Any], field: Field, errs: ErrorList) -> Any:
-        values = ldvalues.values_of(node, field.iri)
+        values = ldvalues.untagged(ldvalues.values_of(node, field.iri))
         if values:
             return ldvalues.pick_text(values, field.name, errs)
         for source in ldvalues.values_of(node, AS + "source"):

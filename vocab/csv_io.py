@@ -3,7 +3,8 @@
 Lists are joined with `;` (a `;` inside an item is written `\\;`), the location is spread
 over `latitude`, `longitude`, `street_address`, `locality`, `region`, `postal_code`,
 `country`, and the steward over `steward_name`, `steward_id`; the geometry is a GeoJSON
-string. Other people's spreadsheets are read through a column mapping
+string. Texts per language have a column each: `name@ca`, `name@es`, `summary@ca`,
+`description@es`. Other people's spreadsheets are read through a column mapping
 (`{"columns": {"Lab name": "name"}, "defaults": {"kind": "fablab"}}`, JSON or TOML).
 """
 
@@ -21,6 +22,7 @@ from vocab.compound import Record
 from vocab.document import AssetMeta
 from vocab.errors import ErrorList, FieldError, ValidationError
 from vocab.kinds import Field
+from vocab.languages import MAP_FIELDS, LanguageMap, languages_of, texts
 from vocab.record import FIELDS, AssetRecord, validate_asset_input
 from vocab.times import iso_utc
 
@@ -32,6 +34,8 @@ def _columns() -> list[tuple[str, Field, Field | None]]:
     """(column, field, sub-field) for every flat column, in field-table order."""
     out: list[tuple[str, Field, Field | None]] = []
     for f in FIELDS:
+        if isinstance(f.kind, LanguageMap):
+            continue  # a column per language: language_columns
         if isinstance(f.kind, Record):
             out.extend((column, f, sub) for column, sub in f.kind.columns())
         else:
@@ -43,6 +47,18 @@ COLUMNS = _columns()
 FIELD_COLUMNS: tuple[str, ...] = tuple(c for c, _, _ in COLUMNS)
 
 
+def language_columns(languages: Iterable[str]) -> list[str]:
+    """`name@ca`, `name@es`, `summary@ca`, …: each text field's column per language."""
+    tags = sorted(set(languages))
+    return [f"{name}@{tag}" for name in MAP_FIELDS for tag in tags]
+
+
+def language_column(column: str) -> tuple[str, str] | None:
+    """(`name`, `ca`) for `name@ca`; None for any other column."""
+    name, at, tag = column.partition("@")
+    return (name, tag) if at and name in MAP_FIELDS and tag else None
+
+
 @dataclass(frozen=True)
 class ColumnMapping:
     """Which CSV column feeds which flat field, and values for fields the file lacks."""
@@ -51,9 +67,19 @@ class ColumnMapping:
     defaults: dict[str, Any] = field(default_factory=dict)
 
 
-def write_csv(items: Iterable[tuple[AssetRecord, AssetMeta]], fh: TextIO) -> None:
+def write_csv(
+    items: Iterable[tuple[AssetRecord, AssetMeta]],
+    fh: TextIO,
+    languages: Iterable[str] | None = None,
+) -> None:
+    """The header and one row per item. `languages` names the per-language columns; without
+    it, those of every language the items have (the items are then read first)."""
+    if languages is None:
+        items = list(items)
+        languages = {tag for record, _ in items for tag in languages_of(record)}
+    by_language = [language_column(c) for c in language_columns(languages)]
     writer = csv.writer(fh, lineterminator="\n")
-    writer.writerow(META_COLUMNS + FIELD_COLUMNS)
+    writer.writerow(META_COLUMNS + FIELD_COLUMNS + tuple(f"{n}@{t}" for n, t in by_language))
     for record, meta in items:
         row = [
             meta.iri,
@@ -68,6 +94,7 @@ def write_csv(items: Iterable[tuple[AssetRecord, AssetMeta]], fh: TextIO) -> Non
                 value = None if value is None else getattr(value, sub.name)
             kind = sub.kind if sub is not None else f.kind
             row.append("" if value is None or value == () else kind.to_cell(value))
+        row.extend(texts(record, name).get(tag, "") for name, tag in by_language)
         writer.writerow(row)
 
 
@@ -110,7 +137,7 @@ def read_csv_rows(
     number = 1
     try:
         header = [h.strip() for h in next(reader, [])]
-        columns = plan.columns if plan else {h: h for h in header if h in FIELD_COLUMNS}
+        columns = plan.columns if plan else {h: h for h in header if _known(h)}
         defaults = plan.defaults if plan else {}
         id_at = header.index("id") if "id" in header and plan is None else None
         for row in reader:
@@ -133,8 +160,16 @@ def read_csv_rows(
         yield number + 1, ValidationError([FieldError("", f"unreadable CSV: {error}")]), None
 
 
+def _known(column: str) -> bool:
+    return column in FIELD_COLUMNS or language_column(column) is not None
+
+
 def _unflatten(cells: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {}
+    for column, raw in cells.items():
+        found = language_column(column)
+        if found:
+            data.setdefault(MAP_FIELDS[found[0]], {})[found[1]] = raw
     for column, f, sub in COLUMNS:
         if column not in cells:
             continue
@@ -178,9 +213,9 @@ def load_column_mapping(path: str | Path) -> ColumnMapping:
 def _check_mapping(plan: ColumnMapping, errs: ErrorList | None = None) -> None:
     errs = errs if errs is not None else ErrorList()
     for column, target in plan.columns.items():
-        if target not in FIELD_COLUMNS:
+        if not _known(target):
             errs.add(f"columns.{column}", f"unknown field {target!r}")
     for target in plan.defaults:
-        if target not in FIELD_COLUMNS:
+        if not _known(target):
             errs.add(f"defaults.{target}", "unknown field")
     errs.raise_if_any()

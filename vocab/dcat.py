@@ -140,6 +140,18 @@ def _literal(value: Any, datatype: str | None = None) -> dict[str, Any]:
     return {"@value": value, "@type": datatype} if datatype else {"@value": value}
 
 
+def _in_languages(plain: str, tagged: dict[str, str], plain_language: str | None = None) -> Any:
+    """One literal per language (DCAT-AP repeats dct:title for parallel language versions),
+    and the untagged text (tagged `plain_language` when known) unless it is one of them."""
+    if not tagged:
+        return plain
+    values = [{"@value": text, "@language": tag} for tag, text in sorted(tagged.items())]
+    if plain in tagged.values() or plain_language in tagged:
+        return values
+    first = {"@value": plain, "@language": plain_language} if plain_language else plain
+    return [first, *values]
+
+
 def _when(value: datetime) -> dict[str, Any]:
     return _literal(iso_utc(value), "xsd:dateTime")
 
@@ -282,10 +294,14 @@ def dcat_dataset(
     node: dict[str, Any] = {
         "@id": meta.iri,
         "@type": "dcat:Dataset",
-        "dct:title": record.name,
-        "dct:description": record.description
-        or record.summary
-        or plain_description(record, publisher["foaf:name"]),
+        "dct:title": _in_languages(record.name, dict(record.name_map)),
+        "dct:description": _in_languages(
+            record.description
+            or record.summary
+            or plain_description(record, publisher["foaf:name"]),
+            {**dict(record.summary_map), **dict(record.description_map)},
+            None if record.description or record.summary else "en",  # ours is English
+        ),
         "dct:identifier": record.identifier or meta.iri,
         "dct:type": _concept(
             concepts.concept_iri("kinds", record.kind), kind.label("en") if kind else record.kind

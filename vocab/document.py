@@ -17,6 +17,7 @@ from typing import Any
 from vocab import fastpath, ldvalues, loader
 from vocab.context import ASSET_TYPE, asset_context
 from vocab.errors import ContextNotAllowed, ErrorList, FieldError, ValidationError
+from vocab.languages import canonical_tag
 from vocab.ldvalues import INVALID, MISSING
 from vocab.namespaces import AS, AS_PUBLIC, COMMONS, RDF_TYPE
 from vocab.post import place_name, post_properties
@@ -180,6 +181,15 @@ def _read_meta(node: dict[str, Any], errs: ErrorList) -> AssetMeta | None:
     if followers:
         found["followers"] = followers[0]
     return AssetMeta(**{k: v for k, v in found.items() if v is not INVALID})
+
+
+def post_language(doc: dict[str, Any]) -> str | None:
+    """The language of a compact document's post: the `contentMap` key whose body is the
+    `content`. A copy rebuilt with it has the origin's `content` (registry.fediverse.mirror)."""
+    content, bodies = doc.get("content"), doc.get("contentMap")
+    if not isinstance(bodies, dict):
+        return None
+    return next((canonical_tag(k) for k, v in bodies.items() if v == content), None)
 
 
 def _link(values: list[Any], path: str, errs: ErrorList) -> Any:

@@ -134,10 +134,10 @@ class Summary(Text):
     before that carried it as AS2 `summary` (HTML); they are still read."""
 
     def read_node(self, node: dict[str, Any], field: Field, errs: ErrorList) -> Any:
-        values = ldvalues.values_of(node, field.iri)
+        values = ldvalues.untagged(ldvalues.values_of(node, field.iri))
         if values:
             return ldvalues.pick_text(values, field.name, errs)
-        legacy = ldvalues.values_of(node, AS + "summary")
+        legacy = ldvalues.untagged(ldvalues.values_of(node, AS + "summary"))
         if not legacy:
             return MISSING
         text = ldvalues.pick_text(legacy, field.name, errs)

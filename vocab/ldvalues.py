@@ -37,6 +37,12 @@ def values_of(node: dict[str, Any], iri: str) -> list[Any]:
     return found if isinstance(found, list) else []
 
 
+def untagged(values: list[Any]) -> list[Any]:
+    """The values without a language tag: the language-tagged ones belong to a language map
+    (vocab.languages), so a text in no stated language is never taken from them."""
+    return [v for v in values if not (is_value(v) and "@language" in v)]
+
+
 def pick_literal(values: list[Any], path: str, errs: ErrorList, what: str = "text") -> Any:
     """The @value of the best value object: one without a language, else English, else the
     first; a node where a literal belongs is an error."""

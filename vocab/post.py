@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from vocab.compound import hashtag_name
 from vocab.concepts import label
+from vocab.languages import languages_of, localised, plain_language
 from vocab.record import AssetRecord
 
 
@@ -57,7 +58,15 @@ def post_html(record: AssetRecord, url: str, tag_base: str, language: str) -> st
 
 
 def post_properties(record: AssetRecord, url: str, tag_base: str, language: str) -> dict[str, Any]:
-    """`content`, `contentMap` and `mediaType` of the post. The language-tagged copy is also
-    what tells a reader that this `content` is a post, not a description (vocab.compound)."""
-    body = post_html(record, url, tag_base, language)
-    return {"content": body, "contentMap": {language: body}, "mediaType": "text/html"}
+    """`content`, `contentMap` and `mediaType` of the post: one body per language the asset
+    has texts in (vocab.languages), or the one body in the node's `language`. `content` is the
+    body in the language of the untagged texts, so that servers taking the language from the
+    first `contentMap` key and the text from `content` never mislabel it. The language-tagged
+    copy is also what tells a reader that this `content` is a post, not a description
+    (vocab.compound)."""
+    main = plain_language(record, language)
+    bodies = {
+        tag: post_html(localised(record, tag, language, borrow=False).record, url, tag_base, tag)
+        for tag in dict.fromkeys([main, *languages_of(record)])
+    }
+    return {"content": bodies[main], "contentMap": bodies, "mediaType": "text/html"}

@@ -16,6 +16,7 @@ from typing import Any
 from vocab.compound import Agent, Amenities, Description, Geometry, ListOf, Place, Tags
 from vocab.errors import MAX_ERRORS, ErrorList, FieldError, ValidationError
 from vocab.kinds import Bool, Country, Field, Integer, Number, Summary, Text, nullable
+from vocab.languages import LanguageMap
 from vocab.ldvalues import INVALID
 from vocab.linked import ACCESS_RIGHTS, Concept, License, Url
 from vocab.namespaces import ADMS, AS, COMMONS, DCAT, DCT, LOCN, PROV, SCHEMA, VF
@@ -70,6 +71,10 @@ class AssetRecord:
     identifier: str | None = None
     derived_from: str | None = None
     rights: str | None = None
+    # (language tag, text) pairs ordered by tag: the texts above per language (vocab.languages)
+    name_map: tuple[tuple[str, str], ...] = ()
+    summary_map: tuple[tuple[str, str], ...] = ()
+    description_map: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The REST form: snake_case names, empty fields left out."""
@@ -231,6 +236,29 @@ FIELDS: tuple[Field, ...] = (
         Text(1000, multiline=True),
         description="Rights over this record's data, e.g. the attribution a source requires",
     ),
+    # Per-language texts. `nameMap` is AS2's own term; summary and description keep their
+    # own properties (an AS2 `summaryMap` would be a content warning on most servers).
+    Field(
+        "name_map",
+        "nameMap",
+        AS + "name",
+        LanguageMap(_line()),
+        description='The name in other languages: BCP 47 tag -> text, e.g. {"ca": "…"}',
+    ),
+    Field(
+        "summary_map",
+        "abstractMap",
+        DCT + "abstract",
+        LanguageMap(Summary(500), legacy_iri=AS + "summary"),
+        description="The summary per language (BCP 47 tag -> text)",
+    ),
+    Field(
+        "description_map",
+        "descriptionMap",
+        DCT + "description",
+        LanguageMap(Description(20_000)),
+        description="The description per language (BCP 47 tag -> text)",
+    ),
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 
@@ -272,7 +300,7 @@ def build_record(data: object, errs: ErrorList) -> Any:
 
 
 def _empty(f: Field) -> Any:
-    return () if isinstance(f.kind, ListOf) else None
+    return () if isinstance(f.kind, (ListOf, LanguageMap)) else None
 
 
 def _unknown(key: object) -> str:

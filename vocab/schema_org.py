@@ -8,6 +8,7 @@ from typing import Any
 from vocab import concepts, geoshape, licenses
 from vocab.dcat import FORMS, DatasetLinks, plain_description
 from vocab.document import AssetMeta
+from vocab.languages import languages_of
 from vocab.record import AssetRecord
 from vocab.times import iso_utc
 
@@ -84,4 +85,10 @@ def schema_org_dataset(
         node["spatialCoverage"] = place
     if record.rights:
         node["creditText"] = record.rights
+    languages = languages_of(record)
+    if languages:  # the asset's languages; its other names, language-tagged
+        node["inLanguage"] = languages
+    others = [{"@value": t, "@language": tag} for tag, t in record.name_map if t != record.name]
+    if others:
+        node["alternateName"] = others
     return node

@@ -32,7 +32,7 @@ from registry.catalog.store import (
 )
 from registry.config import Settings
 from registry.core import db, iris
-from registry.core.errors import Forbidden, Gone, NotFound, Unprocessable
+from registry.core.errors import N_, Forbidden, Gone, NotFound, Unprocessable
 from registry.core.node_keys import load_node_keys
 from registry.core.schema import LOCAL, PENDING, PUBLISHED, REJECTED, assets, groups, moderation_log
 from registry.people.accounts import Principal
@@ -133,14 +133,17 @@ class AssetService:
         async with db.read(self.engine) as conn:
             row = (await conn.execute(select_assets().where(assets.c.uid == uid))).first()
         if row is None:
-            raise NotFound(f"there is no asset {uid!r}")
+            raise NotFound(N_("there is no asset %(uid)s"), params={"uid": repr(uid)})
         if row.deleted_at is not None and not include_deleted:
-            raise Gone(f"the asset {uid!r} was deleted on {iso(as_utc(row.deleted_at))}")
+            raise Gone(
+                N_("the asset %(uid)s was deleted on %(when)s"),
+                params={"uid": repr(uid), "when": iso(as_utc(row.deleted_at))},
+            )
         asset = stored_from_row(row)
         if asset.moderation != PUBLISHED and not (
             principal is not None and principal.may_manage_group(asset.group_id)
         ):
-            raise NotFound(f"there is no asset {uid!r}")
+            raise NotFound(N_("there is no asset %(uid)s"), params={"uid": repr(uid)})
         return asset
 
     # -- writes -------------------------------------------------------------------------------
@@ -156,7 +159,7 @@ class AssetService:
                 raise Forbidden("this token belongs to no group")
             return principal.group_id
         if not principal.is_admin:
-            raise Forbidden("a group token may only create assets for its own group")
+            raise Forbidden(N_("a group token may only create assets for its own group"))
         query = select(groups.c.id).where(groups.c.slug == group_slug)
         found = (await conn.execute(query)).scalar()
         if found is None:
@@ -297,9 +300,11 @@ class AssetService:
     async def _managed(self, principal: Principal, uid: str) -> StoredAsset:
         asset = await self.get(uid, principal)
         if asset.origin != LOCAL:
-            raise Forbidden("mirrored assets can only be changed by their origin node")
+            raise Forbidden(N_("mirrored assets can only be changed by their origin node"))
         if not principal.may_manage_group(asset.group_id):
-            raise Forbidden(f"the asset {uid!r} belongs to another group")
+            raise Forbidden(
+                N_("the asset %(uid)s belongs to another group"), params={"uid": repr(uid)}
+            )
         return asset
 
     async def _store(
@@ -467,7 +472,8 @@ def patch(record: vocab.AssetRecord, data: Any) -> vocab.AssetRecord:
 def invalid(exc: vocab.ValidationError) -> Unprocessable:
     errors = [{"field": e.field, "message": e.message} for e in exc.errors]
     fields_named = ", ".join(dict.fromkeys(e["field"] or "(body)" for e in errors))
-    return Unprocessable(f"the asset is not valid: check {fields_named}", errors=errors)
+    detail = N_("the asset is not valid: check %(fields)s")
+    return Unprocessable(detail, errors=errors, params={"fields": fields_named})
 
 
 async def log_moderation(

@@ -47,9 +47,17 @@ def project(record: vocab.AssetRecord) -> Projection:
     location = record.location
     steward = record.steward
     kind_label = vocab.label("kinds", record.kind, "en") if record.kind else None
+    # Every language's texts are indexed: a query in any of them (stemmed, registry.catalog.fulltext)
+    # finds the asset, whichever language its page is then shown in.
+    names = [text for _, text in record.name_map]
+    summaries = [text for _, text in record.summary_map]
+    descriptions = [text for _, text in record.description_map]
     text_parts = [
+        *names,
         record.summary,
+        *summaries,
         record.description,
+        *descriptions,
         " ".join(record.tags or ()),
         kind_label,
         steward.name if steward else None,
@@ -70,10 +78,22 @@ def project(record: vocab.AssetRecord) -> Projection:
         locality=location.locality if location else None,
         latitude=location.latitude if location else None,
         longitude=location.longitude if location else None,
-        search_name=fold([record.name]),
+        search_name=_capped(fold([record.name, *names])),
         search_text=fold(text_parts),
         tags=tuple(dict.fromkeys(tag.casefold() for tag in record.tags or ())),
     )
+
+
+# search_name has a B-tree index, whose entries PostgreSQL caps near 2.7 kB; names past this
+# (forty languages of long names) are still matched through search_text, only not ranked.
+_NAME_BYTES = 1500
+
+
+def _capped(folded: str) -> str:
+    if len(folded.encode()) <= _NAME_BYTES:
+        return folded
+    cut = folded.encode()[:_NAME_BYTES].decode(errors="ignore")
+    return cut.rsplit(" ", 1)[0]
 
 
 def content_hash(document: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ import vocab
 from registry.catalog import fulltext
 from registry.catalog.store import StoredAsset, select_assets, stored_from_row
 from registry.core import db
-from registry.core.errors import BadRequest, Unauthorized
+from registry.core.errors import N_, BadRequest, Unauthorized
 from registry.core.schema import LOCAL, PENDING, PUBLISHED, REJECTED, asset_tags, assets, groups
 from registry.people.accounts import Principal
 
@@ -36,7 +36,7 @@ FACETS = {"kind": assets.c.kind, "country": assets.c.country, "status": assets.c
 
 
 class InvalidParameter(BadRequest):
-    slug, title = "invalid-parameter", "A query parameter is not valid"
+    slug, title = "invalid-parameter", N_("A query parameter is not valid")
 
 
 @dataclass(frozen=True)

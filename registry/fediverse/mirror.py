@@ -8,6 +8,7 @@ or Update cannot bring back.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from federation.hosts import InvalidHost, host_of
 from registry.catalog import store as asset_store
 from registry.catalog.store import AssetRow, next_change_seq
 from registry.core.schema import LOCAL, PUBLISHED
+from vocab.document import post_language
 from vocab.times import as_utc, utcnow
 
 log = logging.getLogger("registry.fediverse.mirror")
@@ -119,6 +121,9 @@ def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.
     the changes feed.
     """
     scheme, host = meta.iri.split("://", 1)[0], host_of(meta.iri)
+    # The post in the origin's language, and every language's name, summary and description
+    # in the record's maps: a partner's nameMap/contentMap is kept, not flattened to one.
+    meta = dataclasses.replace(meta, language=meta.language or post_language(document))
     rebuilt = vocab.asset_document(record, meta, f"{scheme}://{host}/tags")
     unsigned = {name: value for name, value in document.items() if name != "proof"}
     kept: dict[str, Any] = {}

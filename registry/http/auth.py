@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from registry.core.errors import Forbidden, Unauthorized
+from registry.core.errors import N_, Forbidden, Unauthorized
 from registry.people.accounts import Principal
 from registry.runtime import Runtime
 
@@ -19,19 +19,19 @@ async def optional_principal(request: Request) -> Principal | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("use an 'Authorization: Bearer <token>' header")
+        raise Unauthorized(N_("use an 'Authorization: Bearer <token>' header"))
     return await runtime(request).authenticate(token.strip())
 
 
 async def require_principal(request: Request) -> Principal:
     principal = await optional_principal(request)
     if principal is None:
-        raise Unauthorized("this needs a bearer token: 'Authorization: Bearer <token>'")
+        raise Unauthorized(N_("this needs a bearer token: 'Authorization: Bearer <token>'"))
     return principal
 
 
 async def require_admin(request: Request) -> Principal:
     principal = await require_principal(request)
     if not principal.is_admin:
-        raise Forbidden("this needs an admin token")
+        raise Forbidden(N_("this needs an admin token"))
     return principal

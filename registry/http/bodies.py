@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from federation import safejson
 from registry.core.errors import (
+    N_,
     BadRequest,
     MalformedBody,
     PayloadTooLarge,
@@ -30,7 +31,9 @@ async def read_limited(request: Request, max_bytes: int) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise PayloadTooLarge(f"the body is over the limit of {max_bytes} bytes")
+            raise PayloadTooLarge(
+                N_("the body is over the limit of %(limit)s bytes"), params={"limit": max_bytes}
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -46,11 +49,12 @@ async def read_json(request: Request, max_bytes: int) -> Any:
     content_type = request.headers.get("content-type", "")
     if not is_json_type(content_type):
         raise UnsupportedMediaType(
-            f"send the body as application/json (got {content_type or 'no Content-Type'})"
+            N_("send the body as application/json (got %(got)s)"),
+            params={"got": content_type or "no Content-Type"},
         )
     body = await read_limited(request, max_bytes)
     if not body.strip():
-        raise MalformedBody("the request body is empty; send a JSON object")
+        raise MalformedBody(N_("the request body is empty; send a JSON object"))
     depth = request.app.state.runtime.settings.limits.max_json_depth
     if safejson.too_deep(body, depth):
         raise BadRequest(

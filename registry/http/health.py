@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from registry.core import migrate
-from registry.core.errors import Problem
+from registry.core.errors import N_, Problem
 from registry.http.responses import json_response, problem_response
 from registry.ops.heartbeat import newest_beat
 
@@ -25,7 +25,7 @@ CHECK_TIMEOUT = 3.0  # seconds: a load balancer's probe must not hang on a dead 
 
 
 class NotReady(Problem):
-    status, slug, title = 503, "not-ready", "Not ready"
+    status, slug, title = 503, "not-ready", N_("Not ready")
 
 
 async def healthz(request: Request) -> Response:

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from registry.core import errors
 from registry.http.negotiation import HTML, choose
 from registry.http.responses import PROBLEM_JSON, problem_response
+from registry.web import i18n
 from registry.web.render import render
 
 log = logging.getLogger("registry.http")
@@ -33,7 +34,7 @@ _BY_STATUS: dict[int, type[errors.Problem]] = {
 
 
 class InternalError(errors.Problem):
-    status, slug, title = 500, "internal-error", "Internal error"
+    status, slug, title = 500, "internal-error", errors.N_("Internal error")
 
 
 def _wants_page(request: Request) -> bool:
@@ -56,21 +57,31 @@ async def on_problem(request: Request, exc: Exception) -> Response:
             status_code=exc.status,
             title=exc.title,
             detail=exc.detail,
+            problem=exc,
             headers=exc.headers,
         )
-    return problem_response(exc, request.url.path)
+    return problem_response(exc, request.url.path, answer_language(request))
+
+
+def answer_language(request: Request) -> str:
+    """The request's language for problem documents: as for pages (registry.web.i18n), but
+    English when that language's catalog is not complete enough to speak it."""
+    default = request.app.state.runtime.settings.node.default_language
+    return i18n.interface_language(i18n.negotiate(request, default))
 
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     cls = _BY_STATUS.get(exc.status_code, errors.BadRequest)
+    params: dict[str, str] | None = None
     if exc.status_code == 404:
-        detail = f"nothing is published at {request.url.path}"
+        detail, params = errors.N_("nothing is published at %(path)s"), {"path": request.url.path}
     elif exc.status_code == 405:
-        detail = f"{request.method} is not allowed on {request.url.path}"
+        detail = errors.N_("%(method)s is not allowed on %(path)s")
+        params = {"method": request.method, "path": request.url.path}
     else:
         detail = str(exc.detail)
-    problem = cls(detail, headers=dict(exc.headers or {}))
+    problem = cls(detail, headers=dict(exc.headers or {}), params=params)
     if exc.status_code not in _BY_STATUS:
         problem.status = exc.status_code
     return await on_problem(request, problem)
@@ -79,8 +90,9 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
-        InternalError("the server failed to handle this request; the error was logged"),
+        InternalError(errors.N_("the server failed to handle this request; the error was logged")),
         request.url.path,
+        answer_language(request),
     )
 
 

@@ -8,6 +8,7 @@ import orjson
 from starlette.responses import Response
 
 from registry.core.errors import Problem
+from registry.web import i18n
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -29,10 +30,23 @@ def json_response(
     return JSON(content, status_code=status_code, media_type=media_type, headers=headers)
 
 
-def problem_response(problem: Problem, instance: str | None = None) -> Response:
+def problem_response(
+    problem: Problem, instance: str | None = None, language: str = "en"
+) -> Response:
+    """The problem document, its title and (where the catalog has it) its detail in
+    `language`; Content-Language says so, and names English too when the detail stayed
+    English."""
+    headers = dict(problem.headers)
+    gettext = None
+    if language != "en":
+        gettext = i18n.translations(language).gettext
+        detail_translated = problem.translated_detail(gettext) is not None
+        headers["Content-Language"] = language if detail_translated else f"{language}, en"
+    else:
+        headers["Content-Language"] = "en"
     return Response(
-        orjson.dumps(problem.to_json(instance)),
+        orjson.dumps(problem.to_json(instance, gettext)),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
-        headers=problem.headers,
+        headers=headers,
     )

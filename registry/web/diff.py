@@ -14,15 +14,16 @@ class FieldChange:
     label: str  # a msgid; templates translate it
     before: str
     after: str
+    language: str | None = None  # of a per-language text (`name@ca`)
 
 
 def changes(public: vocab.AssetRecord, proposed: vocab.AssetRecord) -> list[FieldChange]:
     """The inputs whose text differs, in form order (the form's words and labels)."""
     old, new = forms.from_record(public), forms.from_record(proposed)
     found = []
-    for _, inputs in forms.grouped_inputs():
-        for i in inputs:
+    for section in forms.grouped_inputs(forms.form_languages((), {**old, **new})):
+        for i in section.inputs:
             before, after = old.get(i.column, ""), new.get(i.column, "")
             if before != after:
-                found.append(FieldChange(i.column, i.label, before, after))
+                found.append(FieldChange(i.column, i.label, before, after, section.language))
     return found

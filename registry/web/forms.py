@@ -2,23 +2,26 @@
 each validation error goes.
 
 The form has one input per flat column of the CSV form of a record (`vocab.csv_io.COLUMNS`),
-and posted text is turned into values the way CSV cells are (`Kind.from_cell`); checking is
-left entirely to the record validation that the API uses, so the two can never disagree.
+and one set (name, summary, description: the CSV's `name@ca`… columns) per language, each
+interface language and any other the asset has; posted text is turned into values the way
+CSV cells are (`Kind.from_cell`); checking is left entirely to the record validation that
+the API uses, so the two can never disagree.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import vocab
 from registry.web.i18n import N_
 from vocab.compound import Description, Geometry, ListOf
-from vocab.csv_io import COLUMNS
+from vocab.csv_io import COLUMNS, language_column, language_columns
 from vocab.kinds import Bool, Country, Field, Integer, Kind, Number, Text
+from vocab.languages import MAP_FIELDS, TAG_MESSAGE, texts
 from vocab.linked import Choice, Concept
 
 MORE_DETAILS = N_("More details")
@@ -62,17 +65,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "rights": (N_("Rights over this data"), ""),
 }
 
-SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (N_("What it is"), ("name", "kind", "summary", "description", "status", "tags")),
+SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # (key, title, columns): templates test the key, never the (translated) title
+    ("what", N_("What it is"), ("name", "kind", "summary", "description", "status", "tags")),
     (
+        "where",
         N_("Where it is"),
         ("street_address", "postal_code", "locality", "region", "country", "latitude", "longitude"),
     ),
     (
+        "who",
         N_("Who looks after it"),
         ("steward_name", "steward_id", "ownership_model", "governance_model"),
     ),
     (
+        "using",
         N_("Using it"),
         (
             "access_rights",
@@ -84,9 +91,10 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "amenities",
         ),
     ),
-    (N_("Contact and links"), ("website", "email", "telephone")),
+    ("contact", N_("Contact and links"), ("website", "email", "telephone")),
     # Folded under "More details" (open when one of them has a value or an error).
     (
+        "more",
         MORE_DETAILS,
         ("geometry", "same_as", "license", "identifier", "derived_from", "rights"),
     ),
@@ -107,6 +115,7 @@ PLAIN_MESSAGES: tuple[tuple[str, str], ...] = (
     ("a tag has no spaces", N_("Write each tag without spaces, one per line.")),
     ("required", N_("Fill this in.")),
     ("latitude and longitude go together", N_("Give both latitude and longitude, or neither.")),
+    (TAG_MESSAGE, N_("Use a language code, such as ca, es or pt-BR.")),
 )
 
 
@@ -199,19 +208,61 @@ _COLUMN_OF_PATH = {
 _KIND_OF_COLUMN: dict[str, tuple[Field, Field | None]] = {c: (f, s) for c, f, s in COLUMNS}
 
 
-def grouped_inputs() -> list[tuple[str, list[FormInput]]]:
-    """The inputs in their fieldsets; every column appears exactly once."""
-    placed = [c for _, columns in SECTIONS for c in columns]
+@dataclass(frozen=True)
+class FormSection:
+    key: str  # what templates test ("where", "more", "lang-ca")
+    title: str  # msgid; a language's section is titled by its `language`
+    inputs: list[FormInput]
+    language: str | None = None
+    folded: bool = False  # shown closed unless one of its inputs has a value or an error
+
+    def is_open(self, values: Mapping[str, str], errors: Mapping[str, object]) -> bool:
+        return any(values.get(i.column) or i.column in errors for i in self.inputs)
+
+
+def grouped_inputs(languages: Iterable[str] = ()) -> list[FormSection]:
+    """The inputs in their fieldsets, every column exactly once; then a folded set of the
+    texts per language."""
+    placed = [c for _, _, columns in SECTIONS for c in columns]
     leftover = [c for c in INPUTS if c not in placed]
-    groups = [(title, [INPUTS[c] for c in columns if c in INPUTS]) for title, columns in SECTIONS]
+    groups = [
+        FormSection(key, title, [INPUTS[c] for c in columns if c in INPUTS], folded=key == "more")
+        for key, title, columns in SECTIONS
+    ]
     if leftover:  # a field added to vocab later still gets an input
-        groups.append((N_("More"), [INPUTS[c] for c in leftover]))
+        groups.append(FormSection("other", N_("More"), [INPUTS[c] for c in leftover]))
+    for tag in dict.fromkeys(languages):
+        inputs = [language_input(column) for column in language_columns([tag])]
+        groups.append(FormSection(f"lang-{tag}", "", inputs, language=tag, folded=True))
     return groups
+
+
+def language_input(column: str) -> FormInput:
+    """`name@ca`: the input for one field's text in one language, labelled as the field."""
+    name, _ = language_column(column) or (column, "")
+    label, _help = LABELS.get(name, (name, ""))
+    widget = "textarea" if name == "description" else "text"
+    return FormInput(column, label, "", widget, required=False)
+
+
+def form_languages(default_languages: Iterable[str], values: Mapping[str, str]) -> list[str]:
+    """The languages the form offers: the interface's, then any other the asset has."""
+    extra = sorted({found[1] for c in values if (found := language_column(c))})
+    return list(dict.fromkeys([*default_languages, *extra]))
+
+
+def posted_columns(form: Mapping[str, object]) -> list[str]:
+    """The columns to read from a posted form: every input, and each language column sent."""
+    return [*INPUTS, *(c for c in form if c not in INPUTS and language_column(c))]
 
 
 def to_input(form: Mapping[str, str]) -> dict[str, Any]:
     """Posted text → the REST input dict; empty inputs are left out, nothing is checked here."""
     data: dict[str, Any] = {}
+    for column, raw in form.items():
+        found = language_column(column)
+        if found and raw and raw.strip():
+            data.setdefault(MAP_FIELDS[found[0]], {})[found[1]] = raw.strip()
     for column, (f, sub) in _KIND_OF_COLUMN.items():
         raw = form.get(column)
         if raw is None or not raw.strip():
@@ -252,7 +303,19 @@ def from_record(record: vocab.AssetRecord) -> dict[str, str]:
             values[column] = json.dumps(value, indent=1)
         else:
             values[column] = kind.to_cell(value)
+    for name in MAP_FIELDS:
+        for tag, text in texts(record, name).items():
+            values[f"{name}@{tag}"] = text
     return values
+
+
+_TEXT_OF_MAP = {map_name: name for name, map_name in MAP_FIELDS.items()}
+
+
+def _language_column_of(path: str) -> str:
+    """`name_map.ca` → `name@ca`."""
+    map_name, dot, tag = path.partition(".")
+    return f"{_TEXT_OF_MAP[map_name]}@{tag}" if dot and map_name in _TEXT_OF_MAP else ""
 
 
 def errors_by_column(errors: list[dict[str, str]]) -> dict[str, list[str]]:
@@ -262,7 +325,7 @@ def errors_by_column(errors: list[dict[str, str]]) -> dict[str, list[str]]:
     for error in errors:
         path = error.get("field") or ""
         base = path.split("[", 1)[0]
-        column = _COLUMN_OF_PATH.get(base, "")
+        column = _COLUMN_OF_PATH.get(base, "") or _language_column_of(base)
         if not column and "." in base:  # a whole sub-record: `location` → its first input
             column = _COLUMN_OF_PATH.get(base.split(".", 1)[0], "")
         if not column and base in ("location", "steward"):

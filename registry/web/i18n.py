@@ -119,3 +119,14 @@ def native_name(lang: str) -> str:
     """The language's name in itself ("català", "Deutsch"), for the language picker."""
     name = locale(lang).get_display_name(lang) or lang
     return name[:1].upper() + name[1:]
+
+
+@functools.cache
+def language_name(tag: str, page_lang: str) -> str:
+    """A language (any BCP 47 tag) named in the page's language ("castellà" on a Catalan
+    page), for saying which language an asset's text is shown in; the tag if Babel has none."""
+    try:
+        name = Locale.parse(tag, sep="-").get_display_name(locale(page_lang))
+    except (UnknownLocaleError, ValueError, TypeError):
+        name = None
+    return name or tag

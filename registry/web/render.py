@@ -27,6 +27,7 @@ from registry.web import i18n
 from registry.web.countries import country_name
 from registry.web.i18n import translations
 from registry.web.public_urls import public_url
+from vocab.languages import localised
 from vocab.times import iso as iso_or_none
 
 LANGUAGES = i18n.SUPPORTED
@@ -50,8 +51,20 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_language.get()).ngettext(singular, plural, n)
 
 
+def _pgettext(context: str, message: str) -> str:
+    """One English word in several roles ("Follow" as a button, a heading, a column) gets a
+    msgid per role, so each language can say it its own way."""
+    return translations(_language.get()).pgettext(context, message)
+
+
+def _npgettext(context: str, singular: str, plural: str, n: int) -> str:
+    return translations(_language.get()).npgettext(context, singular, plural, n)
+
+
 # Each render sets the language; `_()` in templates then reads that language's catalog.
-environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+environment.install_gettext_callables(  # type: ignore[attr-defined]
+    _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
+)
 _ = _gettext
 
 
@@ -89,6 +102,20 @@ def number(value: int | float) -> str:
     return format_decimal(value, locale=i18n.locale(_language.get()))
 
 
+def asset_texts(record: vocab.AssetRecord, default_language: str) -> Any:
+    """The record as a reader in the page's language sees it (vocab.languages.localised)."""
+    return localised(record, _language.get(), default_language)
+
+
+def text_language(tag: str) -> str:
+    return i18n.language_name(tag, _language.get())
+
+
+def problem_detail(problem: Any) -> str:
+    """A problem's detail in the page's language where the catalog has it."""
+    return problem.translated_detail(_gettext) or problem.detail
+
+
 def asset_schema_org(asset: Any, settings: Any) -> dict[str, Any]:
     """The schema.org Dataset JSON-LD an asset page embeds for search engines."""
     from registry.catalog.dataset_links import asset_links, with_provenance
@@ -104,6 +131,9 @@ def asset_schema_org(asset: Any, settings: Any) -> dict[str, Any]:
 
 environment.globals.update(
     asset_schema_org=asset_schema_org,
+    asset_texts=asset_texts,
+    problem_detail=problem_detail,
+    text_language=text_language,
     concept_label=concept_label,
     concept_scheme_label=scheme_label,
     version=__version__,

@@ -105,13 +105,14 @@ def ckan_python() -> Path:
         raise
 
 
-def ckan_harvest(catalog_url: str) -> dict[str, Any]:
-    """Every dataset ckanext-dcat's DCAT-AP 3 parser takes from the catalog, all pages."""
+def ckan_harvest(catalog_url: str, locale: str = "en") -> dict[str, Any]:
+    """Every dataset ckanext-dcat's DCAT-AP 3 parser takes from the catalog, all pages, as a
+    portal whose `ckan.locale_default` is `locale` takes them."""
     python = ckan_python()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMMONS_", "PYTHON"))}
     env["NO_PROXY"] = "*"
     result = subprocess.run(
-        [str(python), str(HERE / "ckan_harvest.py"), catalog_url],
+        [str(python), str(HERE / "ckan_harvest.py"), catalog_url, locale],
         capture_output=True,
         text=True,
         timeout=900,

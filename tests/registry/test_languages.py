@@ -141,7 +141,7 @@ def test_each_catalog_is_complete_and_keeps_its_placeholders(lang: str) -> None:
     pot = read_po((i18n.LOCALE_DIR / "messages.pot").open("rb"))
     with i18n.catalog_path(lang).open("rb") as source:
         catalog = read_po(source, locale=lang)
-    missing = [m.id for m in pot if m.id and (catalog.get(m.id) is None)]
+    missing = [m.id for m in pot if m.id and (catalog.get(m.id, context=m.context) is None)]
     assert not missing, f"{lang}: not in the catalog yet (run `make messages`): {missing}"
     empty = [
         m.id
@@ -180,9 +180,11 @@ def test_the_template_catalog_holds_every_marked_string(tmp_path) -> None:  # ty
             str(root),
         ]
     )
-    extracted = {m.id for m in read_po(fresh.open("rb")) if m.id}
+    extracted = {(m.context, m.id) for m in read_po(fresh.open("rb")) if m.id}
     assert len(extracted) > 100  # the extraction really read the templates
-    kept = {m.id for m in read_po((i18n.LOCALE_DIR / "messages.pot").open("rb")) if m.id}
+    kept = {
+        (m.context, m.id) for m in read_po((i18n.LOCALE_DIR / "messages.pot").open("rb")) if m.id
+    }
     assert extracted - kept == set(), "new strings: run `make messages` and translate them"
 
 

@@ -33,7 +33,7 @@ from starlette.routing import Route
 from registry.people.accounts import create_admin_token
 from registry.runtime import Runtime
 from tests.registry.test_assets_api import GARDEN
-from tests.remote_actor import RemoteActor, serving
+from tests.remote_actor import RemoteActor, follow_node, serving
 
 BASE = "http://registry.test"
 AS = "https://www.w3.org/ns/activitystreams"
@@ -133,16 +133,7 @@ async def story(make_app: Callable[..., object]) -> AsyncIterator[Story]:
             base_url=BASE,
         ) as http,
     ):
-        follow = remote.activity("Follow", f"{BASE}/actor")
-        response = await http.post(
-            "/inbox",
-            json=follow,
-            auth=remote.auth(),
-            headers={"Content-Type": "application/activity+json"},
-        )
-        assert response.status_code == 202, response.text
-        await fed.processor.run_once()
-        await fed.delivery.run_once()
+        follow = await follow_node(http, remote, fed, f"{BASE}/actor")
 
         admin = (await create_admin_token(runtime.engine))[1]
         token = (

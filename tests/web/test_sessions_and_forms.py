@@ -268,7 +268,7 @@ def test_form_round_trip_matches_the_record() -> None:
         }
     )
     assert vocab.validate_asset_input(forms.to_input(forms.from_record(record))) == record
-    assert len(forms.INPUTS) == sum(len(inputs) for _, inputs in forms.grouped_inputs())
+    assert len(forms.INPUTS) == sum(len(s.inputs) for s in forms.grouped_inputs())
 
 
 def test_member_command(

@@ -17,7 +17,7 @@ from federation.inbox import InboxRefused
 from federation.outbox import outbox_page, outbox_total
 from federation.tables import followers, following, outbox
 from registry.core import db, iris
-from registry.core.errors import BadRequest, NotFound, Problem
+from registry.core.errors import N_, BadRequest, NotFound, Problem
 from registry.core.schema import LOCAL, PUBLISHED, assets
 from registry.http import negotiation
 from registry.http.activitypub.signed import CHALLENGE, absolute_url, federation, require_signed_get
@@ -34,7 +34,7 @@ JRD = "application/jrd+json"
 
 
 class InboxProblem(Problem):
-    slug, title = "activity-refused", "Activity refused"
+    slug, title = "activity-refused", N_("Activity refused")
 
     def __init__(self, refused: InboxRefused) -> None:
         super().__init__(refused.reason)

@@ -20,10 +20,12 @@ import vocab
 from registry.catalog.dataset_links import asset_links, with_provenance
 from registry.catalog.search import SearchQuery, parse_query, search
 from registry.catalog.store import StoredAsset
+from registry.config import INTERFACE_LANGUAGES
 from registry.core import db, iris
 from registry.core.schema import PUBLISHED, assets
 from registry.http.auth import optional_principal, runtime
 from registry.web.public_urls import public_url
+from vocab.languages import languages_of
 
 EXPORT_BATCH = 500  # rows read per query while streaming; memory stays flat whatever the total
 DCAT_PAGE = 100  # ckanext-dcat's own default page size
@@ -79,16 +81,26 @@ async def csv_export(request: Request) -> Response:
     first = await _query(request, EXPORT_BATCH, EXPORT_BATCH, whole=True)
 
     async def rows() -> AsyncIterator[str]:
-        header = True
+        languages: list[str] | None = None
         async for batch in _every(request, first):
-            yield _csv_chunk((with_provenance(a) for a in batch), header)
-            header = False
+            items = [with_provenance(a) for a in batch]
+            header = languages is None
+            if languages is None:  # columns fixed by the first batch: see export_languages
+                languages = export_languages(record for record, _ in items)
+            yield _csv_chunk(items, header, languages)
 
     return StreamingResponse(
         rows(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="assets.csv"'},
     )
+
+
+def export_languages(records: Iterable[vocab.AssetRecord]) -> list[str]:
+    """The per-language columns of a streamed export: the interface's languages and those of
+    the first batch (the header is written before later batches are read)."""
+    found = {tag for record in records for tag in languages_of(record)}
+    return sorted(found | set(INTERFACE_LANGUAGES))
 
 
 async def asset_csv(request: Request) -> Response:
@@ -101,9 +113,13 @@ async def asset_csv(request: Request) -> Response:
     )
 
 
-def _csv_chunk(items: Iterable[tuple[vocab.AssetRecord, vocab.AssetMeta]], header: bool) -> str:
+def _csv_chunk(
+    items: Iterable[tuple[vocab.AssetRecord, vocab.AssetMeta]],
+    header: bool,
+    languages: list[str] | None = None,
+) -> str:
     buffer = io.StringIO()
-    vocab.write_csv(items, buffer)
+    vocab.write_csv(items, buffer, languages)
     text = buffer.getvalue()
     return text if header else text.split("\n", 1)[1] if "\n" in text else ""
 

@@ -53,6 +53,7 @@ def html_problem(request: Request, problem: Problem) -> Response:
         status_code=problem.status,
         title=problem.title,
         detail=problem.detail,
+        problem=problem,
         headers=VARY,
     )
     return response

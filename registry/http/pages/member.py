@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 import vocab
 from registry.catalog.store import StoredAsset, select_assets, stored_from_row
+from registry.config import INTERFACE_LANGUAGES
 from registry.core import db
 from registry.core.errors import Forbidden, Unprocessable
 from registry.core.schema import LOCAL, assets
@@ -61,12 +62,14 @@ def _form_page(
         request,
         "asset_form.html",
         status_code=status_code,
-        groups=forms.grouped_inputs(),
-        labels={column: i.label for column, i in forms.INPUTS.items()},
+        groups=forms.grouped_inputs(forms.form_languages(INTERFACE_LANGUAGES, values)),
+        labels={
+            **{column: i.label for column, i in forms.INPUTS.items()},
+            **{c: forms.language_input(c).label for c in values if c not in forms.INPUTS},
+        },
         values=values,
         errors=errors or {},
         asset=asset,
-        more_details=forms.MORE_DETAILS,
         country_options=countries.picker(sorted(COUNTRY_CODES), preferred_language(request)),
     )
 
@@ -77,7 +80,7 @@ def _invalid(request: Request, problem: Unprocessable, values: dict[str, str], a
 
 
 def _posted(form: Any) -> dict[str, str]:
-    return {column: str(form.get(column, "")) for column in forms.INPUTS}
+    return {column: str(form.get(column, "")) for column in forms.posted_columns(form)}
 
 
 @member_page()

@@ -37,11 +37,11 @@ Handler = Callable[[Request, Session], Awaitable[Response]]
 
 
 class LengthRequired(Problem):
-    status, slug, title = 411, "length-required", "Length required"
+    status, slug, title = 411, "length-required", N_("Length required")
 
 
 class CsrfFailure(Forbidden):
-    slug, title = "csrf-failed", "The form could not be checked"
+    slug, title = "csrf-failed", N_("The form could not be checked")
 
 
 def _secure(request: Request) -> bool:
