@@ -47,8 +47,8 @@ def project(record: vocab.AssetRecord) -> Projection:
     location = record.location
     steward = record.steward
     kind_label = vocab.label("kinds", record.kind, "en") if record.kind else None
-    # Every language's texts are indexed: a query in any of them (stemmed, registry.catalog.fulltext)
-    # finds the asset, whichever language its page is then shown in.
+    # Every language's texts are indexed: a query in any of them (stemmed, see
+    # registry.catalog.fulltext) finds the asset, whichever language its page is then shown in.
     names = [text for _, text in record.name_map]
     summaries = [text for _, text in record.summary_map]
     descriptions = [text for _, text in record.description_map]
