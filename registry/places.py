@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry import __version__, db
 from registry.schema import PUBLISHED, assets
+from registry.visibility import exported
 
 MAX_TYPED = 200
 MAX_ANSWER_BYTES = 512 * 1024
@@ -55,6 +56,7 @@ async def catalog_places(engine: AsyncEngine, typed: str, limit: int = 5) -> lis
         .where(
             assets.c.deleted_at.is_(None),
             assets.c.moderation == PUBLISHED,
+            exported(),
             assets.c.latitude.is_not(None),
             func.lower(locality).like(pattern, escape="\\"),
         )

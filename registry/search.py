@@ -27,6 +27,7 @@ from registry.accounts import Principal
 from registry.asset_store import StoredAsset, select_assets, stored_from_row
 from registry.errors import BadRequest, Unauthorized
 from registry.schema import LOCAL, PENDING, PUBLISHED, REJECTED, asset_tags, assets, groups
+from registry.visibility import PUBLIC_AUDIENCE, Audience, listed
 
 SORTS = ("relevance", "newest", "name", "distance")
 ORIGINS = ("local", "mirrored", "all")
@@ -65,6 +66,8 @@ class SearchQuery:
     modified_since: datetime | None = None
     modified_until: datetime | None = None  # inclusive; OGC API's datetime intervals
     offset: int = 0  # numbered pages (the HTML search); API clients page by cursor
+    # Who asked (registry.visibility): public exports always ask as the public.
+    audience: Audience = PUBLIC_AUDIENCE
 
     def fingerprint(self) -> str:
         parts = [
@@ -82,6 +85,7 @@ class SearchQuery:
             self.group_scope,
             self.modified_since and self.modified_since.isoformat(),
             self.modified_until and self.modified_until.isoformat(),
+            [self.audience.admin, sorted(self.audience.groups), self.audience.partner],
         ]
         return hashlib.sha256(orjson.dumps(parts)).hexdigest()[:16]
 
@@ -133,9 +137,15 @@ def parse_bbox(name: str, raw: str) -> tuple[float, float, float, float]:
 
 
 def parse_query(
-    params: Mapping[str, Any], *, page_size: int, max_page_size: int, principal: Principal | None
+    params: Mapping[str, Any],
+    *,
+    page_size: int,
+    max_page_size: int,
+    principal: Principal | None,
+    audience: Audience = PUBLIC_AUDIENCE,
 ) -> SearchQuery:
-    """Read and check the query string of GET /api/assets (and the HTML search)."""
+    """Read and check the query string of GET /api/assets (and the HTML search). Results are
+    what `audience` may see listed; the public unless the caller says otherwise."""
     q = str(params.get("q", "") or "").strip()
     if len(q) > 500:
         raise _fail("q", "at most 500 characters")
@@ -221,6 +231,7 @@ def parse_query(
         facets=facets,
         group_scope=group_scope,
         modified_since=modified_since,
+        audience=audience,
     )
 
 
@@ -268,7 +279,7 @@ def _near_box(near: Near) -> tuple[float, float, float, float]:
 
 def filter_conditions(query: SearchQuery, dialect: str) -> list[Any]:
     """The WHERE clauses of a query's filters (no paging): the search's and the map's."""
-    conditions: list[Any] = [assets.c.deleted_at.is_(None)]
+    conditions: list[Any] = [assets.c.deleted_at.is_(None), listed(query.audience)]
     if query.moderation != "all":
         conditions.append(assets.c.moderation == query.moderation)
     if query.group_scope is not None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry import db, fulltext
 from registry.schema import PUBLISHED, assets
+from registry.visibility import exported
 
 MIN_RATIO = 0.75
 
@@ -36,7 +37,7 @@ class CatalogWords:
                 return
             rows = await conn.execute(
                 select(assets.c.search_name, assets.c.locality).where(
-                    assets.c.deleted_at.is_(None), assets.c.moderation == PUBLISHED
+                    assets.c.deleted_at.is_(None), assets.c.moderation == PUBLISHED, exported()
                 )
             )
             counts: Counter[str] = Counter()

@@ -18,6 +18,7 @@ from federation.inbox import ref
 from federation.outbox import publish
 from federation.tables import followers
 from federation.transactions import read
+from registry import visibility
 from registry.fediverse.identity import NodeIdentity
 from registry.mirror import (
     CopyRefused,
@@ -117,6 +118,8 @@ def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) 
         """Announce a partner's new or changed asset to our followers (never to its origin)."""
         if not node.settings.mirror.reshare:
             return
+        if not visibility.delivered_to_followers(visibility.of_document(copy.document)):
+            return  # a partners-only copy stays on this node
         rows = await conn.execute(
             select(func.coalesce(followers.c.shared_inbox, followers.c.inbox))
             .where(followers.c.state == follows.ACCEPTED, followers.c.host != copy.origin)

@@ -21,6 +21,7 @@ from registry.http.auth import services
 from registry.http.pages import VARY, jsonld
 from registry.http.signed import federation, require_signed_get
 from registry.schema import LOCAL, PUBLISHED, asset_tags, assets
+from registry.visibility import exported
 from vocab.compound import hashtag_name
 from vocab.namespaces import AS
 
@@ -54,6 +55,7 @@ async def featured_tags(request: Request) -> Response:
             assets.c.origin == LOCAL,
             assets.c.moderation == PUBLISHED,
             assets.c.deleted_at.is_(None),
+            exported(),
         )
         .group_by(asset_tags.c.tag)
         .order_by(count.desc(), asset_tags.c.tag)

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from registry import accounts, moderation
+from registry import accounts, group_settings, moderation
 from registry.errors import NotFound, Unprocessable
 from registry.http.auth import require_admin, require_principal, services
 from registry.http.bodies import read_json
@@ -115,10 +115,37 @@ async def revoke_token(request: Request) -> Response:
     return json_response(info.to_json())
 
 
+async def group_defaults(request: Request) -> Response:
+    """GET/PATCH /api/groups/{slug}/defaults: the visibility and licence new assets get."""
+    principal = await require_principal(request)
+    engine, slug = services(request).engine, request.path_params["slug"]
+    group = await accounts.get_group(engine, slug)
+    if not principal.is_admin and principal.group_slug != group.slug:
+        raise NotFound(f"there is no group {slug!r} you may manage")
+    if request.method == "GET":
+        return json_response(await group_settings.defaults(engine, slug))
+    data = await read_json(request, services(request).settings.server.max_body_bytes)
+    if not isinstance(data, dict):
+        raise Unprocessable(
+            "send a JSON object", errors=[{"field": "", "message": "expected a JSON object"}]
+        )
+    unknown = set(data) - {"default_visibility", "default_license"}
+    if unknown:
+        raise Unprocessable(
+            "only default_visibility and default_license can be set",
+            errors=[{"field": name, "message": "unknown field"} for name in sorted(unknown)],
+        )
+    changes = {
+        key: data[f"default_{key}"] for key in ("visibility", "license") if f"default_{key}" in data
+    }
+    return json_response(await group_settings.set_defaults(engine, slug, **changes))
+
+
 routes = [
     Route("/api/me", me, methods=["GET"]),
     Route("/api/groups", list_groups, methods=["GET"]),
     Route("/api/groups", create_group, methods=["POST"]),
+    Route("/api/groups/{slug}/defaults", group_defaults, methods=["GET", "PATCH"]),
     Route("/api/groups/{slug}/suspension", suspend_group, methods=["POST", "DELETE"]),
     Route("/api/tokens", list_tokens, methods=["GET"]),
     Route("/api/tokens", create_token, methods=["POST"]),

@@ -27,6 +27,7 @@ from registry.http.ratelimit import Limits
 from registry.http.responses import json_response
 from registry.http.signed import CHALLENGE, absolute_url, federation, require_signed_get
 from registry.schema import LOCAL, PUBLISHED, assets
+from registry.visibility import exported
 
 PAGE_SIZE = 50
 JRD = "application/jrd+json"
@@ -181,9 +182,15 @@ async def webfinger(request: Request) -> Response:
             "resource: the WebFinger query needs ?resource=acct:user@host",
             errors=[{"field": "resource", "message": "required"}],
         )
-    if not _resource_is_us(request, resource.strip()):
-        raise NotFound(f"{resource} is not an account on this node")
-    body = federation(request).node.webfinger()
+    if _resource_is_us(request, resource.strip()):
+        body = federation(request).node.webfinger()
+    else:
+        from registry.http.group_routes import group_webfinger  # it builds on this module
+
+        found = await group_webfinger(request, resource.strip())
+        if found is None:
+            raise NotFound(f"{resource} is not an account on this node")
+        body = found
     return Response(
         orjson.dumps(body), media_type=JRD, headers={"Access-Control-Allow-Origin": "*"}
     )
@@ -208,6 +215,7 @@ async def nodeinfo(request: Request) -> Response:
                     assets.c.origin == LOCAL,
                     assets.c.moderation == PUBLISHED,
                     assets.c.deleted_at.is_(None),
+                    exported(),
                 )
             )
         ).scalar_one()

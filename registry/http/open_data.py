@@ -23,6 +23,7 @@ from registry.http.auth import optional_principal, services
 from registry.http.public_urls import public_url
 from registry.schema import LOCAL, PUBLISHED, assets
 from registry.search import SearchQuery, parse_query, search
+from registry.visibility import exported
 
 EXPORT_BATCH = 500  # rows read per query while streaming; memory stays flat whatever the total
 DCAT_PAGE = 100  # ckanext-dcat's own default page size
@@ -129,7 +130,7 @@ async def latest_public_change(request: Request) -> datetime | None:
     async with db.read(services(request).engine) as conn:
         latest = await conn.scalar(
             select(func.max(assets.c.updated_at)).where(
-                assets.c.deleted_at.is_(None), assets.c.moderation == PUBLISHED
+                assets.c.deleted_at.is_(None), assets.c.moderation == PUBLISHED, exported()
             )
         )
     return latest

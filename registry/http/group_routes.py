@@ -1,0 +1,130 @@
+"""Each commons group as a fediverse actor: `/groups/{slug}` (the actor document, or its
+profile page for browsers), its inbox, outbox and followers, and WebFinger for `@slug@host`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from federation import documents
+from registry import db
+from registry.errors import BadRequest, NotFound
+from registry.fediverse import group_actors
+from registry.fediverse.group_actors import GroupActor
+from registry.http import negotiation
+from registry.http.auth import services
+from registry.http.federation_routes import PAGE_SIZE, inbox
+from registry.http.pages import VARY, jsonld
+from registry.http.signed import federation, require_signed_get
+from registry.http.web_session import load_session
+from registry.search import parse_query, search
+from registry.web.render import render
+
+
+async def _group(request: Request) -> GroupActor:
+    group = await federation(request).groups.by_slug(request.path_params["slug"])
+    if group is None:
+        raise NotFound(f"there is no group {request.path_params['slug']!r}", headers=VARY)
+    return group
+
+
+async def group_actor(request: Request) -> Response:
+    """The Group actor (exempt from authorized fetch, like the node's: others need its key),
+    or for browsers its profile page with the group's public assets."""
+    accept = request.headers.get("accept")
+    chosen = negotiation.choose(accept, negotiation.PAGE_FIRST)
+    group = await _group(request)
+    if chosen != negotiation.HTML:
+        return jsonld(group.actor_document(), accept, chosen)
+    await load_session(request)
+    svc = services(request)
+    query = parse_query(
+        {"group": group.slug, "limit": "50", "facets": "false"},
+        page_size=50,
+        max_page_size=50,
+        principal=None,
+    )
+    page = await search(svc.engine, query)
+    return render(request, "group.html", group=group, recent=page.items, headers=VARY)
+
+
+async def _paged(request: Request, base: str, total: int, items_for_page: Any) -> Response:
+    await require_signed_get(request)
+    accept = request.headers.get("accept")
+    chosen = negotiation.choose(accept, negotiation.JSONLD_TYPES)
+    page = request.query_params.get("page")
+    if page is None:
+        body = documents.ordered_collection(base, total, f"{base}?page=first")
+        return jsonld(body, accept, chosen)
+    cursor = None
+    if page != "first":
+        try:
+            cursor = int(page)
+        except ValueError:
+            raise BadRequest("page: expected 'first' or a number from a 'next' link") from None
+    items, next_cursor = await items_for_page(cursor)
+    next_url = f"{base}?page={next_cursor}" if next_cursor is not None else None
+    body = documents.ordered_collection_page(f"{base}?page={page}", base, items, next=next_url)
+    return jsonld(body, accept, chosen)
+
+
+async def group_outbox(request: Request) -> Response:
+    group = await _group(request)
+    engine = services(request).engine
+
+    async def items(cursor: int | None) -> tuple[list[Any], int | None]:
+        async with db.read(engine) as conn:
+            return await group_actors.outbox_page(conn, group.group_id, cursor, PAGE_SIZE)
+
+    async with db.read(engine) as conn:
+        total = await group_actors.outbox_total(conn, group.group_id)
+    return await _paged(request, f"{group.iri}/outbox", total, items)
+
+
+async def group_followers(request: Request) -> Response:
+    group = await _group(request)
+    engine = services(request).engine
+
+    async def items(cursor: int | None) -> tuple[list[Any], int | None]:
+        async with db.read(engine) as conn:
+            return await group_actors.follower_page(conn, group.group_id, cursor, PAGE_SIZE)
+
+    async with db.read(engine) as conn:
+        total = await group_actors.follower_total(conn, group.group_id)
+    return await _paged(request, group.followers, total, items)
+
+
+async def group_following(request: Request) -> Response:
+    group = await _group(request)
+
+    async def items(cursor: int | None) -> tuple[list[Any], int | None]:
+        return [], None
+
+    return await _paged(request, f"{group.iri}/following", 0, items)
+
+
+async def group_webfinger(request: Request, resource: str) -> dict[str, Any] | None:
+    """The JRD of the group a WebFinger resource names (`acct:slug@domain` or its IRI)."""
+    settings = services(request).settings
+    fed = federation(request)
+    if resource.startswith(f"{settings.base_url}/groups/"):
+        group = await fed.groups.by_iri(resource)
+        return group.webfinger() if group else None
+    name = resource[5:] if resource.startswith("acct:") else resource
+    user, _, host = name.lstrip("@").rpartition("@")
+    if not user or host.lower() != settings.domain.lower():
+        return None
+    group = await fed.groups.by_slug(user.lower())
+    return group.webfinger() if group else None
+
+
+routes = [
+    Route("/groups/{slug}", group_actor, methods=["GET"]),
+    Route("/groups/{slug}/inbox", inbox, methods=["POST"]),
+    Route("/groups/{slug}/outbox", group_outbox, methods=["GET"]),
+    Route("/groups/{slug}/followers", group_followers, methods=["GET"]),
+    Route("/groups/{slug}/following", group_following, methods=["GET"]),
+]
