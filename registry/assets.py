@@ -35,7 +35,7 @@ from registry.asset_store import (
 )
 from registry.config import Settings
 from registry.errors import Forbidden, Gone, NotFound, Unprocessable
-from registry.fediverse.group_actors import group_followers_iri, group_iri
+from registry.fediverse.group_actors import group_followers_iri
 from registry.node import load_node_keys
 from registry.schema import LOCAL, PENDING, PUBLISHED, REJECTED, assets, groups, moderation_log
 
@@ -91,9 +91,10 @@ class AssetService:
         followers = [f"{self.base}/actor/followers"]
         extra: dict[str, Any] = {}
         if group_slug is not None:
-            # Attributed to the node first (readers that take one take the node, as before)
-            # and to the group's actor, whose followers are addressed too.
-            extra["attributedTo"] = [node_actor, group_iri(self.base, group_slug)]
+            # The group's followers are addressed too. The document stays attributed to the
+            # node (servers require attributedTo to be the sending actor, and the node's
+            # proof covers it); the group actor's own activities carry it attributed to the
+            # group (registry.fediverse.publishing).
             followers.append(group_followers_iri(self.base, group_slug))
         extra.update(visibility_rule.addressing(visibility, followers))
         meta = vocab.AssetMeta(

@@ -52,6 +52,11 @@ def asset_activity(
         return activities.delete(
             object_iri=change.iri, former_type="Page", deleted=change.at, **common
         )
+    if actor is not None and actor != node.actor_iri:
+        # Sent by the group actor: attributed to it (servers require the sender), without
+        # the node's proof, which covers the document as the node attributes it.
+        document["attributedTo"] = actor
+        document.pop("proof", None)
     context = document.pop("@context")
     build = activities.create if action == "create" else activities.update
     return build(object=document, context=context, **common)
