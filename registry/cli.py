@@ -229,6 +229,19 @@ def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
                 by=accounts.CLI_ADMIN.describe(),
             )
             print(f"group {group.slug} {'suspended' if group.suspended_at else 'active'}")
+        elif args.group_command == "defaults":
+            from registry import group_settings
+
+            changes = {}
+            if args.visibility is not None:
+                changes["visibility"] = args.visibility
+            if args.license is not None:
+                changes["license"] = args.license or None  # "" clears it
+            rules = await group_settings.set_defaults(engine, args.slug, **changes)
+            print(
+                f"group {args.slug}: new assets are {rules['default_visibility']}, "
+                f"licence {rules['default_license'] or 'not set'}"
+            )
         return 0
 
     return asyncio.run(_with_engine(settings, work))
@@ -588,6 +601,12 @@ def build_parser() -> argparse.ArgumentParser:
     suspend.add_argument("--reason")
     unsuspend = gsub.add_parser("unsuspend", help="lift a suspension")
     unsuspend.add_argument("slug")
+    defaults = gsub.add_parser(
+        "defaults", help="show or set the visibility and licence a group's new assets get"
+    )
+    defaults.add_argument("slug")
+    defaults.add_argument("--visibility", help="public, unlisted, partners or group")
+    defaults.add_argument("--license", help="an SPDX id; an empty value clears it")
 
     token = sub.add_parser("token", help="manage bearer tokens")
     tsub = token.add_subparsers(dest="token_command", required=True)

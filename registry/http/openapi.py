@@ -17,6 +17,7 @@ from registry.http.auth import services
 from registry.http.openapi_federation import federation_paths
 from registry.http.responses import json_response
 from registry.search import MODERATION_STATES, ORIGINS, SORTS
+from registry.visibility import VISIBILITIES
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 
@@ -174,6 +175,27 @@ def _moderation_paths() -> dict[str, Any]:
     }
 
 
+VISIBILITY = {
+    "type": "string",
+    "enum": list(VISIBILITIES),
+    "description": "Who may see the asset (default: the group's default_visibility): public; "
+    "unlisted (at its IRI and federated, in no list or export); partners (partner nodes "
+    "only); group (the group's members only, never federated)",
+}
+GROUP_DEFAULTS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "default_visibility": {"type": "string", "enum": list(VISIBILITIES)},
+        "default_license": {
+            "type": ["string", "null"],
+            "maxLength": 100,
+            "description": "SPDX licence id given to new assets without one",
+        },
+    },
+}
+
+
 def build_spec(base_url: str) -> dict[str, Any]:
     asset_input = vocab.asset_json_schema()
     create_input = {
@@ -185,9 +207,11 @@ def build_spec(base_url: str) -> dict[str, Any]:
                 "maxLength": 64,
                 "description": "Group slug (admins only)",
             },
+            "visibility": VISIBILITY,
         },
     }
     patch_input = {k: v for k, v in asset_input.items() if k != "required"}
+    patch_input["properties"] = {**patch_input.get("properties", {}), "visibility": VISIBILITY}
     ref = {"$ref": "#/components/schemas/Asset"}
     uid = _path("uid", "The asset's id")
     search_params = [
@@ -466,6 +490,25 @@ def build_spec(base_url: str) -> dict[str, Any]:
                 operation_id="createGroup",
             ),
         },
+        "/api/groups/{slug}/defaults": {
+            "get": _op(
+                "What a group's new assets get: visibility and licence (admin or the group)",
+                tag="accounts",
+                ok={"200": _json(GROUP_DEFAULTS)},
+                errors=(401, 404),
+                params=[_path("slug", "Group slug")],
+                operation_id="getGroupDefaults",
+            ),
+            "patch": _op(
+                "Set a group's default visibility and licence (admin or the group)",
+                tag="accounts",
+                ok={"200": _json(GROUP_DEFAULTS)},
+                errors=(400, 401, 404, 413, 415, 422),
+                params=[_path("slug", "Group slug")],
+                body=GROUP_DEFAULTS,
+                operation_id="setGroupDefaults",
+            ),
+        },
         "/api/groups/{slug}/suspension": {
             "post": _op(
                 "Suspend a group (admin)",
@@ -544,6 +587,7 @@ def build_spec(base_url: str) -> dict[str, Any]:
                     "url": {"type": "string"},
                     "origin": {"type": "string"},
                     "group": {"type": ["string", "null"]},
+                    "visibility": VISIBILITY,
                     "moderation": {"type": "object"},
                     "created": {"type": "string"},
                     "updated": {"type": "string"},

@@ -20,6 +20,7 @@ from registry.http.auth import services
 from registry.http.web_session import member_page
 from registry.members import Session
 from registry.schema import LOCAL, assets
+from registry.visibility import checked
 from registry.web import countries, forms
 from registry.web.render import _, preferred_language, render
 from vocab.countries import COUNTRY_CODES
@@ -77,7 +78,15 @@ def _invalid(request: Request, problem: Unprocessable, values: dict[str, str], a
 
 
 def _posted(form: Any) -> dict[str, str]:
-    return {column: str(form.get(column, "")) for column in forms.INPUTS}
+    values = {column: str(form.get(column, "")) for column in forms.INPUTS}
+    values["visibility"] = str(form.get("visibility", ""))
+    return values
+
+
+def _visibility(values: dict[str, str]) -> str | None:
+    """The form's visibility (empty: the group's default), checked by the one rule."""
+    chosen = values.pop("visibility", "")
+    return checked(chosen) if chosen else None
 
 
 @member_page()
@@ -87,7 +96,10 @@ async def new_asset(request: Request, session: Session) -> Response:
     values = _posted(await request.form())
     svc = services(request)
     try:
-        created = await svc.assets.create(session.member.principal, forms.to_input(values))
+        visibility = _visibility(dict(values))
+        created = await svc.assets.create(
+            session.member.principal, forms.to_input(values), visibility=visibility
+        )
     except Unprocessable as problem:
         return _invalid(request, problem, values, None)
     return RedirectResponse(f"{svc.settings.base_url}/my?saved={created.uid}", 303)
@@ -105,7 +117,10 @@ async def edit_asset(request: Request, session: Session) -> Response:
         return _form_page(request, values=forms.from_record(_newest(asset)), asset=asset)
     values = _posted(await request.form())
     try:
-        await svc.assets.update(principal, uid, forms.to_input(values), partial=False)
+        visibility = _visibility(dict(values))
+        await svc.assets.update(
+            principal, uid, forms.to_input(values), partial=False, visibility=visibility
+        )
     except Unprocessable as problem:
         return _invalid(request, problem, values, asset)
     return RedirectResponse(f"{svc.settings.base_url}/my?saved={uid}", 303)
