@@ -211,7 +211,9 @@ class AssetService:
         if group_id is None:
             return None, visibility_rule.PUBLIC, None
         query = select(groups.c.slug, groups.c.default_visibility, groups.c.default_license)
-        row = (await conn.execute(query.where(groups.c.id == group_id))).one()
+        row = (await conn.execute(query.where(groups.c.id == group_id))).first()
+        if row is None:  # a dry run's group, not made yet
+            return None, visibility_rule.PUBLIC, None
         return row.slug, row.default_visibility, row.default_license
 
     async def create(
@@ -475,8 +477,7 @@ class AssetService:
             slug, default_visibility, default_license = rules[group_id]
             new_rows: list[AssetRow] = []
             changed: list[tuple[int, AssetRow]] = []
-            was_public: dict[int, bool] = {}
-            was_visibility: dict[int, str] = {}
+            was: dict[int, str | None] = {}
             for ref, record in items:
                 old = existing.get(ref)
                 if record.license is None and default_license:
@@ -522,8 +523,12 @@ class AssetService:
                         ),
                     )
                 )
-                was_public[old.id] = old.deleted_at is None and old.moderation == PUBLISHED
-                was_visibility[old.id] = old.visibility
+                # Who saw it before this change (None: nobody, it was not public).
+                was[old.id] = (
+                    old.visibility
+                    if old.deleted_at is None and old.moderation == PUBLISHED
+                    else None
+                )
                 seq += 1
             if dry_run:
                 await conn.rollback()
@@ -531,9 +536,10 @@ class AssetService:
                 return counts
             ids = await asset_store.insert_assets(conn, new_rows)
             await asset_store.replace_assets(conn, changed)
+            was.update(dict.fromkeys(ids))  # new: nobody saw them before
             changes = [
                 AssetChange(
-                    "create",
+                    "create" if was[asset_id] is None else "update",
                     asset_id,
                     row.iri,
                     row.document,
@@ -541,24 +547,10 @@ class AssetService:
                     now,
                     "import",
                     visibility=row.visibility,
+                    was=was[asset_id],
                     group_id=row.group_id,
                 )
-                for asset_id, row in zip(ids, new_rows, strict=True)
-            ]
-            changes += [
-                AssetChange(
-                    "update" if was_public[asset_id] else "create",
-                    asset_id,
-                    row.iri,
-                    row.document,
-                    True,
-                    now,
-                    "import",
-                    visibility=row.visibility,
-                    was=was_visibility[asset_id] if was_public[asset_id] else None,
-                    group_id=row.group_id,
-                )
-                for asset_id, row in changed
+                for asset_id, row in [*zip(ids, new_rows, strict=True), *changed]
             ]
             for change in changes:
                 await self._notify(conn, change)

@@ -9,16 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from federation import documents
 from registry import db
-from registry.errors import BadRequest, NotFound
+from registry.errors import NotFound
 from registry.fediverse import group_actors
 from registry.fediverse.group_actors import GroupActor
 from registry.http import negotiation
 from registry.http.auth import services
-from registry.http.federation_routes import PAGE_SIZE, inbox
+from registry.http.federation_routes import PAGE_SIZE, _collection, inbox
 from registry.http.pages import VARY, jsonld
-from registry.http.signed import federation, require_signed_get
+from registry.http.signed import federation
 from registry.http.web_session import load_session
 from registry.search import parse_query, search
 from registry.web.render import render
@@ -51,59 +50,36 @@ async def group_actor(request: Request) -> Response:
     return render(request, "group.html", group=group, recent=page.items, headers=VARY)
 
 
-async def _paged(request: Request, base: str, total: int, items_for_page: Any) -> Response:
-    await require_signed_get(request)
-    accept = request.headers.get("accept")
-    chosen = negotiation.choose(accept, negotiation.JSONLD_TYPES)
-    page = request.query_params.get("page")
-    if page is None:
-        body = documents.ordered_collection(base, total, f"{base}?page=first")
-        return jsonld(body, accept, chosen)
-    cursor = None
-    if page != "first":
-        try:
-            cursor = int(page)
-        except ValueError:
-            raise BadRequest("page: expected 'first' or a number from a 'next' link") from None
-    items, next_cursor = await items_for_page(cursor)
-    next_url = f"{base}?page={next_cursor}" if next_cursor is not None else None
-    body = documents.ordered_collection_page(f"{base}?page={page}", base, items, next=next_url)
-    return jsonld(body, accept, chosen)
+async def _group_collection(request: Request, page: Any, total: Any) -> Response:
+    """One of a group's paged collections: `page(conn, group_id, cursor, limit)` and
+    `total(conn, group_id)` from registry.fediverse.group_actors."""
+    group = await _group(request)
+    engine = services(request).engine
+
+    async def items(cursor: int | None) -> tuple[list[Any], int | None]:
+        async with db.read(engine) as conn:
+            return await page(conn, group.group_id, cursor, PAGE_SIZE)
+
+    async with db.read(engine) as conn:
+        count = await total(conn, group.group_id)
+    return await _collection(request, count, items)
 
 
 async def group_outbox(request: Request) -> Response:
-    group = await _group(request)
-    engine = services(request).engine
-
-    async def items(cursor: int | None) -> tuple[list[Any], int | None]:
-        async with db.read(engine) as conn:
-            return await group_actors.outbox_page(conn, group.group_id, cursor, PAGE_SIZE)
-
-    async with db.read(engine) as conn:
-        total = await group_actors.outbox_total(conn, group.group_id)
-    return await _paged(request, f"{group.iri}/outbox", total, items)
+    return await _group_collection(request, group_actors.outbox_page, group_actors.outbox_total)
 
 
 async def group_followers(request: Request) -> Response:
-    group = await _group(request)
-    engine = services(request).engine
-
-    async def items(cursor: int | None) -> tuple[list[Any], int | None]:
-        async with db.read(engine) as conn:
-            return await group_actors.follower_page(conn, group.group_id, cursor, PAGE_SIZE)
-
-    async with db.read(engine) as conn:
-        total = await group_actors.follower_total(conn, group.group_id)
-    return await _paged(request, group.followers, total, items)
+    return await _group_collection(request, group_actors.follower_page, group_actors.follower_total)
 
 
 async def group_following(request: Request) -> Response:
-    group = await _group(request)
+    await _group(request)  # a group follows nobody; an unknown one is a 404
 
     async def items(cursor: int | None) -> tuple[list[Any], int | None]:
         return [], None
 
-    return await _paged(request, f"{group.iri}/following", 0, items)
+    return await _collection(request, 0, items)
 
 
 async def group_webfinger(request: Request, resource: str) -> dict[str, Any] | None:
