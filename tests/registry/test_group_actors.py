@@ -64,3 +64,52 @@ async def test_the_group_signs_what_its_actor_sends(federated, group_token, engi
         signer.private_key.public_key(), group.keys.rsa_private_key.public_key()
     )
     assert await groups.signer_for(orjson.dumps({"actor": f"{BASE}/actor"})) is None
+
+
+async def test_a_follower_of_a_group_gets_its_assets_only_until_it_undoes(  # type: ignore[no-untyped-def]
+    federated, group_token, other_group_token, engine
+) -> None:
+    from sqlalchemy import func, select
+
+    from registry import db
+    from registry.schema import group_followers
+    from tests.registry.test_assets_api import GARDEN
+    from tests.registry.test_federation_inbox import post_signed
+    from tests.remote_actor import RemoteActor, serving
+
+    http, services = federated
+    fed = services.federation
+    group = f"{BASE}/groups/coop-fab"
+    async with serving(RemoteActor(name="reader")) as remote:
+        follow = remote.activity("Follow", group)
+        response = await post_signed(http, remote, follow, "/groups/coop-fab/inbox")
+        assert response.status_code == 202, response.text
+        assert await fed.processor.run_once() == 1
+        await fed.delivery.run_once()
+        [accept] = remote.received
+        assert accept["type"] == "Accept" and accept["actor"] == group
+        assert accept["object"]["id"] == follow["id"]
+
+        for token, name in ((other_group_token, "Not ours"), (group_token, "Ours")):
+            created = await http.post(
+                "/api/assets",
+                json={**GARDEN, "name": name},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert created.status_code == 201, created.text
+        await fed.delivery.run_once()
+        [create] = remote.received[1:]
+        assert create["type"] == "Create" and create["actor"] == group
+        assert create["object"]["name"] == "Ours" and create["object"]["attributedTo"] == group
+        assert f"{group}/followers" in create["object"]["cc"]
+        outbox = await http.get(
+            f"{group}/outbox?page=first", headers={"accept": "application/activity+json"}
+        )
+        assert [a["object"]["name"] for a in outbox.json()["orderedItems"]] == ["Ours"]
+
+        undo = remote.activity("Undo", follow)
+        assert (await post_signed(http, remote, undo, "/groups/coop-fab/inbox")).status_code == 202
+        await fed.processor.run_once()
+        async with db.read(engine) as conn:
+            left = (await conn.execute(select(func.count()).select_from(group_followers))).scalar()
+        assert left == 0
