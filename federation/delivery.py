@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -125,7 +125,8 @@ class _Gate:
 class DeliveryWorker:
     """Claims due deliveries, sends them signed, records the results.
 
-    `fetcher` signs with its signer (the node actor's `CavageAuth`) unless `auth` is given.
+    `fetcher` signs with its signer (the node actor's `CavageAuth`) unless `auth` is given,
+    or `signer_for(body)` names the key of the activity's own actor.
     `clock` is a seam for tests. Call `wake()` after publishing for an immediate send.
     """
 
@@ -137,6 +138,7 @@ class DeliveryWorker:
         worker_id: str = "delivery",
         *,
         auth: httpx.Auth | None = None,
+        signer_for: Callable[[bytes], Awaitable[httpx.Auth | None]] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.engine = engine
@@ -144,6 +146,8 @@ class DeliveryWorker:
         self.settings = settings or DeliverySettings()
         self.worker_id = worker_id
         self._auth = auth
+        # Another local actor's key for the activities it sent (None: the default signer).
+        self._signer_for = signer_for
         self._clock = clock or (lambda: datetime.now(UTC))
         if auth is None and fetcher.signer is None:
             raise ValueError("deliveries must be signed: give the fetcher a signer, or auth")
@@ -311,7 +315,10 @@ class DeliveryWorker:
     async def _send(self, job: Job) -> Outcome:
         settings, attempts = self.settings, job.attempts + 1
         try:
-            status = await self.fetcher.post(job.inbox, job.body, auth=self._auth)
+            auth = self._auth
+            if self._signer_for is not None:
+                auth = await self._signer_for(job.body) or auth
+            status = await self.fetcher.post(job.inbox, job.body, auth=auth)
         except Exception as exc:  # anything but cancellation is a failed attempt, never fatal
             if not isinstance(exc, FetchError):
                 log.exception("delivery %s to %s failed unexpectedly", job.id, job.inbox)

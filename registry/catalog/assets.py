@@ -7,6 +7,7 @@ transaction, so a change and its announcement are stored together or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,23 +21,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 import vocab
 from federation import proofs
 from registry.catalog import store as asset_store
+from registry.catalog import visibility as visibility_rule
 from registry.catalog.store import (
     AssetRow,
     StoredAsset,
-    as_utc,
     next_change_seq,
     next_version_time,
     select_assets,
     stored_from_row,
-    utcnow,
 )
 from registry.config import Settings
 from registry.core import db, iris
 from registry.core.errors import N_, Forbidden, Gone, NotFound, Unprocessable
+from registry.core.iris import group_followers_iri
 from registry.core.node_keys import load_node_keys
 from registry.core.schema import LOCAL, PENDING, PUBLISHED, REJECTED, assets, groups, moderation_log
 from registry.people.accounts import Principal
-from vocab.times import iso
+from vocab.times import as_utc, iso, utcnow
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class AssetChange:
     published: bool  # whether the change is public (moderation passed)
     at: datetime
     source: str = "api"  # "api" or "import"
+    visibility: str = "public"  # who may see it now (registry.catalog.visibility)
+    was: str | None = None  # who could see it before this change, when it was published
+    group_id: int | None = None
 
 
 ChangeListener = Callable[[AsyncConnection, AssetChange], Awaitable[None]]
@@ -73,17 +77,35 @@ class AssetService:
         return iris.asset(self.base, uid)
 
     def document_for(
-        self, record: vocab.AssetRecord, uid: str, published: datetime, updated: datetime
+        self,
+        record: vocab.AssetRecord,
+        uid: str,
+        published: datetime,
+        updated: datetime,
+        *,
+        visibility: str = "public",
+        group_slug: str | None = None,
     ) -> dict[str, Any]:
         iri = self.iri_for(uid)
+        node_actor = f"{self.base}/actor"
+        followers = [f"{self.base}/actor/followers"]
+        extra: dict[str, Any] = {}
+        if group_slug is not None:
+            # The group's followers are addressed too. The document stays attributed to the
+            # node (servers require attributedTo to be the sending actor, and the node's
+            # proof covers it); the group actor's own activities carry it attributed to the
+            # group (registry.fediverse.publishing).
+            followers.append(group_followers_iri(self.base, group_slug))
+        extra.update(visibility_rule.addressing(visibility, followers))
         meta = vocab.AssetMeta(
             iri=iri,
             url=iri,
-            attributed_to=iris.actor(self.base),
+            attributed_to=node_actor,
             published=published,
             updated=updated,
-            followers=iris.followers(self.base),
+            followers=followers[0],
             language=self.settings.node.default_language,
+            extra=extra,
         )
         document = vocab.asset_document(record, meta, tag_base=iris.tags(self.base))
         if self.proof_key is None:
@@ -109,6 +131,8 @@ class AssetService:
         updated: datetime,
         seq: int,
         source_ref: str | None = None,
+        visibility: str = "public",
+        group_slug: str | None = None,
     ) -> AssetRow:
         return AssetRow(
             uid=uid,
@@ -117,22 +141,36 @@ class AssetService:
             group_id=group_id,
             moderation=moderation,
             record=record,
-            document=self.document_for(record, uid, created, updated),
+            document=self.document_for(
+                record, uid, created, updated, visibility=visibility, group_slug=group_slug
+            ),
             created=created,
             updated=updated,
             seq=seq,
             source_ref=source_ref,
+            visibility=visibility,
         )
 
     # -- reads --------------------------------------------------------------------------------
 
     async def get(
-        self, uid: str, principal: Principal | None = None, *, include_deleted: bool = False
+        self,
+        uid: str,
+        principal: Principal | None = None,
+        *,
+        include_deleted: bool = False,
+        audience: visibility_rule.Audience | None = None,
+        exported_only: bool = False,
     ) -> StoredAsset:
-        """An asset the caller may see: published ones for everybody, the rest for its group."""
+        """An asset the caller may see: published ones for everybody, the rest for its group;
+        and only if its visibility lets the audience (by default the principal's) read it, or
+        with `exported_only` only if it belongs in public exports."""
+        audience = audience or visibility_rule.audience_of(principal)
+        rule = visibility_rule.exported() if exported_only else visibility_rule.readable(audience)
+        query = select_assets().add_columns(visibility_rule.as_flag(rule).label("readable"))
         async with db.read(self.engine) as conn:
-            row = (await conn.execute(select_assets().where(assets.c.uid == uid))).first()
-        if row is None:
+            row = (await conn.execute(query.where(assets.c.uid == uid))).first()
+        if row is None or not row.readable:
             raise NotFound(N_("there is no asset %(uid)s"), params={"uid": repr(uid)})
         if row.deleted_at is not None and not include_deleted:
             raise Gone(
@@ -169,8 +207,24 @@ class AssetService:
             )
         return found
 
+    async def _group_rules(
+        self, conn: AsyncConnection, group_id: int | None
+    ) -> tuple[str | None, str, str | None]:
+        """The group's slug, default visibility and default licence."""
+        if group_id is None:
+            return None, visibility_rule.PUBLIC, None
+        query = select(groups.c.slug, groups.c.default_visibility, groups.c.default_license)
+        row = (await conn.execute(query.where(groups.c.id == group_id))).first()
+        if row is None:  # a dry run's group, not made yet
+            return None, visibility_rule.PUBLIC, None
+        return row.slug, row.default_visibility, row.default_license
+
     async def create(
-        self, principal: Principal, data: Any, group_slug: str | None = None
+        self,
+        principal: Principal,
+        data: Any,
+        group_slug: str | None = None,
+        visibility: str | None = None,
     ) -> StoredAsset:
         await self.load_keys()
         record = validate(data)
@@ -178,6 +232,10 @@ class AssetService:
         moderation = PENDING if self._needs_approval(principal) else PUBLISHED
         async with db.write(self.engine) as conn:
             group_id = await self._group_for(conn, principal, group_slug)
+            slug, default_visibility, default_license = await self._group_rules(conn, group_id)
+            visibility = visibility or default_visibility
+            if record.license is None and default_license:  # the group's licence travels
+                record = dataclasses.replace(record, license=default_license)
             row = self.local_row(
                 record,
                 uid=asset_store.new_uid(),
@@ -186,37 +244,74 @@ class AssetService:
                 created=now,
                 updated=now,
                 seq=await next_change_seq(conn),
+                visibility=visibility,
+                group_slug=slug,
             )
             [asset_id] = await asset_store.insert_assets(conn, [row])
             await self._notify(
                 conn,
                 AssetChange(
-                    "create", asset_id, row.iri, row.document, moderation == PUBLISHED, now
+                    "create",
+                    asset_id,
+                    row.iri,
+                    row.document,
+                    moderation == PUBLISHED,
+                    now,
+                    visibility=visibility,
+                    group_id=group_id,
                 ),
             )
         self.after_commit()
         return await self.get(row.uid, principal)
 
     async def update(
-        self, principal: Principal, uid: str, data: Any, *, partial: bool
+        self,
+        principal: Principal,
+        uid: str,
+        data: Any,
+        *,
+        partial: bool,
+        visibility: str | None = None,
     ) -> StoredAsset:
         await self.load_keys()
         current = await self._managed(principal, uid)
         base_record = current.record
         if current.pending is not None:  # edits build on the newest submitted version
             base_record, _ = vocab.read_asset_document(current.pending)
-        record = patch(base_record, data) if partial else validate(data)
+        if partial and data == {} and visibility is not None:
+            record = base_record  # only the visibility changes
+        else:
+            record = patch(base_record, data) if partial else validate(data)
         now = next_version_time(current.updated_at)
         async with db.write(self.engine) as conn:
             if current.moderation == PUBLISHED and self._needs_approval(principal):
                 # The public version stays as it is until an admin approves the change.
-                pending = self.document_for(record, uid, current.created_at, now)
+                slug, _, _ = await self._group_rules(conn, current.group_id)
+                pending = self.document_for(
+                    record,
+                    uid,
+                    current.created_at,
+                    now,
+                    visibility=current.visibility,
+                    group_slug=slug,
+                )
                 await asset_store.set_pending(conn, current.id, pending)
+                if visibility is not None and visibility != current.visibility:
+                    # Narrowing who sees it needs no approval; it is applied at once.
+                    await self._store(
+                        conn,
+                        current,
+                        current.record,
+                        now,
+                        current.moderation,
+                        visibility=visibility,
+                    )
+                    await asset_store.set_pending(conn, current.id, pending)
             else:
                 moderation = current.moderation
                 if moderation == REJECTED:  # a fixed submission goes back into the queue
                     moderation = PENDING if self._needs_approval(principal) else PUBLISHED
-                await self._store(conn, current, record, now, moderation)
+                await self._store(conn, current, record, now, moderation, visibility=visibility)
         self.after_commit()
         return await self.get(uid, principal)
 
@@ -225,12 +320,7 @@ class AssetService:
         now = next_version_time(current.updated_at)
         async with db.write(self.engine) as conn:
             await asset_store.mark_deleted(conn, current.id, now, await next_change_seq(conn))
-            await self._notify(
-                conn,
-                AssetChange(
-                    "delete", current.id, current.iri, current.document, current.is_public, now
-                ),
-            )
+            await self._notify(conn, _deletion(current, now))
         self.after_commit()
 
     async def remove_group_assets(
@@ -259,10 +349,7 @@ class AssetService:
             forget_source=forget_source,
         )
         for asset in current:
-            await self._notify(
-                conn,
-                AssetChange("delete", asset.id, asset.iri, asset.document, asset.is_public, now),
-            )
+            await self._notify(conn, _deletion(asset, now))
         return len(current)
 
     async def moderate(
@@ -315,7 +402,11 @@ class AssetService:
         now: datetime,
         moderation: str,
         created: datetime | None = None,
+        *,
+        visibility: str | None = None,
     ) -> None:
+        visibility = visibility or current.visibility
+        slug, _, _ = await self._group_rules(conn, current.group_id)
         row = self.local_row(
             record,
             uid=current.uid,
@@ -324,13 +415,23 @@ class AssetService:
             created=created or current.created_at,
             updated=now,
             seq=await next_change_seq(conn),
+            visibility=visibility,
+            group_slug=slug,
         )
         await asset_store.replace_assets(conn, [(current.id, row)])
         action = "update" if current.is_public else "create"
         await self._notify(
             conn,
             AssetChange(
-                action, current.id, current.iri, row.document, moderation == PUBLISHED, now
+                action,
+                current.id,
+                current.iri,
+                row.document,
+                moderation == PUBLISHED,
+                now,
+                visibility=visibility,
+                was=current.visibility if current.is_public else None,
+                group_id=current.group_id,
             ),
         )
 
@@ -377,11 +478,15 @@ class AssetService:
                     existing[IRI_REF + row.iri] = row
             seq = await next_change_seq(conn)
             now = utcnow()
+            rules = {group_id: await self._group_rules(conn, group_id)}
+            slug, default_visibility, default_license = rules[group_id]
             new_rows: list[AssetRow] = []
             changed: list[tuple[int, AssetRow]] = []
-            was_public: dict[int, bool] = {}
+            was: dict[int, str | None] = {}
             for ref, record in items:
                 old = existing.get(ref)
+                if record.license is None and default_license:
+                    record = dataclasses.replace(record, license=default_license)
                 if old is None:
                     new_rows.append(
                         self.local_row(
@@ -393,6 +498,8 @@ class AssetService:
                             updated=now,
                             seq=seq,
                             source_ref=ref,
+                            visibility=default_visibility,
+                            group_slug=slug,
                         )
                     )
                     seq += 1
@@ -401,13 +508,18 @@ class AssetService:
                 if old_record == record and old.deleted_at is None:
                     counts["unchanged"] += 1
                     continue
+                owner = old.group_id if ref.startswith(IRI_REF) else group_id
+                if owner not in rules:
+                    rules[owner] = await self._group_rules(conn, owner)
                 changed.append(
                     (
                         old.id,
                         self.local_row(
                             record,
                             uid=old.uid,
-                            group_id=old.group_id if ref.startswith(IRI_REF) else group_id,
+                            group_id=owner,
+                            visibility=old.visibility,
+                            group_slug=rules[owner][0],
                             moderation=PUBLISHED,
                             created=as_utc(old.created_at),
                             updated=next_version_time(old.updated_at),
@@ -416,7 +528,12 @@ class AssetService:
                         ),
                     )
                 )
-                was_public[old.id] = old.deleted_at is None and old.moderation == PUBLISHED
+                # Who saw it before this change (None: nobody, it was not public).
+                was[old.id] = (
+                    old.visibility
+                    if old.deleted_at is None and old.moderation == PUBLISHED
+                    else None
+                )
                 seq += 1
             if dry_run:
                 await conn.rollback()
@@ -424,21 +541,21 @@ class AssetService:
                 return counts
             ids = await asset_store.insert_assets(conn, new_rows)
             await asset_store.replace_assets(conn, changed)
+            was.update(dict.fromkeys(ids))  # new: nobody saw them before
             changes = [
-                AssetChange("create", asset_id, row.iri, row.document, True, now, "import")
-                for asset_id, row in zip(ids, new_rows, strict=True)
-            ]
-            changes += [
                 AssetChange(
-                    "update" if was_public[asset_id] else "create",
+                    "create" if was[asset_id] is None else "update",
                     asset_id,
                     row.iri,
                     row.document,
                     True,
                     now,
                     "import",
+                    visibility=row.visibility,
+                    was=was[asset_id],
+                    group_id=row.group_id,
                 )
-                for asset_id, row in changed
+                for asset_id, row in [*zip(ids, new_rows, strict=True), *changed]
             ]
             for change in changes:
                 await self._notify(conn, change)
@@ -448,6 +565,21 @@ class AssetService:
 
 
 IRI_REF = "iri:"  # an import reference naming one of our own assets by its IRI
+
+
+def _deletion(asset: StoredAsset, now: datetime) -> AssetChange:
+    """The deletion of an asset, told to those who could see it."""
+    return AssetChange(
+        "delete",
+        asset.id,
+        asset.iri,
+        asset.document,
+        asset.is_public,
+        now,
+        visibility=asset.visibility,
+        was=asset.visibility,
+        group_id=asset.group_id,
+    )
 
 
 def validate(data: Any) -> vocab.AssetRecord:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import vocab
 from federation.upserts import upsert
+from registry.catalog.visibility import PUBLIC_AUDIENCE, Audience, as_flag, in_feed
 from registry.core.schema import LOCAL, PUBLISHED, asset_documents, assets, node_state
 from vocab.times import as_utc, iso, utcnow
 
@@ -41,11 +42,16 @@ async def latest(conn: AsyncConnection) -> int:
     return (await conn.execute(query)).scalar() or 0
 
 
-async def changes_page(conn: AsyncConnection, since: int, limit: int) -> tuple[list[dict], int]:
-    """Items after `since` (oldest first) and the number to continue from."""
+async def changes_page(
+    conn: AsyncConnection, since: int, limit: int, audience: Audience = PUBLIC_AUDIENCE
+) -> tuple[list[dict], int]:
+    """Items after `since` (oldest first) and the number to continue from. An asset the
+    audience may not have (registry.catalog.visibility) is listed as deleted, so that a copy made
+    while it could see it goes away."""
     rows = list(
         await conn.execute(
             select(
+                as_flag(in_feed(audience)).label("visible"),
                 assets.c.iri,
                 assets.c.change_seq,
                 assets.c.deleted_at,
@@ -60,7 +66,7 @@ async def changes_page(conn: AsyncConnection, since: int, limit: int) -> tuple[l
     )
     items = []
     for row in rows:
-        if row.deleted_at is not None:
+        if row.deleted_at is not None or not row.visible:
             items.append(
                 {
                     "type": "Delete",
@@ -69,7 +75,7 @@ async def changes_page(conn: AsyncConnection, since: int, limit: int) -> tuple[l
                         "id": row.iri,
                         "type": "Tombstone",
                         "formerType": FORMER_TYPE,
-                        "deleted": iso(as_utc(row.deleted_at)),
+                        "deleted": iso(as_utc(row.deleted_at or row.updated_at)),
                     },
                 }
             )
@@ -82,11 +88,11 @@ async def changes_page(conn: AsyncConnection, since: int, limit: int) -> tuple[l
 
 
 async def catalog_page(
-    conn: AsyncConnection, after_id: int | None, limit: int
+    conn: AsyncConnection, after_id: int | None, limit: int, audience: Audience = PUBLIC_AUDIENCE
 ) -> tuple[list[str], int | None]:
     """IRIs of the node's live, published assets by id, for a full comparison of catalogs."""
     query = select(assets.c.id, assets.c.iri).where(
-        _feed_condition(), assets.c.deleted_at.is_(None)
+        _feed_condition(), assets.c.deleted_at.is_(None), in_feed(audience)
     )
     if after_id is not None:
         query = query.where(assets.c.id > after_id)
@@ -96,11 +102,11 @@ async def catalog_page(
     return [row.iri for row in rows], rows[-1].id if more and rows else None
 
 
-async def catalog_total(conn: AsyncConnection) -> int:
+async def catalog_total(conn: AsyncConnection, audience: Audience = PUBLIC_AUDIENCE) -> int:
     query = (
         select(func.count())
         .select_from(assets)
-        .where(_feed_condition(), assets.c.deleted_at.is_(None))
+        .where(_feed_condition(), assets.c.deleted_at.is_(None), in_feed(audience))
     )
     return (await conn.execute(query)).scalar_one()
 

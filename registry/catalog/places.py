@@ -18,6 +18,7 @@ from sqlalchemy import Float, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry import __version__
+from registry.catalog.visibility import exported
 from registry.core import db
 from registry.core.schema import PUBLISHED, assets
 
@@ -56,6 +57,7 @@ async def catalog_places(engine: AsyncEngine, typed: str, limit: int = 5) -> lis
         .where(
             assets.c.deleted_at.is_(None),
             assets.c.moderation == PUBLISHED,
+            exported(),
             assets.c.latitude.is_not(None),
             func.lower(locality).like(pattern, escape="\\"),
         )

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 import vocab
 from registry.catalog import fulltext
 from registry.catalog.store import StoredAsset, select_assets, stored_from_row
+from registry.catalog.visibility import PUBLIC_AUDIENCE, Audience, listed
 from registry.core import db
 from registry.core.errors import N_, BadRequest, Unauthorized
 from registry.core.schema import LOCAL, PENDING, PUBLISHED, REJECTED, asset_tags, assets, groups
@@ -66,6 +67,8 @@ class SearchQuery:
     modified_since: datetime | None = None
     modified_until: datetime | None = None  # inclusive; OGC API's datetime intervals
     offset: int = 0  # numbered pages (the HTML search); API clients page by cursor
+    # Who asked (registry.catalog.visibility): public exports always ask as the public.
+    audience: Audience = PUBLIC_AUDIENCE
 
     def fingerprint(self) -> str:
         parts = [
@@ -83,6 +86,7 @@ class SearchQuery:
             self.group_scope,
             self.modified_since and self.modified_since.isoformat(),
             self.modified_until and self.modified_until.isoformat(),
+            [self.audience.admin, sorted(self.audience.groups), self.audience.partner],
         ]
         return hashlib.sha256(orjson.dumps(parts)).hexdigest()[:16]
 
@@ -134,9 +138,15 @@ def parse_bbox(name: str, raw: str) -> tuple[float, float, float, float]:
 
 
 def parse_query(
-    params: Mapping[str, Any], *, page_size: int, max_page_size: int, principal: Principal | None
+    params: Mapping[str, Any],
+    *,
+    page_size: int,
+    max_page_size: int,
+    principal: Principal | None,
+    audience: Audience = PUBLIC_AUDIENCE,
 ) -> SearchQuery:
-    """Read and check the query string of GET /api/assets (and the HTML search)."""
+    """Read and check the query string of GET /api/assets (and the HTML search). Results are
+    what `audience` may see listed; the public unless the caller says otherwise."""
     q = str(params.get("q", "") or "").strip()
     if len(q) > 500:
         raise _fail("q", "at most 500 characters")
@@ -222,6 +232,7 @@ def parse_query(
         facets=facets,
         group_scope=group_scope,
         modified_since=modified_since,
+        audience=audience,
     )
 
 
@@ -269,7 +280,7 @@ def _near_box(near: Near) -> tuple[float, float, float, float]:
 
 def filter_conditions(query: SearchQuery, dialect: str) -> list[Any]:
     """The WHERE clauses of a query's filters (no paging): the search's and the map's."""
-    conditions: list[Any] = [assets.c.deleted_at.is_(None)]
+    conditions: list[Any] = [assets.c.deleted_at.is_(None), listed(query.audience)]
     if query.moderation != "all":
         conditions.append(assets.c.moderation == query.moderation)
     if query.group_scope is not None:

@@ -17,6 +17,7 @@ from sqlalchemy import Select, bindparam, delete, func, insert, select, text, up
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import vocab
+from registry.catalog import visibility
 from registry.catalog.projection import Projection, content_hash, project
 from registry.core import db, iris
 from registry.core.schema import (
@@ -71,6 +72,7 @@ class StoredAsset:
     updated_at: datetime
     deleted_at: datetime | None
     content_hash: str
+    visibility: str = "public"  # registry.catalog.visibility
 
     @property
     def is_public(self) -> bool:
@@ -85,6 +87,7 @@ class StoredAsset:
             "url": self.meta.url,
             "origin": self.origin,
             "group": self.group_slug,
+            "visibility": self.visibility,
             "moderation": {
                 "state": self.moderation,
                 "reason": self.moderation_reason,
@@ -117,6 +120,7 @@ class AssetRow:
     updated: datetime
     seq: int
     source_ref: str | None = None
+    visibility: str = "public"
 
     def hot_columns(self, projection: Projection) -> dict[str, Any]:
         return {
@@ -134,6 +138,7 @@ class AssetRow:
             "updated_at": self.updated,
             "deleted_at": None,
             "change_seq": self.seq,
+            "visibility": self.visibility,
         }
 
 
@@ -172,6 +177,7 @@ def stored_from_row(row: Any) -> StoredAsset:
         updated_at=as_utc(row.updated_at),
         deleted_at=as_utc(row.deleted_at) if row.deleted_at else None,
         content_hash=row.content_hash,
+        visibility=row.visibility,
     )
 
 
@@ -313,15 +319,21 @@ async def set_pending(
     )
 
 
-async def published_document(conn: AsyncConnection, uid: str) -> Any:
+async def published_document(
+    conn: AsyncConnection, uid: str, audience: visibility.Audience = visibility.PUBLIC_AUDIENCE
+) -> Any:
     """The stored document text of an asset with its state, without parsing it (the hot path
-    of GET /assets/{id} as JSON-LD)."""
+    of GET /assets/{id} as JSON-LD); `readable` says whether `audience` may have it, `open`
+    whether anybody may (only those may be cached for everybody)."""
     query = (
         select(
+            visibility.readable_flag(audience).label("readable"),
+            visibility.readable_flag(visibility.PUBLIC_AUDIENCE).label("open"),
             assets.c.iri,
             assets.c.origin,
             assets.c.moderation,
             assets.c.deleted_at,
+            assets.c.visibility,
             asset_documents.c.document,
         )
         .select_from(assets.join(asset_documents, asset_documents.c.asset_id == assets.c.id))

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.catalog import fulltext
+from registry.catalog.visibility import exported
 from registry.core import db
 from registry.core.schema import PUBLISHED, assets
 
@@ -37,7 +38,7 @@ class CatalogWords:
                 return
             rows = await conn.execute(
                 select(assets.c.search_name, assets.c.locality).where(
-                    assets.c.deleted_at.is_(None), assets.c.moderation == PUBLISHED
+                    assets.c.deleted_at.is_(None), assets.c.moderation == PUBLISHED, exported()
                 )
             )
             counts: Counter[str] = Counter()

@@ -6,6 +6,7 @@ from argparse import Namespace
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from registry.catalog import group_settings
 from registry.cli.shared import on_engine, read_password, with_engine
 from registry.cli.table import arg, command, command_group, one_of
 from registry.config import Settings
@@ -57,6 +58,30 @@ async def group_suspend(engine: AsyncEngine, args: Namespace) -> int:
         by=accounts.CLI_ADMIN.describe(),
     )
     print(f"group {group.slug} {'suspended' if group.suspended_at else 'active'}")
+    return 0
+
+
+@command(
+    "group defaults",
+    help="show or set the visibility and licence a group's new assets get",
+    arguments=[
+        arg("slug"),
+        arg("--visibility", help="public, unlisted, partners or group"),
+        arg("--license", help="an SPDX id; an empty value clears it"),
+    ],
+)
+@on_engine
+async def group_defaults(engine: AsyncEngine, args: Namespace) -> int:
+    changes = {}
+    if args.visibility is not None:
+        changes["visibility"] = args.visibility
+    if args.license is not None:
+        changes["license"] = args.license or None  # "" clears it
+    rules = await group_settings.set_defaults(engine, args.slug, **changes)
+    print(
+        f"group {args.slug}: new assets are {rules['default_visibility']}, "
+        f"licence {rules['default_license'] or 'not set'}"
+    )
     return 0
 
 

@@ -122,3 +122,12 @@ def asset_csv(base: str, uid: str) -> str:
 def dcat_catalog(base: str) -> str:
     """The DCAT-AP catalog: its IRI and where it is served."""
     return f"{base}/dcat/catalog.jsonld"
+
+
+def group_iri(base: str, slug: str) -> str:
+    """A commons group's actor."""
+    return f"{base}/groups/{slug}"
+
+
+def group_followers_iri(base: str, slug: str) -> str:
+    return f"{group_iri(base, slug)}/followers"

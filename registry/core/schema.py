@@ -44,6 +44,46 @@ groups = Table(
     # The name of the bundled sample (registry/catalog/samples) this group holds, or NULL for
     # real groups.
     Column("sample", String(32)),
+    # What a new asset of the group gets when its author says nothing (registry.catalog.visibility).
+    Column("default_visibility", String(16), nullable=False, server_default="public"),
+    Column("default_license", String(200)),
+)
+
+# Each group is an ActivityPub Group actor with its own keys (as the node's, made once).
+group_keys = Table(
+    "group_keys",
+    metadata,
+    Column("group_id", Id, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(32), primary_key=True),  # "rsa" or "ed25519"
+    Column("private_pem", Text, nullable=False),
+    Column("created_at", utc(), nullable=False),
+)
+
+# Fediverse accounts that follow one group actor (the node's own followers are
+# federation.tables.followers; one remote actor may follow the node and several groups).
+group_followers = Table(
+    "group_followers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("group_id", Id, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("actor", String(2048), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("inbox", String(2048), nullable=False),
+    Column("shared_inbox", String(2048)),
+    Column("follow_id", String(2048), nullable=False),
+    Column("state", String(16), nullable=False),  # accepted | rejected
+    Column("created_at", utc(), nullable=False),
+    UniqueConstraint("group_id", "actor"),
+)
+
+# Which outbox activities a group actor published (its outbox collection).
+group_outbox = Table(
+    "group_outbox",
+    metadata,
+    Column("outbox_id", Id, primary_key=True),  # federation's outbox.id (another metadata)
+    Column("group_id", Id, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("listed", Boolean, nullable=False),  # shown in the group's outbox collection
+    Index("ix_group_outbox_group_id", "group_id", "outbox_id"),
 )
 
 tokens = Table(
@@ -85,10 +125,21 @@ assets = Table(
     Column("updated_at", utc(), nullable=False),
     Column("deleted_at", utc()),
     Column("change_seq", BigInteger, nullable=False),
+    # Who may see it: public | unlisted | partners | group (registry.catalog.visibility).
+    Column("visibility", String(16), nullable=False, server_default="public"),
     UniqueConstraint("source_ref"),
     # Covers facet counting: published, live rows grouped by kind, country and status are read
     # from the index alone, in its order.
-    Index("ix_assets_facets", "moderation", "deleted_at", "kind", "country", "status", "origin"),
+    Index(
+        "ix_assets_facets",
+        "moderation",
+        "deleted_at",
+        "kind",
+        "country",
+        "status",
+        "origin",
+        "visibility",
+    ),
     Index("ix_assets_kind", "kind"),
     Index("ix_assets_country", "country"),
     Index("ix_assets_status", "status"),
@@ -105,6 +156,7 @@ assets = Table(
         "country",
         "status",
         "origin",
+        "visibility",
     ),
     Index("ix_assets_group", "group_id"),
     Index("ix_assets_change_seq", "change_seq"),
@@ -242,6 +294,9 @@ __all__ = [
     "asset_tags",
     "assets",
     "domain_blocks",
+    "group_followers",
+    "group_keys",
+    "group_outbox",
     "groups",
     "members",
     "metadata",

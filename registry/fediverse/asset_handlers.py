@@ -18,6 +18,7 @@ from federation.inbox import ref
 from federation.outbox import publish
 from federation.tables import followers
 from federation.transactions import read
+from registry.catalog import visibility
 from registry.fediverse.inbox_context import InboxContext
 from registry.fediverse.mirror import (
     CopyRefused,
@@ -113,6 +114,8 @@ async def reshare(ctx: InboxContext, conn: AsyncConnection, copy: RemoteCopy) ->
     node = ctx.node
     if not node.settings.mirror.reshare:
         return
+    if not visibility.delivered_to_followers(visibility.of_document(copy.document)):
+        return  # a partners-only copy stays on this node
     rows = await conn.execute(
         select(func.coalesce(followers.c.shared_inbox, followers.c.inbox))
         .where(followers.c.state == follows.ACCEPTED, followers.c.host != copy.origin)

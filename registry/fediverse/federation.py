@@ -29,6 +29,7 @@ from federation.netguard import Resolver, mapped_resolver
 from registry import __version__
 from registry.config import Settings
 from registry.fediverse.blocks import BlockGuard, DomainBlocklist, covers
+from registry.fediverse.group_actors import GroupActors
 from registry.fediverse.handler_table import build_handlers
 from registry.fediverse.identity import NodeIdentity
 from registry.fediverse.inbox_context import FollowAccepted, InboxContext
@@ -139,6 +140,7 @@ class Federation:
             ),
             on_stored=self.processor.wake,
         )
+        self.groups = GroupActors(engine, node)
         self.delivery = DeliveryWorker(
             engine,
             self.fetcher,
@@ -150,8 +152,9 @@ class Federation:
                 lease=timedelta(seconds=fed.delivery_lease_seconds),
             ),
             worker_name(),
+            signer_for=self.groups.signer_for,
         )
-        self.publisher = Publisher(node)
+        self.publisher = Publisher(node, self.is_partner)
         self.background: list[Callable[[asyncio.Event], Awaitable[None]]] = [
             self.processor.run,
             self.delivery.run,

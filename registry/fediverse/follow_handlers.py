@@ -13,6 +13,7 @@ from federation.actors import ActorError, RemoteActor
 from federation.dispatch import Activity, Ignore, Retry
 from federation.inbox import first_type, ref
 from federation.outbox import publish
+from registry.fediverse import group_actors
 from registry.fediverse.identity import NodeIdentity
 from registry.fediverse.inbox_context import InboxContext
 
@@ -58,10 +59,16 @@ async def on_follow(
     ctx: InboxContext, conn: AsyncConnection, activity: Activity, actor: RemoteActor
 ) -> str:
     node = ctx.node
-    if ref(activity.object) != node.actor_iri:
-        raise Ignore(f"a follow of {ref(activity.object)}, not of this node")
     if not actor.inbox:
         raise Ignore(f"{actor.iri} has no inbox to answer")
+    if ref(activity.object) != node.actor_iri:
+        group = await group_actors.group_named(conn, node, ref(activity.object))
+        if group is None:
+            raise Ignore(f"a follow of {ref(activity.object)}, not of this node")
+        # Groups take every follower that is not blocked (their assets are public anyway).
+        state = follows.REJECTED if ctx.blocked(actor.host) else follows.ACCEPTED
+        await group_actors.answer_follow(conn, node, group, activity.body, actor, state)
+        return f"follow of group {group.slug} {state}"
     if ctx.blocked(actor.host):
         state = follows.REJECTED
     elif node.settings.federation.manually_approves_followers and not ctx.is_partner(actor.host):
@@ -83,6 +90,10 @@ async def on_undo_follow(
         # follow, whatever id the sender gave it this time.
         if ref(undone.get("actor")) != activity.actor:
             raise Ignore("an Undo of somebody else's Follow")
+        group = await group_actors.group_named(conn, ctx.node, ref(undone.get("object")))
+        if group is not None:
+            removed = await group_actors.remove_follower(conn, activity.actor, group_id=group.id)
+            return "group follower removed" if removed else "not a follower: nothing undone"
         if ref(undone.get("object")) != ctx.node.actor_iri:
             raise Ignore(f"an Undo of a Follow of {ref(undone.get('object'))}, not of this node")
         removed = await follows.remove_follower(conn, activity.actor, ref(undone))
@@ -92,6 +103,10 @@ async def on_undo_follow(
         # A bare IRI is only known to be the Follow if it is the one we recorded: an Undo of
         # a Like or an Announce, or of any other IRI, leaves the follow alone.
         removed = await follows.remove_follower(conn, activity.actor, ref(undone))
+        if not removed:
+            removed = await group_actors.remove_follower(
+                conn, activity.actor, follow_id=ref(undone)
+            )
     return "follower removed" if removed else "not a follow of this actor's: nothing undone"
 
 

@@ -21,6 +21,7 @@ from federation import proofs
 from federation.actors import ActorDirectory, ActorError
 from federation.hosts import InvalidHost, host_of
 from registry.catalog import store as asset_store
+from registry.catalog import visibility
 from registry.catalog.store import AssetRow, next_change_seq
 from registry.core.schema import LOCAL, PUBLISHED
 from vocab.document import post_language
@@ -126,6 +127,9 @@ def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.
     meta = dataclasses.replace(meta, language=meta.language or post_language(document))
     rebuilt = vocab.asset_document(record, meta, f"{scheme}://{host}/tags")
     unsigned = {name: value for name, value in document.items() if name != "proof"}
+    for name in ADDRESSING:  # who it is for (its visibility) and whose it is, kept as sent
+        if name in unsigned and _origin_iris(unsigned[name], host):
+            rebuilt[name] = unsigned[name]
     kept: dict[str, Any] = {}
     for name, value in unsigned.items():
         if name not in rebuilt:
@@ -136,6 +140,19 @@ def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.
         return document
     log.info("stored %s without what was not understood: %s", meta.iri, _extra(unsigned, kept))
     return rebuilt
+
+
+ADDRESSING = ("to", "cc", "attributedTo")
+
+
+def _origin_iris(value: Any, host: str) -> bool:
+    """IRIs (one or a list) each on the origin's host or the public collection: the
+    addressing and attribution an origin may give its own asset."""
+    items = value if isinstance(value, list) else [value]
+    return all(
+        isinstance(item, str) and (item == visibility.AS_PUBLIC or on_host(item, host))
+        for item in items
+    )
 
 
 def _same_tags(given: Any, ours: Any, host: str) -> bool:
@@ -203,6 +220,8 @@ async def apply_copies(conn: AsyncConnection, copies: list[RemoteCopy]) -> dict[
             created=copy.meta.published or updated,
             updated=updated,
             seq=seq,
+            # A copy keeps the origin's rule: a partners-only asset stays with partners here.
+            visibility=visibility.of_document(copy.document),
         )
         seq += 1
         if row is None:

@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from registry.http import health
 from registry.http.activitypub import actor as ap_actor
 from registry.http.activitypub import featured as ap_featured
+from registry.http.activitypub import groups as ap_groups
 from registry.http.activitypub import partner_feeds as ap_partner_feeds
 from registry.http.api import accounts as api_accounts
 from registry.http.api import assets as api_assets
@@ -55,6 +56,7 @@ ROOMS: tuple[list[BaseRoute], ...] = (
     pages_member.routes,
     pages_admin.routes,
     ap_actor.routes,
+    ap_groups.routes,
     ap_featured.routes,
     ap_partner_feeds.routes,
     health.routes,

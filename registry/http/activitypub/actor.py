@@ -16,6 +16,7 @@ from federation.hosts import InvalidHost, normalize_host
 from federation.inbox import InboxRefused
 from federation.outbox import outbox_page, outbox_total
 from federation.tables import followers, following, outbox
+from registry.catalog.visibility import exported
 from registry.core import db, iris
 from registry.core.errors import N_, BadRequest, NotFound, Problem
 from registry.core.schema import LOCAL, PUBLISHED, assets
@@ -182,9 +183,15 @@ async def webfinger(request: Request) -> Response:
             "resource: the WebFinger query needs ?resource=acct:user@host",
             errors=[{"field": "resource", "message": "required"}],
         )
-    if not _resource_is_us(request, resource.strip()):
-        raise NotFound(f"{resource} is not an account on this node")
-    body = federation(request).node.webfinger()
+    if _resource_is_us(request, resource.strip()):
+        body = federation(request).node.webfinger()
+    else:
+        from registry.http.activitypub.groups import group_webfinger  # it builds on this module
+
+        found = await group_webfinger(request, resource.strip())
+        if found is None:
+            raise NotFound(f"{resource} is not an account on this node")
+        body = found
     return Response(
         orjson.dumps(body), media_type=JRD, headers={"Access-Control-Allow-Origin": "*"}
     )
@@ -209,6 +216,7 @@ async def nodeinfo(request: Request) -> Response:
                     assets.c.origin == LOCAL,
                     assets.c.moderation == PUBLISHED,
                     assets.c.deleted_at.is_(None),
+                    exported(),
                 )
             )
         ).scalar_one()

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from federation import documents
+from registry.catalog.visibility import exported
 from registry.core import db, iris
 from registry.core.schema import LOCAL, PUBLISHED, asset_tags, assets
 from registry.http import negotiation
@@ -53,6 +54,7 @@ async def featured_tags(request: Request) -> Response:
             assets.c.origin == LOCAL,
             assets.c.moderation == PUBLISHED,
             assets.c.deleted_at.is_(None),
+            exported(),
         )
         .group_by(asset_tags.c.tag)
         .order_by(count.desc(), asset_tags.c.tag)

@@ -16,6 +16,7 @@ from registry.core.errors import BadRequest, NotFound
 from registry.core.schema import LOCAL
 from registry.http import negotiation
 from registry.http.activitypub.signed import require_signed_get
+from registry.http.audience import request_audience
 from registry.http.auth import runtime
 from registry.http.pages.catalog import VARY, jsonld, tombstone
 from registry.http.pages.session import load_session
@@ -49,13 +50,16 @@ async def changes_feed(request: Request) -> Response:
     settings = runtime(request).settings
     base = iris.changes(settings.base_url)
     since = _int(request, "since", None)
+    audience = await request_audience(request)
     async with db.read(runtime(request).engine) as conn:
         latest = await changes.latest(conn)
         horizon = await changes.horizon(conn)
         if since is None:
             body = documents.ordered_collection(base, latest, f"{base}?since=0")
         else:
-            items, last = await changes.changes_page(conn, since, settings.mirror.page_size)
+            items, last = await changes.changes_page(
+                conn, since, settings.mirror.page_size, audience
+            )
             body = documents.ordered_collection_page(
                 f"{base}?since={since}",
                 base,
@@ -80,15 +84,16 @@ async def catalog(request: Request) -> Response:
         )
     base = iris.catalog(settings.base_url)
     page = request.query_params.get("page")
+    audience = await request_audience(request)
     async with db.read(runtime(request).engine) as conn:
         if page is None:
             body = documents.ordered_collection(
-                base, await changes.catalog_total(conn), f"{base}?page=0"
+                base, await changes.catalog_total(conn, audience), f"{base}?page=0"
             )
         else:
             after = _int(request, "page", 0) or None
             members, next_after = await changes.catalog_page(
-                conn, after, settings.mirror.page_size * 10
+                conn, after, settings.mirror.page_size * 10, audience
             )
             body = documents.ordered_collection_page(
                 f"{base}?page={page}",
@@ -106,10 +111,10 @@ async def mirrored_asset(request: Request) -> Response:
     uid = request.path_params["uid"]
     svc = runtime(request)
     if chosen == negotiation.HTML:
-        asset = await svc.assets.get(uid)
+        session = await load_session(request)  # the header shows who is signed in
+        asset = await svc.assets.get(uid, session.member.principal if session else None)
         if asset.origin == LOCAL:
             return RedirectResponse(asset.iri, 308, headers=VARY)
-        await load_session(request)  # the header shows who is signed in
         return render(
             request,
             "asset.html",
@@ -119,9 +124,10 @@ async def mirrored_asset(request: Request) -> Response:
             proof_verified="proof" in asset.document,
         )
     await require_signed_get(request)
+    audience = await request_audience(request)
     async with db.read(svc.engine) as conn:
-        row = await published_document(conn, uid)
-    if row is None or row.origin == LOCAL:
+        row = await published_document(conn, uid, audience)
+    if row is None or row.origin == LOCAL or not row.readable:
         raise NotFound(f"there is no mirrored asset {uid!r}", headers=VARY)
     if row.deleted_at is not None:
         return jsonld(tombstone(row.iri, row.deleted_at), accept, chosen, 410)

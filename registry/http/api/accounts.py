@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from registry.catalog import group_settings
 from registry.core.errors import NotFound, Unprocessable
 from registry.http.auth import require_admin, require_principal, runtime
 from registry.http.bodies import read_json
@@ -115,10 +116,42 @@ async def revoke_token(request: Request) -> Response:
     return json_response(info.to_json())
 
 
+async def group_defaults(request: Request) -> Response:
+    """GET/PATCH /api/groups/{slug}/defaults: the visibility and licence new assets get."""
+    principal = await require_principal(request)
+    engine, slug = runtime(request).engine, request.path_params["slug"]
+    group = await accounts.get_group(engine, slug)
+    if not principal.is_admin and principal.group_slug != group.slug:
+        raise NotFound(f"there is no group {slug!r} you may manage")
+    if request.method == "GET":
+        return json_response(await group_settings.defaults(engine, slug))
+    data = await read_json(request, runtime(request).settings.server.max_body_bytes)
+    if not isinstance(data, dict):
+        raise Unprocessable(
+            "send a JSON object", errors=[{"field": "", "message": "expected a JSON object"}]
+        )
+    unknown = set(data) - {"default_visibility", "default_license"}
+    if unknown:
+        raise Unprocessable(
+            "only default_visibility and default_license can be set",
+            errors=[{"field": name, "message": "unknown field"} for name in sorted(unknown)],
+        )
+    changes = {
+        key: data[f"default_{key}"] for key in ("visibility", "license") if f"default_{key}" in data
+    }
+    return json_response(await group_settings.set_defaults(engine, slug, **changes))
+
+
 routes = [
     Route("/api/me", me, methods=["GET"], name="api.me"),
     Route("/api/groups", list_groups, methods=["GET"], name="api.groups.list"),
     Route("/api/groups", create_group, methods=["POST"], name="api.groups.create"),
+    Route(
+        "/api/groups/{slug}/defaults",
+        group_defaults,
+        methods=["GET", "PATCH"],
+        name="api.groups.defaults",
+    ),
     Route(
         "/api/groups/{slug}/suspension",
         suspend_group,

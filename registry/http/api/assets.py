@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from registry.catalog.assets import moderation_queue
 from registry.catalog.search import SearchPage, parse_query, search
+from registry.catalog.visibility import audience_of, checked
 from registry.core.errors import Unprocessable
 from registry.http.auth import optional_principal, require_admin, require_principal, runtime
 from registry.http.bodies import read_json
@@ -45,8 +46,17 @@ async def list_assets(request: Request) -> Response:
         page_size=svc.settings.search.page_size,
         max_page_size=svc.settings.search.max_page_size,
         principal=principal,
+        audience=audience_of(principal),
     )
     return json_response(page_json(request, await search(svc.engine, query, svc.facet_cache)))
+
+
+def _visibility(data: Any) -> tuple[Any, str | None]:
+    """The body without its `visibility` (not a field of the asset itself), and the value."""
+    if not isinstance(data, dict) or "visibility" not in data:
+        return data, None
+    data = dict(data)
+    return data, checked(data.pop("visibility"))
 
 
 async def create_asset(request: Request) -> Response:
@@ -61,8 +71,9 @@ async def create_asset(request: Request) -> Response:
                 "group must be a group slug",
                 errors=[{"field": "group", "message": "expected a string"}],
             )
+    data, visibility = _visibility(data)
     svc = runtime(request)
-    asset = await svc.assets.create(principal, data, group_slug=group)
+    asset = await svc.assets.create(principal, data, group_slug=group, visibility=visibility)
     body = asset.to_json(svc.settings.base_url)
     return json_response(body, 201, headers={"Location": body["links"]["self"]})
 
@@ -77,9 +88,14 @@ async def get_asset(request: Request) -> Response:
 async def change_asset(request: Request) -> Response:
     principal = await require_principal(request)
     data = await read_json(request, _max_body(request))
+    data, visibility = _visibility(data)
     svc = runtime(request)
     asset = await svc.assets.update(
-        principal, request.path_params["uid"], data, partial=request.method == "PATCH"
+        principal,
+        request.path_params["uid"],
+        data,
+        partial=request.method == "PATCH",
+        visibility=visibility,
     )
     return json_response(asset.to_json(svc.settings.base_url))
 

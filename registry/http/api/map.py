@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from registry.catalog.map_layer import MAX_ZOOM, MapRequest, map_layer
 from registry.catalog.search import InvalidParameter, parse_bbox, parse_query
+from registry.catalog.visibility import PUBLIC_AUDIENCE, audience_of
 from registry.http.auth import optional_principal, runtime
 
 
@@ -38,10 +39,12 @@ async def map_data(request: Request) -> Response:
         page_size=svc.settings.search.page_size,
         max_page_size=svc.settings.search.max_page_size,
         principal=principal,
+        audience=audience_of(principal),
     )
     # The sort, page and facets do not change what is on the map: one cache entry for all.
     query = replace(query, sort="", limit=0, cursor=None)
-    cache = svc.map_cache if query.moderation == "published" else None
+    public = query.audience == PUBLIC_AUDIENCE
+    cache = svc.map_cache if query.moderation == "published" and public else None
     body = await map_layer(svc.engine, query, map_request(dict(params)), cache)
     return Response(body, media_type="application/json")
 

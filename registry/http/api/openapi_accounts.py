@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.http.api.openapi_schemas import json_content, op, path, query
+from registry.http.api.openapi_schemas import GROUP_DEFAULTS, json_content, op, path, query
 
 GROUP = {
     "type": "object",
@@ -76,6 +76,25 @@ def account_paths() -> dict[str, Any]:
                     },
                 },
                 operation_id="createGroup",
+            ),
+        },
+        "/api/groups/{slug}/defaults": {
+            "get": op(
+                "What a group's new assets get: visibility and licence (admin or the group)",
+                tag="accounts",
+                ok={"200": json_content(GROUP_DEFAULTS)},
+                errors=(401, 404),
+                params=[path("slug", "Group slug")],
+                operation_id="getGroupDefaults",
+            ),
+            "patch": op(
+                "Set a group's default visibility and licence (admin or the group)",
+                tag="accounts",
+                ok={"200": json_content(GROUP_DEFAULTS)},
+                errors=(400, 401, 404, 413, 415, 422),
+                params=[path("slug", "Group slug")],
+                body=GROUP_DEFAULTS,
+                operation_id="setGroupDefaults",
             ),
         },
         "/api/groups/{slug}/suspension": {

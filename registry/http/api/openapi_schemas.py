@@ -8,6 +8,7 @@ from typing import Any
 
 import vocab
 from registry.catalog.search import MODERATION_STATES, ORIGINS, SORTS
+from registry.catalog.visibility import VISIBILITIES
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 ASSET = {"$ref": "#/components/schemas/Asset"}
@@ -115,6 +116,27 @@ def search_params() -> list[dict[str, Any]]:
     ]
 
 
+VISIBILITY = {
+    "type": "string",
+    "enum": list(VISIBILITIES),
+    "description": "Who may see the asset (default: the group's default_visibility): public; "
+    "unlisted (at its IRI and federated, in no list or export); partners (partner nodes "
+    "only); group (the group's members only, never federated)",
+}
+GROUP_DEFAULTS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "default_visibility": {"type": "string", "enum": list(VISIBILITIES)},
+        "default_license": {
+            "type": ["string", "null"],
+            "maxLength": 100,
+            "description": "SPDX licence id given to new assets without one",
+        },
+    },
+}
+
+
 def asset_inputs() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The asset as written: whole (PUT), on creation (may name a group), as a merge patch."""
     asset_input = vocab.asset_json_schema()
@@ -127,9 +149,11 @@ def asset_inputs() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
                 "maxLength": 64,
                 "description": "Group slug (admins only)",
             },
+            "visibility": VISIBILITY,
         },
     }
     patch_input = {k: v for k, v in asset_input.items() if k != "required"}
+    patch_input["properties"] = {**patch_input.get("properties", {}), "visibility": VISIBILITY}
     return asset_input, create_input, patch_input
 
 
@@ -212,6 +236,7 @@ def components(asset_input: dict[str, Any]) -> dict[str, Any]:
                     "url": {"type": "string"},
                     "origin": {"type": "string"},
                     "group": {"type": ["string", "null"]},
+                    "visibility": VISIBILITY,
                     "moderation": {"type": "object"},
                     "created": {"type": "string"},
                     "updated": {"type": "string"},

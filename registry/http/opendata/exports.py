@@ -20,6 +20,7 @@ import vocab
 from registry.catalog.dataset_links import asset_links, with_provenance
 from registry.catalog.search import SearchQuery, parse_query, search
 from registry.catalog.store import StoredAsset
+from registry.catalog.visibility import exported
 from registry.config import INTERFACE_LANGUAGES
 from registry.core import db, iris
 from registry.core.schema import PUBLISHED, assets
@@ -129,7 +130,7 @@ async def latest_public_change(request: Request) -> datetime | None:
     async with db.read(runtime(request).engine) as conn:
         latest = await conn.scalar(
             select(func.max(assets.c.updated_at)).where(
-                assets.c.deleted_at.is_(None), assets.c.moderation == PUBLISHED
+                assets.c.deleted_at.is_(None), assets.c.moderation == PUBLISHED, exported()
             )
         )
     return latest

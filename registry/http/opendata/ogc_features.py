@@ -206,7 +206,7 @@ async def items(request: Request) -> Response:
 async def item(request: Request) -> Response:
     cid = _collection_id(request)
     svc = runtime(request)
-    asset = await svc.assets.get(request.path_params["fid"])
+    asset = await svc.assets.get(request.path_params["fid"], exported_only=True)
     if cid != "all" and asset.record.kind != cid:
         raise NotFound(f"the feature {asset.uid!r} is not in the collection {cid!r}")
     feature = _feature(asset)

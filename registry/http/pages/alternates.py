@@ -20,6 +20,7 @@ from registry.core import db
 from registry.core.errors import NotFound
 from registry.core.schema import LOCAL, PUBLISHED
 from registry.http.activitypub.signed import require_signed_get
+from registry.http.audience import request_audience
 from registry.http.auth import runtime
 from registry.http.pages.catalog import tombstone
 from registry.http.pages.session import load_session
@@ -33,9 +34,15 @@ ALTERNATE = {"Content-Disposition": "inline", "Access-Control-Allow-Origin": "*"
 async def _document(request: Request, local: bool) -> Response:
     await require_signed_get(request)  # the same rule as the IRI itself
     uid = request.path_params["uid"]
+    audience = await request_audience(request)
     async with db.read(runtime(request).engine) as conn:
-        row = await published_document(conn, uid)
-    if row is None or (row.origin == LOCAL) != local or row.moderation != PUBLISHED:
+        row = await published_document(conn, uid, audience)
+    if (
+        row is None
+        or (row.origin == LOCAL) != local
+        or row.moderation != PUBLISHED
+        or not row.readable
+    ):
         raise NotFound(f"there is no asset {uid!r}")
     if row.deleted_at is not None:
         body = orjson.dumps(tombstone(row.iri, row.deleted_at))

@@ -21,6 +21,7 @@ from registry.core.schema import LOCAL, PUBLISHED
 from registry.fediverse import partners
 from registry.http import negotiation
 from registry.http.activitypub.signed import require_signed_get
+from registry.http.audience import request_audience
 from registry.http.auth import runtime
 from registry.http.pages.session import load_session
 from registry.http.responses import json_response
@@ -93,14 +94,16 @@ async def asset(request: Request) -> Response:
     await require_signed_get(request)
     body = svc.documents.get(uid)  # the hot path: no database round trip on a hit
     if body is None:
+        audience = await request_audience(request)
         async with db.read(svc.engine) as conn:
-            row = await published_document(conn, uid)
-        if row is None or row.origin != LOCAL or row.moderation != PUBLISHED:
+            row = await published_document(conn, uid, audience)
+        if row is None or row.origin != LOCAL or row.moderation != PUBLISHED or not row.readable:
             raise NotFound(f"there is no asset {uid!r}", headers=VARY)
         if row.deleted_at is not None:
             return jsonld(tombstone(row.iri, row.deleted_at), accept, chosen, 410)
         body = row.document.encode()
-        svc.documents.put(uid, body)
+        if row.open:  # only what anybody may read is kept for anybody
+            svc.documents.put(uid, body)
     return jsonld(body, accept, chosen)
 
 

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 import vocab
 from registry.catalog.store import StoredAsset, select_assets, stored_from_row
+from registry.catalog.visibility import checked
 from registry.config import INTERFACE_LANGUAGES
 from registry.core import db
 from registry.core.errors import Forbidden, Unprocessable
@@ -80,7 +81,15 @@ def _invalid(request: Request, problem: Unprocessable, values: dict[str, str], a
 
 
 def _posted(form: Any) -> dict[str, str]:
-    return {column: str(form.get(column, "")) for column in forms.posted_columns(form)}
+    values = {column: str(form.get(column, "")) for column in forms.posted_columns(form)}
+    values["visibility"] = str(form.get("visibility", ""))
+    return values
+
+
+def _visibility(values: dict[str, str]) -> str | None:
+    """The form's visibility (empty: the group's default), checked by the one rule."""
+    chosen = values.pop("visibility", "")
+    return checked(chosen) if chosen else None
 
 
 @member_page()
@@ -90,7 +99,10 @@ async def new_asset(request: Request, session: Session) -> Response:
     values = _posted(await request.form())
     svc = runtime(request)
     try:
-        created = await svc.assets.create(session.member.principal, forms.to_input(values))
+        visibility = _visibility(dict(values))
+        created = await svc.assets.create(
+            session.member.principal, forms.to_input(values), visibility=visibility
+        )
     except Unprocessable as problem:
         return _invalid(request, problem, values, None)
     return RedirectResponse(route_url(request, "pages.my", {"saved": created.uid}), 303)
@@ -108,7 +120,10 @@ async def edit_asset(request: Request, session: Session) -> Response:
         return _form_page(request, values=forms.from_record(_newest(asset)), asset=asset)
     values = _posted(await request.form())
     try:
-        await svc.assets.update(principal, uid, forms.to_input(values), partial=False)
+        visibility = _visibility(dict(values))
+        await svc.assets.update(
+            principal, uid, forms.to_input(values), partial=False, visibility=visibility
+        )
     except Unprocessable as problem:
         return _invalid(request, problem, values, asset)
     return RedirectResponse(route_url(request, "pages.my", {"saved": uid}), 303)
