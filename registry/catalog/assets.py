@@ -87,8 +87,8 @@ class AssetService:
         group_slug: str | None = None,
     ) -> dict[str, Any]:
         iri = self.iri_for(uid)
-        node_actor = f"{self.base}/actor"
-        followers = [f"{self.base}/actor/followers"]
+        node_actor = iris.actor(self.base)
+        followers = [iris.followers(self.base)]
         extra: dict[str, Any] = {}
         if group_slug is not None:
             # The group's followers are addressed too. The document stays attributed to the

@@ -63,7 +63,7 @@ async def group_suspend(engine: AsyncEngine, args: Namespace) -> int:
 
 @command(
     "group defaults",
-    help="show or set the visibility and licence a group's new assets get",
+    help="show or set a group's default visibility and licence",
     arguments=[
         arg("slug"),
         arg("--visibility", help="public, unlisted, partners or group"),

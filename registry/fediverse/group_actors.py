@@ -26,7 +26,7 @@ from federation.keys import NodeKeys
 from federation.outbox import publish
 from federation.tables import outbox
 from federation.upserts import insert_new, upsert
-from registry.core import db
+from registry.core import db, iris
 from registry.core.iris import group_iri
 from registry.core.node_keys import ED25519, RSA
 from registry.core.schema import group_followers, group_keys, group_outbox, groups
@@ -102,7 +102,7 @@ class GroupActor:
 
 def slug_in(base: str, iri: str | None) -> str | None:
     """The slug of a group actor IRI of this node (`{base}/groups/{slug}`), else None."""
-    prefix = f"{base}/groups/"
+    prefix = iris.group_iri(base, "")
     if not iri or not iri.startswith(prefix):
         return None
     slug = iri[len(prefix) :]
@@ -110,7 +110,7 @@ def slug_in(base: str, iri: str | None) -> str | None:
 
 
 def new_activity_id(base: str) -> str:
-    return f"{base}/activities/{uuid.uuid4().hex}"
+    return iris.activity(base, uuid.uuid4().hex)
 
 
 async def _keys(engine: AsyncEngine, group_id: int) -> NodeKeys:

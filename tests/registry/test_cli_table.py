@@ -146,6 +146,8 @@ def test_every_handler_runs_on_both_databases(
     assert "coop\tCo-op" in run("group", "list")
     assert "group coop suspended" in run("group", "suspend", "coop", "--reason", "spam")
     assert "group coop active" in run("group", "unsuspend", "coop")
+    set_defaults = ("group", "defaults", "coop", "--visibility", "unlisted", "--license", "CC0-1.0")
+    assert "new assets are unlisted, licence CC0-1.0" in run(*set_defaults)
     assert "(group) (shown once)" in run("token", "create", "--group", "coop", "--label", "ci")
     assert "\tci" in run("token", "list", "--group", "coop")
     assert "token #3 revoked" in run("token", "revoke", "3")

@@ -49,6 +49,12 @@ SERVED_BY: dict[str, tuple[Callable[[], str], str, str]] = {
     "nodeinfo_links": (lambda: iris.nodeinfo_links(BASE), "ap.nodeinfo_links", "GET"),
     "dcat_catalog": (lambda: iris.dcat_catalog(BASE), "opendata.dcat", "GET"),
     "static": (lambda: iris.static(BASE, "avatar.png"), "static", "GET"),
+    "group_iri": (lambda: iris.group_iri(BASE, "coop-fab"), "ap.group", "GET"),
+    "group_followers_iri": (
+        lambda: iris.group_followers_iri(BASE, "coop-fab"),
+        "ap.group.followers",
+        "GET",
+    ),
 }
 
 

@@ -352,7 +352,7 @@ async def test_group_defaults_apply_and_the_licence_travels(client, engine, grou
 
 
 async def group_actors_defaults(engine, slug: str, vis: str, licence: str) -> None:  # type: ignore[no-untyped-def]
-    from registry.people import group_settings
+    from registry.catalog import group_settings
 
     await group_settings.set_defaults(engine, slug, visibility=vis, license=licence)
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from registry.catalog.search import parse_query, search
-from registry.core import db
+from registry.core import db, iris
 from registry.core.errors import NotFound
 from registry.fediverse import group_actors
 from registry.fediverse.group_actors import GroupActor
@@ -86,7 +86,7 @@ async def group_webfinger(request: Request, resource: str) -> dict[str, Any] | N
     """The JRD of the group a WebFinger resource names (`acct:slug@domain` or its IRI)."""
     settings = runtime(request).settings
     fed = federation(request)
-    if resource.startswith(f"{settings.base_url}/groups/"):
+    if resource.startswith(iris.group_iri(settings.base_url, "")):
         group = await fed.groups.by_iri(resource)
         return group.webfinger() if group else None
     name = resource[5:] if resource.startswith("acct:") else resource
@@ -98,9 +98,9 @@ async def group_webfinger(request: Request, resource: str) -> dict[str, Any] | N
 
 
 routes = [
-    Route("/groups/{slug}", group_actor, methods=["GET"]),
-    Route("/groups/{slug}/inbox", inbox, methods=["POST"]),
-    Route("/groups/{slug}/outbox", group_outbox, methods=["GET"]),
-    Route("/groups/{slug}/followers", group_followers, methods=["GET"]),
-    Route("/groups/{slug}/following", group_following, methods=["GET"]),
+    Route("/groups/{slug}", group_actor, methods=["GET"], name="ap.group"),
+    Route("/groups/{slug}/inbox", inbox, methods=["POST"], name="ap.group.inbox"),
+    Route("/groups/{slug}/outbox", group_outbox, methods=["GET"], name="ap.group.outbox"),
+    Route("/groups/{slug}/followers", group_followers, methods=["GET"], name="ap.group.followers"),
+    Route("/groups/{slug}/following", group_following, methods=["GET"], name="ap.group.following"),
 ]
