@@ -17,7 +17,8 @@ import orjson
 from sqlalchemy import BigInteger, Float, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from registry.catalog.search import SearchQuery, bbox_conditions, filter_conditions
+from registry.catalog.search import bbox_conditions, filter_conditions
+from registry.catalog.search_query import SearchQuery
 from registry.core import db, iris
 from registry.core.schema import LOCAL, assets
 

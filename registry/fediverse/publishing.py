@@ -24,7 +24,7 @@ from federation.follows import ACCEPTED
 from federation.outbox import publish
 from federation.tables import followers
 from registry.catalog import visibility as rule
-from registry.catalog.assets import AssetChange
+from registry.catalog.asset_changes import AssetChange
 from registry.core.schema import groups
 from registry.fediverse import group_actors
 from registry.fediverse.identity import NodeIdentity

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from registry.catalog.search import parse_query
+from registry.catalog.search_query import parse_query
 from registry.http import routes
 from registry.http.api.map import map_request
 from registry.http.api.openapi import NOT_FOR_EXPORTS

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import vocab
-from registry.catalog.assets import IRI_REF
+from registry.catalog.asset_batches import IRI_REF
 from registry.catalog.importers.base import SourceRow, register
 
 

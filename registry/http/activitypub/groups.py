@@ -9,7 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from registry.catalog.search import parse_query, search
+from registry.catalog.search import search
+from registry.catalog.search_query import parse_query
 from registry.core import db, iris
 from registry.core.errors import NotFound
 from registry.fediverse import group_actors

@@ -8,8 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from registry.catalog.assets import moderation_queue
-from registry.catalog.search import SearchPage, parse_query, search
+from registry.catalog.moderation_queue import moderation_queue
+from registry.catalog.search import search
+from registry.catalog.search_query import SearchPage, parse_query
 from registry.catalog.visibility import audience_of, checked
 from registry.core.errors import Unprocessable
 from registry.http.auth import optional_principal, require_admin, require_principal, runtime

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from registry.catalog.map_layer import MAX_ZOOM, MapRequest, map_layer
-from registry.catalog.search import InvalidParameter, parse_bbox, parse_query
+from registry.catalog.search_query import InvalidParameter, parse_bbox, parse_query
 from registry.catalog.visibility import PUBLIC_AUDIENCE, audience_of
 from registry.http.auth import optional_principal, runtime
 

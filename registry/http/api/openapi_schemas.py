@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import vocab
-from registry.catalog.search import MODERATION_STATES, ORIGINS, SORTS
+from registry.catalog.search_query import MODERATION_STATES, ORIGINS, SORTS
 from registry.catalog.visibility import VISIBILITIES
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}

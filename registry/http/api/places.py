@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from registry.catalog.places import MAX_TYPED, find_places
-from registry.catalog.search import InvalidParameter
+from registry.catalog.search_query import InvalidParameter
 from registry.http.auth import runtime
 from registry.http.responses import json_response
 

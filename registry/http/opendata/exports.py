@@ -18,7 +18,8 @@ from starlette.routing import Route
 
 import vocab
 from registry.catalog.dataset_links import asset_links, with_provenance
-from registry.catalog.search import SearchQuery, parse_query, search
+from registry.catalog.search import search
+from registry.catalog.search_query import SearchQuery, parse_query
 from registry.catalog.store import StoredAsset
 from registry.catalog.visibility import exported
 from registry.config import INTERFACE_LANGUAGES

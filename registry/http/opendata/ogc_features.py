@@ -20,7 +20,8 @@ from starlette.routing import Route
 
 import vocab
 from registry.catalog.dataset_links import with_provenance
-from registry.catalog.search import InvalidParameter, parse_query, search
+from registry.catalog.search import search
+from registry.catalog.search_query import InvalidParameter, parse_query
 from registry.core.errors import NotFound
 from registry.http.auth import runtime
 from registry.http.responses import json_response

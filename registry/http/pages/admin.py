@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 import vocab
-from registry.catalog.assets import moderation_queue
+from registry.catalog.moderation_queue import moderation_queue
 from registry.core import db
 from registry.core.errors import Problem, ServiceUnavailable, Unprocessable
 from registry.fediverse import blocks, following, partners

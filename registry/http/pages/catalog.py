@@ -13,7 +13,8 @@ from starlette.routing import Route
 import vocab
 from registry.catalog import samples
 from registry.catalog.dataset_links import with_provenance
-from registry.catalog.search import parse_query, search
+from registry.catalog.search import search
+from registry.catalog.search_query import parse_query
 from registry.catalog.store import StoredAsset, published_document
 from registry.core import db, iris
 from registry.core.errors import Gone, NotFound, Problem

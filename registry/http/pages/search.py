@@ -13,7 +13,8 @@ from starlette.routing import Route
 import vocab
 from registry.catalog import samples
 from registry.catalog.places import find_places
-from registry.catalog.search import SearchPage, SearchQuery, parse_query, search
+from registry.catalog.search import search
+from registry.catalog.search_query import SearchPage, SearchQuery, parse_query
 from registry.catalog.suggest import did_you_mean
 from registry.core.errors import BadRequest
 from registry.http.auth import runtime
