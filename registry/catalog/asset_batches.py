@@ -60,7 +60,7 @@ async def import_batch(
                 existing[IRI_REF + row.iri] = row
         seq = await next_change_seq(conn)
         now = utcnow()
-        rules = {group_id: await service._group_rules(conn, group_id)}
+        rules = {group_id: await service.group_rules(conn, group_id)}
         slug, default_visibility, default_license = rules[group_id]
         new_rows: list[AssetRow] = []
         changed: list[tuple[int, AssetRow]] = []
@@ -92,7 +92,7 @@ async def import_batch(
                 continue
             owner = old.group_id if ref.startswith(IRI_REF) else group_id
             if owner not in rules:
-                rules[owner] = await service._group_rules(conn, owner)
+                rules[owner] = await service.group_rules(conn, owner)
             changed.append(
                 (
                     old.id,
@@ -138,7 +138,7 @@ async def import_batch(
             for asset_id, row in [*zip(ids, new_rows, strict=True), *changed]
         ]
         for change in changes:
-            await service._notify(conn, change)
+            await service.notify(conn, change)
     service.after_commit()
     counts["created"], counts["updated"] = len(new_rows), len(changed)
     return counts

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import MetaData, column, insert, select, table, update
+from sqlalchemy import MetaData, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation import activities
@@ -70,6 +70,50 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[dict[str, Any]]]:
 
 
 async def populate_0001(settings: Settings, engine: AsyncEngine, tmp_path: Path) -> tuple[str, str]:
+    """Fill a revision-0001 database: today's code writes a node at head (a scratch SQLite
+    file), and the columns 0001 has are copied over, table by table, as 0001 held them."""
+    scratch_url = f"sqlite:///{tmp_path / 'scratch-head.db'}"
+    migrate.upgrade(scratch_url)
+    scratch = db.create_engine(scratch_url)
+    try:
+        tokens = await populate_with_todays_code(
+            replace(settings, database=replace(settings.database, url=scratch_url)),
+            scratch,
+            tmp_path,
+        )
+        await copy_as_0001(scratch, engine)
+    finally:
+        await scratch.dispose()
+    return tokens
+
+
+async def copy_as_0001(source: AsyncEngine, target: AsyncEngine) -> None:
+    """Every row of the target's tables (0001's), with only the columns 0001 has."""
+    old, new = MetaData(), MetaData()
+    async with target.begin() as conn:
+        await conn.run_sync(lambda sync: old.reflect(sync))
+    async with source.begin() as conn:
+        await conn.run_sync(lambda sync: new.reflect(sync))
+    async with source.connect() as src, target.begin() as dst:
+        for table in old.sorted_tables:
+            if table.name == "alembic_version" or table.name.startswith("asset_fts"):
+                continue
+            columns = [c.name for c in table.columns if c.name != "search_vector"]
+            query = select(*(new.tables[table.name].c[c] for c in columns))
+            rows = [
+                {
+                    k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
+                    for k, v in row._mapping.items()
+                }
+                for row in await src.execute(query)
+            ]
+            if rows:
+                await dst.execute(insert(table), rows)
+
+
+async def populate_with_todays_code(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> tuple[str, str]:
     await ensure_node_keys(engine)
     _, admin = await accounts.create_admin_token(engine, "first admin")
     _, token = await accounts.create_group(engine, "Fab Lab Network", "fablabs")
@@ -78,13 +122,7 @@ async def populate_0001(settings: Settings, engine: AsyncEngine, tmp_path: Path)
     garden = await service.create(principal, GARDEN)
     gone = await service.create(principal, {**GARDEN, "name": "Closed garden"})
     await service.delete(principal, gone.uid)
-    # The admin token, revoked as 0001's code did it (0001 had no admin log to write to).
-    async with engine.begin() as conn:
-        await conn.execute(
-            update(table("tokens", column("id"), column("revoked_at")))
-            .where(column("id") == 1)
-            .values(revoked_at=datetime.now(UTC))
-        )
+    await accounts.revoke_token(engine, accounts.CLI_ADMIN, 1)  # the admin token, revoked
     subset = tmp_path / "okw-200.json"
     subset.write_text(json.dumps(fablab_records()[:200]))
     report = await run_import(service, adapter_for(subset, "okw"), subset, group_slug="fablabs")

@@ -28,9 +28,9 @@ def test_member_registers_asset_admin_approves_member_finds_it(web_node: WebNode
     assert page.url == f"{base}/my"
 
     page.get_by_role("link", name="Register an asset").click()
-    page.get_by_label("Name").fill(NAME)
+    page.locator("#f-name").fill(NAME)
     page.get_by_label("Kind of asset").select_option("fablab")
-    page.get_by_label("Summary").fill(SUMMARY)
+    page.get_by_label("Summary", exact=True).fill(SUMMARY)
     page.get_by_label("Town or city").fill("Barcelona")
     page.get_by_label("Country").select_option("ES")
     page.get_by_label("Latitude").fill("95.2")  # not on Earth
@@ -45,8 +45,8 @@ def test_member_registers_asset_admin_approves_member_finds_it(web_node: WebNode
     assert latitude.get_attribute("aria-invalid") == "true"
     assert "f-latitude-error" in (latitude.get_attribute("aria-describedby") or "")
     assert latitude.input_value() == "95.2"
-    assert page.get_by_label("Name").input_value() == NAME
-    assert page.get_by_label("Summary").input_value() == SUMMARY
+    assert page.locator("#f-name").input_value() == NAME
+    assert page.get_by_label("Summary", exact=True).input_value() == SUMMARY
     assert page.get_by_label("Tags").input_value() == "fablab\nopenhardware"
     assert page.get_by_label("Kind of asset").input_value() == "fablab"
     assert page.locator("#form-errors").get_by_role("link", name="Latitude").count() == 1

@@ -45,4 +45,4 @@ async def test_texts_per_language_travel_through_the_form(
         value = typed[column].replace("'", "&#39;")
         assert re.search(rf'name="{column}"[^>]* value="{value}"', edit), column
     assert "<summary>In Portuguese (Brazil)</summary>" in edit  # a set of its own
-    assert re.search(r'<details class="more" open><summary>In Spanish</summary>', edit)
+    assert re.search(r'<details class="more language" open><summary>In Spanish</summary>', edit)

@@ -34,10 +34,10 @@ def test_register_withdraw_and_delete(web_node: WebNode, browser) -> None:  # ty
         sign_in(page, base, MEMBER, MEMBER_PASSWORD)
         page.goto(f"{base}/my/assets/new")
         # Rare fields are folded; the country is chosen by name; a comma decimal is fine.
-        assert page.locator("details.more").get_attribute("open") is None
+        assert page.locator("details.more:not(.language)").get_attribute("open") is None
         assert not page.get_by_label("Shape on the map").is_visible()
         name = f"Fab Lab Nantes ({size})"
-        page.get_by_label("Name").fill(name)
+        page.locator("#f-name").fill(name)
         page.get_by_label("Kind of asset").select_option("fablab")
         page.get_by_label("Country", exact=True).select_option(label="France")
         page.get_by_label("Latitude").fill("47,2184")
