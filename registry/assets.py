@@ -71,7 +71,12 @@ class AssetService:
         return f"{self.base}/assets/{uid}"
 
     def document_for(
-        self, record: vocab.AssetRecord, uid: str, published: datetime, updated: datetime
+        self,
+        record: vocab.AssetRecord,
+        uid: str,
+        published: datetime,
+        updated: datetime,
+        also_known_as: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         iri = self.iri_for(uid)
         meta = vocab.AssetMeta(
@@ -82,6 +87,7 @@ class AssetService:
             updated=updated,
             followers=f"{self.base}/actor/followers",
             language=self.settings.node.default_language,
+            also_known_as=also_known_as,  # the IRIs it had before it moved here (registry.moves)
         )
         document = vocab.asset_document(record, meta, tag_base=f"{self.base}/tags")
         if self.proof_key is None:
@@ -107,6 +113,7 @@ class AssetService:
         updated: datetime,
         seq: int,
         source_ref: str | None = None,
+        also_known_as: tuple[str, ...] = (),
     ) -> AssetRow:
         return AssetRow(
             uid=uid,
@@ -115,7 +122,7 @@ class AssetService:
             group_id=group_id,
             moderation=moderation,
             record=record,
-            document=self.document_for(record, uid, created, updated),
+            document=self.document_for(record, uid, created, updated, also_known_as),
             created=created,
             updated=updated,
             seq=seq,
@@ -205,7 +212,9 @@ class AssetService:
         async with db.write(self.engine) as conn:
             if current.moderation == PUBLISHED and self._needs_approval(principal):
                 # The public version stays as it is until an admin approves the change.
-                pending = self.document_for(record, uid, current.created_at, now)
+                pending = self.document_for(
+                    record, uid, current.created_at, now, current.meta.also_known_as
+                )
                 await asset_store.set_pending(conn, current.id, pending)
             else:
                 moderation = current.moderation
@@ -317,6 +326,7 @@ class AssetService:
             created=created or current.created_at,
             updated=now,
             seq=await next_change_seq(conn),
+            also_known_as=current.meta.also_known_as,
         )
         await asset_store.replace_assets(conn, [(current.id, row)])
         action = "update" if current.is_public else "create"

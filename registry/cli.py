@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import vocab
-from registry import __version__, accounts, db, logs, migrate
+from registry import __version__, accounts, db, group_moves_cli, logs, migrate
 from registry.config import CONFIG_ENV, ConfigError, Settings, example_toml, load_settings
 from registry.errors import Problem
 from registry.fediverse.service import Federation
@@ -209,6 +209,9 @@ def _log_options(settings: Settings) -> dict[str, Any]:
 
 
 def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
+    if args.group_command in group_moves_cli.COMMANDS:
+        return group_moves_cli.run(settings, args, _with_engine_sync, _federation_command)
+
     async def work(engine: AsyncEngine) -> int:
         if args.group_command == "create":
             group, token = await accounts.create_group(engine, args.name, args.slug)
@@ -351,6 +354,14 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_engine(settings, work))
 
 
+def _with_engine_sync(settings: Settings, work: Callable[[AsyncEngine], Awaitable[int]]) -> int:
+    return asyncio.run(_with_engine(settings, work))
+
+
+def cmd_key(settings: Settings, args: argparse.Namespace) -> int:
+    return group_moves_cli.cmd_key(settings, args, _with_engine_sync)
+
+
 def _federation_command(
     settings: Settings, work: Callable[[Services, Federation], Awaitable[int]]
 ) -> int:
@@ -474,6 +485,7 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
                 print(report.line())
             except sync.SyncError as exc:
                 failed += 1
+                await sync.record_failure(federation, partner, str(exc))  # unreachable since
                 print(f"\n{partner.host}: sync failed: {exc}", file=sys.stderr)
         return 1 if failed else 0
 
@@ -583,6 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--slug")
     gsub.add_parser("list", help="list groups")
+    group_moves_cli.add_parsers(gsub, sub)  # export, import, moved, claim, copies; key
     suspend = gsub.add_parser("suspend", help="suspend a group (its tokens stop working)")
     suspend.add_argument("slug")
     suspend.add_argument("--reason")
@@ -713,6 +726,7 @@ COMMANDS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "blocks": cmd_block,
     "backup": cmd_backup,
     "restore": cmd_backup,
+    "key": cmd_key,
 }
 
 

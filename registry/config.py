@@ -335,6 +335,14 @@ class MirrorSection:
         minimum=0.01,
         maximum=3650,
     )
+    unreachable_after_hours: float = key(
+        72.0,
+        "A partner whose syncs have failed for this long is marked unreachable: its copies "
+        "stay served and searchable, shown as 'origin unreachable since ...', with their "
+        "proofs, until the partner answers again or its groups move elsewhere.",
+        minimum=0.0001,
+        maximum=87600,
+    )
     mass_delete_guard_percent: float = key(
         25.0,
         "A full comparison that would delete more than this share of a partner's copies "

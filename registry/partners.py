@@ -40,6 +40,7 @@ class Partner:
     last_sync_at: datetime | None
     last_sync_error: str | None
     follow_state: str | None
+    unreachable_since: datetime | None = None  # the first failed sync since the last good one
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +52,7 @@ class Partner:
             "backfilled": iso(self.backfilled_at),
             "last_sync": iso(self.last_sync_at),
             "last_error": self.last_sync_error,
+            "unreachable_since": iso(self.unreachable_since),
         }
 
 
@@ -67,6 +69,7 @@ def _partner(row: Any, follow_state: str | None = None) -> Partner:
         as_utc(row.last_sync_at) if row.last_sync_at else None,
         row.last_sync_error,
         follow_state,
+        as_utc(row.unreachable_since) if row.unreachable_since else None,
     )
 
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from federation.fetcher import FetchError, HttpStatusError
 from federation.hosts import InvalidHost
@@ -134,6 +134,7 @@ async def sync_partner(
                 sync_requested_at=None,
                 backfilled_at=partner.backfilled_at or utcnow(),
                 last_sync_report=orjson.dumps(asdict(report)).decode(),
+                unreachable_since=None,
             )
         )
     if report.created > 1000:  # a backfill: fresh statistics keep search plans right
@@ -327,10 +328,10 @@ class SyncWorker:
                     await sync_partner(self.federation, partner)
                 except (SyncError, CopyRefused) as exc:
                     log.warning("sync with %s failed: %s", partner.host, exc)
-                    await _record_failure(self.federation, partner, str(exc))
+                    await record_failure(self.federation, partner, str(exc))
                 except Exception as exc:
                     log.exception("sync with %s failed", partner.host)
-                    await _record_failure(self.federation, partner, f"{type(exc).__name__}: {exc}")
+                    await record_failure(self.federation, partner, f"{type(exc).__name__}: {exc}")
                 finally:
                     async with db.write(self.federation.engine) as conn:
                         await conn.execute(
@@ -360,10 +361,16 @@ class SyncWorker:
                 await asyncio.wait_for(stop.wait(), timeout=self.poll)
 
 
-async def _record_failure(federation: Federation, partner: Partner, error: str) -> None:
+async def record_failure(federation: Federation, partner: Partner, error: str) -> None:
     async with db.write(federation.engine) as conn:
         await conn.execute(
             update(partners)
             .where(partners.c.id == partner.id)
-            .values(last_sync_at=utcnow(), last_sync_error=error[:2000], sync_requested_at=None)
+            .values(
+                last_sync_at=utcnow(),
+                last_sync_error=error[:2000],
+                sync_requested_at=None,
+                # Kept from the first failure on, so "unreachable since" is when it went quiet.
+                unreachable_since=func.coalesce(partners.c.unreachable_since, utcnow()),
+            )
         )

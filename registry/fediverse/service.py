@@ -28,7 +28,7 @@ from federation.inbox import Inbox, InboxPolicy
 from federation.netguard import Resolver, mapped_resolver
 from registry import __version__
 from registry.config import Settings
-from registry.fediverse import asset_handlers, follow_handlers
+from registry.fediverse import asset_handlers, follow_handlers, move_handlers
 from registry.fediverse.identity import NodeIdentity
 from registry.fediverse.publishing import Publisher
 from registry.moderation import BlockAwareHandlers, DomainBlocklist, covers
@@ -113,6 +113,7 @@ class Federation:
             on_following_accepted=self.on_following_accepted,
         )
         asset_handlers.register(self.handlers, node, self.directory)
+        move_handlers.register(self.handlers, node, self.directory)
         self.processor = InboxProcessor(
             engine,
             self.handlers,

@@ -12,6 +12,7 @@ from registry.assets import moderation_queue
 from registry.errors import Unprocessable
 from registry.http.auth import optional_principal, require_admin, require_principal, services
 from registry.http.bodies import read_json
+from registry.http.origin_status import annotate
 from registry.http.responses import json_response
 from registry.search import SearchPage, parse_query, search
 
@@ -20,14 +21,15 @@ def _max_body(request: Request) -> int:
     return services(request).settings.server.max_body_bytes
 
 
-def page_json(request: Request, page: SearchPage) -> dict[str, Any]:
-    base = services(request).settings.base_url
+async def page_json(request: Request, page: SearchPage) -> dict[str, Any]:
+    svc = services(request)
     items = []
     for asset in page.items:
-        item = asset.to_json(base)
+        item = asset.to_json(svc.settings.base_url)
         if asset.id in page.distances:
             item["distance_km"] = round(page.distances[asset.id], 3)
         items.append(item)
+    await annotate(svc.engine, svc.settings, list(zip(page.items, items, strict=True)))
     body: dict[str, Any] = {"items": items, "cursor": page.next_cursor, "next": None}
     if page.next_cursor:
         body["next"] = str(request.url.include_query_params(cursor=page.next_cursor))
@@ -46,7 +48,8 @@ async def list_assets(request: Request) -> Response:
         max_page_size=svc.settings.search.max_page_size,
         principal=principal,
     )
-    return json_response(page_json(request, await search(svc.engine, query, svc.facet_cache)))
+    page = await search(svc.engine, query, svc.facet_cache)
+    return json_response(await page_json(request, page))
 
 
 async def create_asset(request: Request) -> Response:
@@ -71,7 +74,9 @@ async def get_asset(request: Request) -> Response:
     svc = services(request)
     principal = await optional_principal(request)
     asset = await svc.assets.get(request.path_params["uid"], principal)
-    return json_response(asset.to_json(svc.settings.base_url))
+    body = asset.to_json(svc.settings.base_url)
+    await annotate(svc.engine, svc.settings, [(asset, body)])
+    return json_response(body)
 
 
 async def change_asset(request: Request) -> Response:

@@ -17,6 +17,7 @@ from registry.asset_store import StoredAsset, published_document
 from registry.errors import Gone, NotFound, Problem
 from registry.http import negotiation
 from registry.http.auth import services
+from registry.http.moved import moved_by_uid, moved_response
 from registry.http.open_data import with_provenance
 from registry.http.responses import json_response
 from registry.http.signed import require_signed_get
@@ -82,7 +83,8 @@ async def asset(request: Request) -> Response:
         try:
             stored = await svc.assets.get(uid, session.member.principal if session else None)
         except (NotFound, Gone) as problem:
-            return html_problem(request, problem)
+            moved = await moved_by_uid(svc.engine, uid, accept)  # a group took it elsewhere
+            return moved or html_problem(request, problem)
         if stored.origin != LOCAL:
             return RedirectResponse(asset_page_url(svc.settings.base_url, stored), 308)
         return render(request, "asset.html", asset=stored, jsonld_url=stored.iri, headers=VARY)
@@ -94,7 +96,8 @@ async def asset(request: Request) -> Response:
         if row is None or row.origin != LOCAL or row.moderation != PUBLISHED:
             raise NotFound(f"there is no asset {uid!r}", headers=VARY)
         if row.deleted_at is not None:
-            return jsonld(tombstone(row.iri, row.deleted_at), accept, chosen, 410)
+            moved = await moved_response(svc.engine, row.iri, accept, row.deleted_at)
+            return moved or jsonld(tombstone(row.iri, row.deleted_at), accept, chosen, 410)
         body = row.document.encode()
         svc.documents.put(uid, body)
     return jsonld(body, accept, chosen)

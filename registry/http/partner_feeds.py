@@ -3,6 +3,8 @@ mirrored assets."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -14,6 +16,7 @@ from registry.asset_store import published_document
 from registry.errors import BadRequest, NotFound
 from registry.http import negotiation
 from registry.http.auth import services
+from registry.http.origin_status import annotate
 from registry.http.pages import VARY, jsonld, tombstone
 from registry.http.signed import require_signed_get
 from registry.http.web_session import load_session
@@ -106,6 +109,8 @@ async def mirrored_asset(request: Request) -> Response:
         if asset.origin == LOCAL:
             return RedirectResponse(asset.iri, 308, headers=VARY)
         await load_session(request)  # the header shows who is signed in
+        status: dict[str, Any] = {}
+        await annotate(svc.engine, svc.settings, [(asset, status)])
         return render(
             request,
             "asset.html",
@@ -113,6 +118,7 @@ async def mirrored_asset(request: Request) -> Response:
             headers=VARY,
             jsonld_url=f"{svc.settings.base_url}/mirror/{uid}",
             proof_verified="proof" in asset.document,
+            origin_unreachable_since=status.get("origin_unreachable_since"),
         )
     await require_signed_get(request)
     async with db.read(svc.engine) as conn:
