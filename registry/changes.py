@@ -20,7 +20,7 @@ import vocab
 from federation.upserts import upsert
 from registry.accounts import iso
 from registry.asset_store import as_utc, utcnow
-from registry.schema import LOCAL, PUBLISHED, asset_documents, assets, node_state
+from registry.schema import LOCAL, PUBLISHED, asset_documents, assets, moved_assets, node_state
 
 HORIZON_KEY = "changes_horizon"
 FORMER_TYPE = ["as:Page", "commons:CommonsAsset"]  # IRIs: formerType is `@id`-typed
@@ -52,8 +52,14 @@ async def changes_page(conn: AsyncConnection, since: int, limit: int) -> tuple[l
                 assets.c.deleted_at,
                 assets.c.updated_at,
                 asset_documents.c.document,
+                moved_assets.c.new_iri,
             )
             .join(asset_documents, asset_documents.c.asset_id == assets.c.id)
+            # A group moved it to another node (registry/moves.py): the tombstone says where.
+            .outerjoin(
+                moved_assets,
+                (moved_assets.c.old_iri == assets.c.iri) & (moved_assets.c.role == "origin"),
+            )
             .where(_feed_condition(), assets.c.change_seq > since)
             .order_by(assets.c.change_seq)
             .limit(limit)
@@ -71,6 +77,8 @@ async def changes_page(conn: AsyncConnection, since: int, limit: int) -> tuple[l
                         "type": "Tombstone",
                         "formerType": FORMER_TYPE,
                         "deleted": iso(as_utc(row.deleted_at)),
+                        # as:movedTo in full: the feed's context does not define `movedTo`.
+                        **({"as:movedTo": {"id": row.new_iri}} if row.new_iri else {}),
                     },
                 }
             )

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import vocab
 from federation import activities, proofs
+from federation.actors import ActorDirectory
 from federation.follows import follower_inboxes
 from federation.hosts import host_of
 from federation.outbox import publish
@@ -35,7 +36,7 @@ from registry.asset_store import AssetRow, as_utc, next_change_seq, utcnow
 from registry.assets import AssetChange, AssetService
 from registry.config import Settings
 from registry.errors import Conflict, Unprocessable
-from registry.mirror import RemoteCopy, apply_copies
+from registry.mirror import CopyRefused, RemoteCopy, apply_copies, check_copy, is_commons_asset
 from registry.portability import ARCHIVE_CONTEXT, ArchiveError, group_iri, proof_key_id
 from registry.schema import (
     LOCAL,
@@ -359,6 +360,39 @@ async def rekey_copy(conn: AsyncConnection, old_iri: str, copy: RemoteCopy) -> s
         outcome = "new copy held; the old one is a tombstone"
     await record_moves(conn, [(old_iri, new_iri)], COPY, None)
     return outcome
+
+
+def moved_target(tombstone: Any) -> str | None:
+    """The new IRI a tombstone names (`movedTo`, in any of its spellings), if any."""
+    if not isinstance(tombstone, dict):
+        return None
+    for name in ("as:movedTo", "movedTo", "https://www.w3.org/ns/activitystreams#movedTo"):
+        value = tombstone.get(name)
+        value = value.get("id") if isinstance(value, dict) else value
+        if isinstance(value, str):
+            return value
+    return None
+
+
+async def verified_target(directory: ActorDirectory, old: str, new: str) -> RemoteCopy:
+    """The asset at `new`, fetched from its own host: a valid asset whose proof verifies with
+    that host's key and whose `alsoKnownAs` names `old` (FEP-7628). CopyRefused says why not;
+    FetchError (from the fetch) is left to the caller, which may retry."""
+    new_host = host_of(new)
+    fetched = await directory.failures.fetch(directory.fetcher, new)
+    if not is_commons_asset(fetched.data):
+        raise CopyRefused(f"the Move's target {new} is not a commons asset")
+    try:
+        copy = await check_copy(fetched.data, from_host=new_host, directory=directory)
+    except CopyRefused as exc:
+        raise CopyRefused(f"the Move's target is refused: {exc}") from None
+    if copy.meta.iri != new:
+        raise CopyRefused(f"the Move's target {new} answers as {copy.meta.iri}")
+    if not copy.proof_checked:
+        raise CopyRefused(f"the Move's target {new} carries no integrity proof")
+    if old not in copy.meta.also_known_as:
+        raise CopyRefused(f"the Move's target {new} does not name {old} in alsoKnownAs")
+    return copy
 
 
 async def unreachable_origins(engine: AsyncEngine, settings: Settings) -> dict[str, datetime]:

@@ -30,6 +30,7 @@ from registry.asset_store import utcnow
 from registry.changes import purge_tombstones
 from registry.fediverse.service import Federation
 from registry.mirror import CopyRefused, apply_copies, apply_delete, check_copy, on_host
+from registry.moves import moved_target, rekey_copy, verified_target
 from registry.partners import Partner, list_partners
 from registry.schema import assets, partners
 
@@ -147,7 +148,7 @@ async def sync_partner(
 async def _apply_page(
     federation: Federation, partner: Partner, items: list[Any], context: Any, report: SyncReport
 ) -> None:
-    copies, deletions, last_seq = [], [], report.checkpoint
+    copies, deletions, moves, last_seq = [], [], [], report.checkpoint
     for item in items:
         if not isinstance(item, dict):
             report.refused += 1
@@ -161,6 +162,9 @@ async def _apply_page(
             if isinstance(iri, str):
                 deleted = _when((obj or {}).get("deleted")) if isinstance(obj, dict) else None
                 deletions.append((iri, deleted))
+                moved = moved_target(obj)
+                if moved is not None and on_host(iri, partner.host):
+                    moves.append((iri, moved))
             continue
         if isinstance(obj, dict) and "@context" not in obj and context is not None:
             obj = {"@context": context, **obj}  # the page carried the context once
@@ -172,12 +176,24 @@ async def _apply_page(
             report.refused += 1
             if len(report.errors) < 20:
                 report.errors.append(str(exc))
+    # A moved asset (its origin says where in the tombstone): re-key the copy like a Move,
+    # once the new IRI proves it, instead of deleting it; the Move itself may have been lost.
+    rekeyed = {}
+    for old, new in moves:
+        try:
+            rekeyed[old] = await verified_target(federation.directory, old, new)
+        except (CopyRefused, FetchError, InvalidHost) as exc:
+            log.info("%s moved to %s, not followed: %s", old, new, exc)
     async with db.write(federation.engine) as conn:
+        for old, copy in rekeyed.items():
+            await rekey_copy(conn, old, copy)
         outcome = await apply_copies(conn, copies)
         report.created += outcome["created"]
         report.updated += outcome["updated"]
         report.unchanged += outcome["unchanged"]
         for iri, deleted in deletions:
+            if iri in rekeyed:
+                continue
             try:
                 _what, changed = await apply_delete(conn, iri, from_host=partner.host, at=deleted)
             except (CopyRefused, InvalidHost):

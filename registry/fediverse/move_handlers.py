@@ -29,8 +29,8 @@ from federation.inbox import ref
 from federation.transactions import read
 from registry.fediverse.asset_handlers import require_partner
 from registry.fediverse.identity import NodeIdentity
-from registry.mirror import CopyRefused, RemoteCopy, check_copy, is_commons_asset, on_host
-from registry.moves import rekey_copy
+from registry.mirror import CopyRefused, RemoteCopy, on_host
+from registry.moves import rekey_copy, verified_target
 from registry.portability import ArchiveError, check_authorization
 
 
@@ -50,23 +50,13 @@ def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) 
         if activity.host != old_host:
             await authorised_by_old_key(activity, old_host, new_host)
         try:
-            fetched = await directory.failures.fetch(directory.fetcher, new)
+            copy = await verified_target(directory, old, new)
         except FetchError as exc:
             if is_permanent(exc):
                 raise Ignore(f"the Move's target {new} cannot be fetched: {exc}") from None
             raise Retry(f"fetching {new}: {exc}") from None
-        if not is_commons_asset(fetched.data):
-            raise Ignore(f"the Move's target {new} is not a commons asset")
-        try:
-            copy = await check_copy(fetched.data, from_host=new_host, directory=directory)
         except CopyRefused as exc:
-            raise Ignore(f"the Move's target is refused: {exc}") from None
-        if copy.meta.iri != new:
-            raise Ignore(f"the Move's target {new} answers as {copy.meta.iri}")
-        if not copy.proof_checked:
-            raise Ignore(f"the Move's target {new} carries no integrity proof")
-        if old not in copy.meta.also_known_as:
-            raise Ignore(f"the Move's target {new} does not name {old} in alsoKnownAs")
+            raise Ignore(str(exc)) from None
         return old, copy
 
     async def authorised_by_old_key(activity: Activity, old_host: str, new_host: str) -> None:

@@ -285,3 +285,59 @@ async def test_a_group_outlives_its_dead_node(node_factory, tmp_path: Path, on: 
 
 async def wait_for_copies(c: Node, old: Node, new: Node, pairs: dict[str, str]) -> None:
     await wait_for_moved_copies(c, old, new, pairs)
+
+
+async def uids_by_iri(node: Node, origin: str) -> dict[str, str]:
+    engine = db.create_engine(node.database_url)
+    try:
+        async with db.read(engine) as conn:
+            rows = await conn.execute(
+                select(assets.c.iri, assets.c.uid).where(
+                    assets.c.origin == origin, assets.c.deleted_at.is_(None)
+                )
+            )
+            return {r.iri: r.uid for r in rows}
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.timeout(600)
+async def test_a_partner_that_missed_the_moves_re_keys_from_the_changes_feed(
+    node_factory, tmp_path: Path
+) -> None:
+    """A sends nothing (its delivery worker is off after the partnership), so C learns of the
+    move only from A's changes feed, whose tombstones name the new IRIs: C still re-keys
+    each copy in place (same local page) instead of losing it."""
+    a = node_factory("A", env={**QUICK_SYNC, "COMMONS_FEDERATION_WORKERS_IN_SERVER": "false"})
+    b = node_factory("B")
+    c = node_factory("C", env=QUICK_SYNC)
+    worker = a.spawn("worker")
+    try:
+        c.cli("partner", "add", a.base_url)
+
+        async def accepted() -> bool:
+            return "\taccepted\t" in c.cli("partner", "list")
+
+        await eventually(accepted, timeout=60, what="A accepting C")
+    finally:
+        worker.terminate()
+        worker.wait()
+    await make_group(a, "coop", 20)
+
+    async def c_mirrors_a() -> bool:
+        return not await divergence(a, c)
+
+    await eventually(c_mirrors_a, timeout=120, interval=1, what="C pulling A's catalog")
+    before = await uids_by_iri(c, host(a))
+    archive, mapping = tmp_path / "coop.json", tmp_path / "coop.moved.json"
+    a.cli("group", "export", "coop", "--out", str(archive))
+    b.cli("group", "import", str(archive), "--map-out", str(mapping))
+    a.cli("group", "moved", "coop", "--map", str(mapping))
+    pairs = moved_pairs(mapping)
+
+    async def re_keyed() -> bool:
+        return not await live_documents(c, host(a)) and len(await uids_by_iri(c, host(b))) == 20
+
+    await eventually(re_keyed, timeout=120, interval=1, what="C re-keying from A's feed")
+    after = await uids_by_iri(c, host(b))
+    assert {pairs[old]: uid for old, uid in before.items()} == after  # the same copies
