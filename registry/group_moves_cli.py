@@ -145,6 +145,8 @@ def _run(
         return with_engine(settings, copies)
     if command == "import":
         archive = read_archive(_read(args.file))  # every check before anything is written
+        if archive.origin == base:
+            raise ArchiveError("this archive was exported by this node: import it on another")
         if args.announce and (
             archive.authorization is None or archive.authorization["target"] != base
         ):
@@ -175,6 +177,8 @@ def _run(
 
         return federated(settings, do_import)
     if command == "claim":
+        if args.origin.rstrip("/") == base:
+            raise ArchiveError("a node cannot claim its own assets: run the claim on another")
         key = load_claim_key(_read(args.key))
         copies_file = orjson.loads(_read(args.copies))
         found = build_claim(

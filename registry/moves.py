@@ -36,6 +36,7 @@ from registry.asset_store import AssetRow, as_utc, next_change_seq, utcnow
 from registry.assets import AssetChange, AssetService
 from registry.config import Settings
 from registry.errors import Conflict, Unprocessable
+from registry.members import USERNAME
 from registry.mirror import CopyRefused, RemoteCopy, apply_copies, check_copy, is_commons_asset
 from registry.portability import ARCHIVE_CONTEXT, ArchiveError, group_iri, proof_key_id
 from registry.schema import (
@@ -100,7 +101,9 @@ async def adopt(
                 )
             )
         }
-        made = [p for p in people if p["username"] not in taken]
+        made = [
+            p for p in people if p["username"] not in taken and USERNAME.fullmatch(p["username"])
+        ]
         if made:
             await conn.execute(
                 insert(members),

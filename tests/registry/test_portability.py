@@ -108,3 +108,22 @@ async def test_adopting_a_group_whose_slug_is_taken_writes_nothing(
     with pytest.raises(Conflict, match="exists here already"):
         await adopt(AssetService(engine, settings), slug="coop", name="Coop", items=items)
     assert await accounts.list_groups(engine) == before
+
+
+async def test_adopted_members_come_without_passwords_and_cannot_sign_in(
+    engine: AsyncEngine, settings: Settings, archive: dict[str, Any]
+) -> None:
+    read = read_archive(orjson.dumps(archive))
+    items = [
+        AdoptItem(a.iri, vocab.read_asset_document(a.document)[0], a.published, a.moderation)
+        for a in read.assets
+        if a.document
+    ]
+    people = [*read.members, {"username": "bo", "displayName": "Bo", "role": "group"}]
+    adopted = await adopt(
+        AssetService(engine, settings), slug="coop-2", name=read.name, items=items, people=people
+    )
+    assert adopted.members == ["bo"] and adopted.skipped_members == ["ana"]  # ana: taken here
+    assert await members.verify_password(engine, "bo", "") is None
+    assert await members.verify_password(engine, "bo", "!") is None
+    assert len(adopted.pairs) == 2 and all(old != new for old, new in adopted.pairs)
