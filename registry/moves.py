@@ -8,9 +8,7 @@
   become tombstones that answer with the new IRI (role `origin`; registry/http/moved.py),
   the group is suspended, and followers and partners get one `Move` per asset (FEP-7628:
   `object` the old IRI, `target` the new one, which must name the old in `alsoKnownAs`).
-- A partner *re-keys* its copy (role `copy`): the copy held under the old IRI becomes the
-  copy under the new IRI, in place (its local uid and page stay), and a tombstone keeps the
-  old IRI from coming back. Exactly one live copy remains.
+- A partner *re-keys* its copy (role `copy`; registry/rekeying.py).
 """
 
 from __future__ import annotations
@@ -26,18 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import vocab
 from federation import activities, proofs
-from federation.actors import ActorDirectory
 from federation.follows import follower_inboxes
 from federation.hosts import host_of
 from federation.outbox import publish
 from registry import asset_store, db, moderation
 from registry.accounts import iso
-from registry.asset_store import AssetRow, as_utc, next_change_seq, utcnow
+from registry.asset_store import as_utc, next_change_seq, utcnow
 from registry.assets import AssetChange, AssetService
 from registry.config import Settings
 from registry.errors import Conflict, Unprocessable
 from registry.members import USERNAME
-from registry.mirror import CopyRefused, RemoteCopy, apply_copies, check_copy, is_commons_asset
 from registry.portability import ARCHIVE_CONTEXT, ArchiveError, group_iri, proof_key_id
 from registry.schema import (
     LOCAL,
@@ -321,81 +317,6 @@ async def moved_to(conn: AsyncConnection, iri: str) -> str | None:
             )
         )
     ).scalar()
-
-
-async def rekey_copy(conn: AsyncConnection, old_iri: str, copy: RemoteCopy) -> str:
-    """Make the copy held under `old_iri` the copy under the new IRI; one live copy stays."""
-    new_iri, old_host = copy.meta.iri, host_of(old_iri)
-    seq = await next_change_seq(conn)  # the lock before the look, as in registry.mirror
-    old = await asset_store.find_by_iri(conn, old_iri)
-    new = await asset_store.find_by_iri(conn, new_iri)
-    if (old is not None and old.origin == LOCAL) or (new is not None and new.origin == LOCAL):
-        raise ArchiveError("a Move may not touch this node's own assets")
-    now = utcnow()
-    if old is not None and old.deleted_at is None and new is None:
-        await conn.execute(
-            update(assets).where(assets.c.id == old.id).values(iri=new_iri, origin=copy.origin)
-        )
-        updated = copy.meta.updated or copy.meta.published or now
-        row = AssetRow(
-            uid=old.uid,
-            iri=new_iri,
-            origin=copy.origin,
-            group_id=None,
-            moderation=PUBLISHED,
-            record=copy.record,
-            document=copy.document,
-            created=copy.meta.published or updated,
-            updated=updated,
-            seq=seq,
-        )
-        await asset_store.replace_assets(conn, [(old.id, row)])
-        await asset_store.insert_tombstone(conn, iri=old_iri, origin=old_host, at=now, seq=seq + 1)
-        outcome = "re-keyed in place"
-    else:
-        await apply_copies(conn, [copy])
-        if old is None:
-            await asset_store.insert_tombstone(
-                conn, iri=old_iri, origin=old_host, at=now, seq=await next_change_seq(conn)
-            )
-        elif old.deleted_at is None:
-            await asset_store.mark_deleted(conn, old.id, now, await next_change_seq(conn))
-        outcome = "new copy held; the old one is a tombstone"
-    await record_moves(conn, [(old_iri, new_iri)], COPY, None)
-    return outcome
-
-
-def moved_target(tombstone: Any) -> str | None:
-    """The new IRI a tombstone names (`movedTo`, in any of its spellings), if any."""
-    if not isinstance(tombstone, dict):
-        return None
-    for name in ("as:movedTo", "movedTo", "https://www.w3.org/ns/activitystreams#movedTo"):
-        value = tombstone.get(name)
-        value = value.get("id") if isinstance(value, dict) else value
-        if isinstance(value, str):
-            return value
-    return None
-
-
-async def verified_target(directory: ActorDirectory, old: str, new: str) -> RemoteCopy:
-    """The asset at `new`, fetched from its own host: a valid asset whose proof verifies with
-    that host's key and whose `alsoKnownAs` names `old` (FEP-7628). CopyRefused says why not;
-    FetchError (from the fetch) is left to the caller, which may retry."""
-    new_host = host_of(new)
-    fetched = await directory.failures.fetch(directory.fetcher, new)
-    if not is_commons_asset(fetched.data):
-        raise CopyRefused(f"the Move's target {new} is not a commons asset")
-    try:
-        copy = await check_copy(fetched.data, from_host=new_host, directory=directory)
-    except CopyRefused as exc:
-        raise CopyRefused(f"the Move's target is refused: {exc}") from None
-    if copy.meta.iri != new:
-        raise CopyRefused(f"the Move's target {new} answers as {copy.meta.iri}")
-    if not copy.proof_checked:
-        raise CopyRefused(f"the Move's target {new} carries no integrity proof")
-    if old not in copy.meta.also_known_as:
-        raise CopyRefused(f"the Move's target {new} does not name {old} in alsoKnownAs")
-    return copy
 
 
 async def unreachable_origins(engine: AsyncEngine, settings: Settings) -> dict[str, datetime]:

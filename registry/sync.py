@@ -30,8 +30,9 @@ from registry.asset_store import utcnow
 from registry.changes import purge_tombstones
 from registry.fediverse.service import Federation
 from registry.mirror import CopyRefused, apply_copies, apply_delete, check_copy, on_host
-from registry.moves import moved_target, rekey_copy, verified_target
 from registry.partners import Partner, list_partners
+from registry.portability import ArchiveError
+from registry.rekeying import moved_target, not_yet_moved, rekey_copy, verified_target
 from registry.schema import assets, partners
 
 log = logging.getLogger("registry.sync")
@@ -179,14 +180,18 @@ async def _apply_page(
     # A moved asset (its origin says where in the tombstone): re-key the copy like a Move,
     # once the new IRI proves it, instead of deleting it; the Move itself may have been lost.
     rekeyed = {}
-    for old, new in moves:
+    for old, new in await not_yet_moved(federation.engine, moves):
         try:
             rekeyed[old] = await verified_target(federation.directory, old, new)
         except (CopyRefused, FetchError, InvalidHost) as exc:
             log.info("%s moved to %s, not followed: %s", old, new, exc)
     async with db.write(federation.engine) as conn:
-        for old, copy in rekeyed.items():
-            await rekey_copy(conn, old, copy)
+        for old, copy in list(rekeyed.items()):
+            try:
+                await rekey_copy(conn, old, copy)
+            except ArchiveError as exc:  # it names one of our own assets
+                log.warning("%s moved to %s, refused: %s", old, copy.meta.iri, exc)
+                del rekeyed[old]
         outcome = await apply_copies(conn, copies)
         report.created += outcome["created"]
         report.updated += outcome["updated"]

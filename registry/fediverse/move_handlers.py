@@ -30,8 +30,8 @@ from federation.transactions import read
 from registry.fediverse.asset_handlers import require_partner
 from registry.fediverse.identity import NodeIdentity
 from registry.mirror import CopyRefused, RemoteCopy, on_host
-from registry.moves import rekey_copy, verified_target
 from registry.portability import ArchiveError, check_authorization
+from registry.rekeying import rekey_copy, verified_target
 
 
 def register(handlers: Handlers, node: NodeIdentity, directory: ActorDirectory) -> None:
