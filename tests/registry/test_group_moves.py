@@ -183,6 +183,7 @@ async def test_a_group_of_500_assets_moves_from_a_to_b_while_c_mirrors_both(
             await asyncio.gather(*(check(iri) for iri in olds[start : start + 25]))
         followed = await http.get(olds[0], follow_redirects=True, headers={"Accept": "text/html"})
         assert followed.status_code == 200 and str(followed.url) == pairs[olds[0]]
+        assert "Moved here from" in followed.text and olds[0] in followed.text
     # A's history is kept: the deleted assets stay deleted (not moved), the group suspended.
     assert len([1 for _, gone in (await catalog(c, host(a))).values() if gone]) >= 500
 
