@@ -124,6 +124,7 @@ async def test_a_move_from_the_old_node_re_keys_the_copy_in_place(
         ("sent by the new node without authorization", "authorization"),
         ("authorization signed by the new node's own key", "key of the old node"),
         ("authorization for another node", "another node"),
+        ("authorization forged under the old node's key id", "proof fails"),
         ("target without a proof", "proof"),
     ],
 )
@@ -146,6 +147,10 @@ async def test_a_move_that_is_not_proven_changes_nothing(
     if case == "authorization for another node":
         extra["instrument"] = authorization(
             old.ed_key, old.base, "g", "http://elsewhere.test", key_id=old.proof_key_id
+        )
+    if case == "authorization forged under the old node's key id":
+        extra["instrument"] = authorization(
+            new.ed_key, old.base, "g", new.base, key_id=old.proof_key_id
         )
     await send(http, sender, sender.activity("Move", old_iri, target=target["id"], **extra))
     await process(services)
