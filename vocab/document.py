@@ -43,6 +43,8 @@ class AssetMeta:
     followers: str | None = None  # collection to cc
     origin: str | None = None  # for a mirrored asset: the node it comes from
     language: str | None = None  # of the post's text (BCP 47); None: English
+    # Earlier IRIs of the same asset (it moved here from another node): `alsoKnownAs`.
+    also_known_as: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, hash=False)  # merged into the document
 
 
@@ -82,6 +84,8 @@ def asset_document(record: AssetRecord, meta: AssetMeta, tag_base: str) -> dict[
         meta.published is None or iso_utc(meta.updated) != iso_utc(meta.published)
     ):
         doc["updated"] = iso_utc(meta.updated)
+    if meta.also_known_as:
+        doc["alsoKnownAs"] = list(meta.also_known_as)
     doc["to"] = [AS_PUBLIC]
     if meta.followers:
         doc["cc"] = [meta.followers]
@@ -176,6 +180,13 @@ def _read_meta(node: dict[str, Any], errs: ErrorList) -> AssetMeta | None:
             if when is None and text is not INVALID:
                 errs.add(name, "expected an ISO 8601 date-time")
             found[name] = when
+    aliases = tuple(
+        v["@id"]
+        for v in ldvalues.values_of(node, AS + "alsoKnownAs")
+        if ldvalues.is_node(v) and isinstance(v.get("@id"), str) and not v["@id"].startswith("_:")
+    )
+    if aliases:
+        found["also_known_as"] = aliases
     cc = [v.get("@id") for v in ldvalues.values_of(node, AS + "cc") if ldvalues.is_node(v)]
     followers = [c for c in cc if isinstance(c, str) and c != AS_PUBLIC]
     if followers:

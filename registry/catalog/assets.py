@@ -224,6 +224,7 @@ class AssetService:
                     now,
                     visibility=current.visibility,
                     group_slug=slug,
+                    also_known_as=current.meta.also_known_as,
                 )
                 await asset_store.set_pending(conn, current.id, pending)
                 if visibility is not None and visibility != current.visibility:
@@ -347,6 +348,7 @@ class AssetService:
             seq=await next_change_seq(conn),
             visibility=visibility,
             group_slug=slug,
+            also_known_as=current.meta.also_known_as,
         )
         await asset_store.replace_assets(conn, [(current.id, row)])
         action = "update" if current.is_public else "create"

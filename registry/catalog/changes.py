@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import vocab
 from federation.upserts import upsert
 from registry.catalog.visibility import PUBLIC_AUDIENCE, Audience, as_flag, in_feed
-from registry.core.schema import LOCAL, PUBLISHED, asset_documents, assets, node_state
+from registry.core.schema import LOCAL, PUBLISHED, asset_documents, assets, moved_assets, node_state
 from vocab.times import as_utc, iso, utcnow
 
 HORIZON_KEY = "changes_horizon"
@@ -57,8 +57,14 @@ async def changes_page(
                 assets.c.deleted_at,
                 assets.c.updated_at,
                 asset_documents.c.document,
+                moved_assets.c.new_iri,
             )
             .join(asset_documents, asset_documents.c.asset_id == assets.c.id)
+            # A group moved it to another node (moves.py): the tombstone says where.
+            .outerjoin(
+                moved_assets,
+                (moved_assets.c.old_iri == assets.c.iri) & (moved_assets.c.role == "origin"),
+            )
             .where(_feed_condition(), assets.c.change_seq > since)
             .order_by(assets.c.change_seq)
             .limit(limit)
@@ -76,6 +82,8 @@ async def changes_page(
                         "type": "Tombstone",
                         "formerType": FORMER_TYPE,
                         "deleted": iso(as_utc(row.deleted_at or row.updated_at)),
+                        # as:movedTo in full: the feed's context does not define `movedTo`.
+                        **({"as:movedTo": {"id": row.new_iri}} if row.new_iri else {}),
                     },
                 }
             )

@@ -28,6 +28,7 @@ def local_document(
     *,
     visibility: str = "public",
     group_slug: str | None = None,
+    also_known_as: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     iri = service.iri_for(uid)
     node_actor = iris.actor(service.base)
@@ -48,6 +49,7 @@ def local_document(
         updated=updated,
         followers=followers[0],
         language=service.settings.node.default_language,
+        also_known_as=also_known_as,  # the IRIs it had before it moved here (fediverse.moves)
         extra=extra,
     )
     document = vocab.asset_document(record, meta, tag_base=iris.tags(service.base))
@@ -72,6 +74,7 @@ def local_row(
     source_ref: str | None = None,
     visibility: str = "public",
     group_slug: str | None = None,
+    also_known_as: tuple[str, ...] = (),
 ) -> AssetRow:
     return AssetRow(
         uid=uid,
@@ -81,7 +84,14 @@ def local_row(
         moderation=moderation,
         record=record,
         document=local_document(
-            service, record, uid, created, updated, visibility=visibility, group_slug=group_slug
+            service,
+            record,
+            uid,
+            created,
+            updated,
+            visibility=visibility,
+            group_slug=group_slug,
+            also_known_as=also_known_as,
         ),
         created=created,
         updated=updated,

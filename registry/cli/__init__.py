@@ -19,7 +19,7 @@ from registry.ops import logs
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 # Importing a room registers its commands; this order is the order of `--help`.
-ROOMS = ("node", "people", "catalog", "fediverse")
+ROOMS = ("node", "people", "catalog", "fediverse", "group_moves")
 for _room in ROOMS:
     importlib.import_module(f"registry.cli.{_room}")
 

@@ -161,6 +161,7 @@ async def sync_partners(runtime: Runtime, federation: Federation, args: Namespac
             print(report.line())
         except sync.SyncError as exc:
             failed += 1
+            await partners.record_failure(federation.engine, partner.id, str(exc))
             print(f"\n{partner.host}: sync failed: {exc}", file=sys.stderr)
     return 1 if failed else 0
 

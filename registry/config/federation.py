@@ -199,6 +199,15 @@ class MirrorSection:
         100, "Assets per page of the catalog and changes collections.", minimum=10, maximum=1000
     )
 
+    unreachable_after_hours: float = key(
+        72.0,
+        "A partner whose syncs have failed for this long is marked unreachable: its copies "
+        "stay served and searchable, shown as 'origin unreachable since ...', with their "
+        "proofs, until the partner answers again or its groups move elsewhere.",
+        minimum=0.0001,
+        maximum=87600,
+    )
+
 
 @dataclass(frozen=True)
 class LimitsSection:

@@ -218,6 +218,22 @@ partners = Table(
     Column("last_sync_report", Text),
     Column("locked_by", String(64)),
     Column("locked_until", utc()),
+    # The first failed sync since the last good one; NULL while the partner answers.
+    Column("unreachable_since", utc()),
+)
+
+# Assets that moved between nodes (moves.py): `origin` rows are ours that moved away
+# (their old IRIs redirect), `imported` rows came here with a group, `copy` rows are mirrored
+# copies re-keyed to their new origin.
+moved_assets = Table(
+    "moved_assets",
+    metadata,
+    Column("old_iri", String(2048), primary_key=True),
+    Column("new_iri", String(2048), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("group_slug", String(64)),
+    Column("moved_at", utc(), nullable=False),
+    Index("ix_moved_assets_new_iri", "new_iri"),
 )
 
 # Small facts about this node that outlive processes (e.g. the changes-feed horizon).
@@ -301,6 +317,7 @@ __all__ = [
     "members",
     "metadata",
     "moderation_log",
+    "moved_assets",
     "node_keys",
     "node_state",
     "partners",

@@ -13,6 +13,7 @@ from functools import partial
 from federation.handlers import Guard, Handler, Handlers
 from registry.fediverse import asset_handlers as assets
 from registry.fediverse import follow_handlers as follows
+from registry.fediverse import move_handlers as moves
 from registry.fediverse.inbox_context import InboxContext
 from registry.fediverse.mirror import is_commons_asset
 
@@ -27,6 +28,7 @@ TABLE = [
     ("Update", assets.on_partner_copy, is_commons_asset, assets.embedded_copy),
     ("Delete", assets.on_delete, None, None),
     ("Announce", assets.on_partner_copy, None, assets.fetched_copy),
+    ("Move", moves.on_move, moves.names_an_object, moves.verified_move),
 ]
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from federation.actors import ActorError, RemoteActor
@@ -39,6 +39,7 @@ class Partner:
     last_sync_at: datetime | None
     last_sync_error: str | None
     follow_state: str | None
+    unreachable_since: datetime | None = None  # the first failed sync since the last good one
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +51,7 @@ class Partner:
             "backfilled": iso(self.backfilled_at),
             "last_sync": iso(self.last_sync_at),
             "last_error": self.last_sync_error,
+            "unreachable_since": iso(self.unreachable_since),
         }
 
 
@@ -66,6 +68,7 @@ def _partner(row: Any, follow_state: str | None = None) -> Partner:
         as_utc(row.last_sync_at) if row.last_sync_at else None,
         row.last_sync_error,
         follow_state,
+        as_utc(row.unreachable_since) if row.unreachable_since else None,
     )
 
 
@@ -192,3 +195,19 @@ async def request_sync(conn: AsyncConnection, actor: str) -> None:
 async def hosts(engine: AsyncEngine) -> set[str]:
     async with db.read(engine) as conn:
         return {row.host for row in await conn.execute(select(partners.c.host))}
+
+
+async def record_failure(engine: AsyncEngine, partner_id: int, error: str) -> None:
+    """A failed sync: its error kept, and since when the partner has not answered."""
+    async with db.write(engine) as conn:
+        await conn.execute(
+            update(partners)
+            .where(partners.c.id == partner_id)
+            .values(
+                last_sync_at=utcnow(),
+                last_sync_error=error[:2000],
+                sync_requested_at=None,
+                # Kept from the first failure on, so "unreachable since" is when it went quiet.
+                unreachable_since=func.coalesce(partners.c.unreachable_since, utcnow()),
+            )
+        )

@@ -30,7 +30,8 @@ from registry.core import db
 from registry.core.schema import assets, partners
 from registry.fediverse.federation import Federation
 from registry.fediverse.mirror import CopyRefused, apply_copies, apply_delete, check_copy, on_host
-from registry.fediverse.partners import Partner, list_partners
+from registry.fediverse.partners import Partner, list_partners, record_failure
+from registry.fediverse.rekeying import moved_target, rekey_copies, verified_moves
 from vocab.times import utcnow
 
 log = logging.getLogger("registry.fediverse.sync")
@@ -157,6 +158,7 @@ async def sync_partner(
                 sync_requested_at=None,
                 backfilled_at=partner.backfilled_at or utcnow(),
                 last_sync_report=orjson.dumps(asdict(report)).decode(),
+                unreachable_since=None,
             )
         )
     if report.created > 1000:  # a backfill: fresh statistics keep search plans right
@@ -169,7 +171,7 @@ async def sync_partner(
 async def _apply_page(
     federation: Federation, partner: Partner, items: list[Any], context: Any, report: SyncReport
 ) -> None:
-    copies, deletions, last_seq = [], [], report.checkpoint
+    copies, deletions, moves, last_seq = [], [], [], report.checkpoint
     for item in items:
         if not isinstance(item, dict):
             report.refused += 1
@@ -183,6 +185,9 @@ async def _apply_page(
             if isinstance(iri, str):
                 deleted = _when((obj or {}).get("deleted")) if isinstance(obj, dict) else None
                 deletions.append((iri, deleted))
+                moved = moved_target(obj)
+                if moved is not None and on_host(iri, partner.host):
+                    moves.append((iri, moved))
             continue
         if isinstance(obj, dict) and "@context" not in obj and context is not None:
             obj = {"@context": context, **obj}  # the page carried the context once
@@ -194,12 +199,18 @@ async def _apply_page(
             report.refused += 1
             if len(report.errors) < 20:
                 report.errors.append(str(exc))
+    # A moved asset (its origin says where in the tombstone): re-key the copy like a Move,
+    # once the new IRI proves it, instead of deleting it; the Move itself may have been lost.
+    rekeyed = await verified_moves(federation.directory, moves)
     async with db.write(federation.engine) as conn:
+        await rekey_copies(conn, rekeyed)
         outcome = await apply_copies(conn, copies)
         report.created += outcome["created"]
         report.updated += outcome["updated"]
         report.unchanged += outcome["unchanged"]
         for iri, deleted in deletions:
+            if iri in rekeyed:
+                continue
             try:
                 _what, changed = await apply_delete(conn, iri, from_host=partner.host, at=deleted)
             except (CopyRefused, InvalidHost):
@@ -350,10 +361,12 @@ class SyncWorker:
                     await sync_partner(self.federation, partner)
                 except (SyncError, CopyRefused) as exc:
                     log.warning("sync with %s failed: %s", partner.host, exc)
-                    await _record_failure(self.federation, partner, str(exc))
+                    await record_failure(self.federation.engine, partner.id, str(exc))
                 except Exception as exc:
                     log.exception("sync with %s failed", partner.host)
-                    await _record_failure(self.federation, partner, f"{type(exc).__name__}: {exc}")
+                    await record_failure(
+                        self.federation.engine, partner.id, f"{type(exc).__name__}: {exc}"
+                    )
                 finally:
                     async with db.write(self.federation.engine) as conn:
                         await conn.execute(
@@ -381,12 +394,3 @@ class SyncWorker:
                 log.exception("sync round failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.poll)
-
-
-async def _record_failure(federation: Federation, partner: Partner, error: str) -> None:
-    async with db.write(federation.engine) as conn:
-        await conn.execute(
-            update(partners)
-            .where(partners.c.id == partner.id)
-            .values(last_sync_at=utcnow(), last_sync_error=error[:2000], sync_requested_at=None)
-        )

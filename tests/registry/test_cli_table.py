@@ -117,9 +117,12 @@ def test_the_documentation_names_only_registered_commands() -> None:
 
 # Run elsewhere, against real peers, servers or files: test_cli.py (serve, import),
 # test_backup.py (backup, restore), test_samples.py (sample remove), test_partner_mirroring.py and
-# test_federation_nodes.py (follow, partner add), tests/deploy (doctor, worker, unfollow).
+# test_federation_nodes.py (follow, partner add), tests/deploy (doctor, worker, unfollow),
 ELSEWHERE = {"serve", "worker", "doctor", "backup", "restore", "import", "sample remove"}
 ELSEWHERE |= {"follow", "unfollow", "partner add", "partner remove", "config example"}
+# test_portability.py and test_group_moves.py (a group moving between real nodes; key claims).
+ELSEWHERE |= {"group export", "group import", "group moved", "group claim", "group copies"}
+ELSEWHERE |= {"key export"}
 
 
 def test_every_handler_runs_on_both_databases(

@@ -22,7 +22,17 @@ def test_every_handler_is_a_named_module_level_function() -> None:
 
 def test_the_table_covers_what_the_node_answers() -> None:
     types = {row[0] for row in TABLE}
-    assert types == {"Follow", "Undo", "Accept", "Reject", "Update", "Create", "Delete", "Announce"}
+    assert types == {
+        "Follow",
+        "Undo",
+        "Accept",
+        "Reject",
+        "Update",
+        "Create",
+        "Delete",
+        "Announce",
+        "Move",
+    }
 
 
 def test_a_blocked_sender_is_refused_before_any_handler_runs() -> None:

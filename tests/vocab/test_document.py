@@ -345,3 +345,18 @@ def test_no_document_raises_anything_but_a_validation_error() -> None:
         except vocab.ValidationError as error:
             assert error.errors
     assert ok > 10
+
+
+def test_an_asset_that_moved_names_its_earlier_iris_in_also_known_as() -> None:
+    # A group's asset imported on a new node keeps its old IRI as `alsoKnownAs` (issue 22):
+    # the fast path and pyld read it alike, and a copy rebuilt from the record keeps it.
+    record = vocab.validate_asset_input(BASE)
+    old = "https://old.example/assets/abc"
+    meta = vocab.AssetMeta(iri="https://new.example/assets/xyz", also_known_as=(old,))
+    doc = vocab.asset_document(record, meta, TAGS)
+    assert doc["alsoKnownAs"] == [old]
+    fast = fastpath.expand_own(doc)
+    assert fast is not None and fast == loader.expand(doc)
+    assert vocab.read_asset_document(doc)[1].also_known_as == (old,)
+    assert read_expanded(loader.expand(doc))[1].also_known_as == (old,)
+    assert "alsoKnownAs" not in document(record)

@@ -3,6 +3,8 @@ mirrored assets."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -18,6 +20,7 @@ from registry.http import negotiation
 from registry.http.activitypub.signed import require_signed_get
 from registry.http.audience import request_audience
 from registry.http.auth import runtime
+from registry.http.origin_status import annotate
 from registry.http.pages.catalog import VARY, jsonld, tombstone
 from registry.http.pages.session import load_session
 from registry.web.public_urls import route_url
@@ -115,6 +118,8 @@ async def mirrored_asset(request: Request) -> Response:
         asset = await svc.assets.get(uid, session.member.principal if session else None)
         if asset.origin == LOCAL:
             return RedirectResponse(asset.iri, 308, headers=VARY)
+        status: dict[str, Any] = {}
+        await annotate(svc.engine, svc.settings, [(asset, status)])
         return render(
             request,
             "asset.html",
@@ -122,6 +127,7 @@ async def mirrored_asset(request: Request) -> Response:
             headers=VARY,
             jsonld_url=route_url(request, "ap.mirror", uid=uid),
             proof_verified="proof" in asset.document,
+            origin_unreachable_since=status.get("origin_unreachable_since"),
         )
     await require_signed_get(request)
     audience = await request_audience(request)

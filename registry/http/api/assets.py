@@ -15,6 +15,7 @@ from registry.catalog.visibility import audience_of, checked
 from registry.core.errors import Unprocessable
 from registry.http.auth import optional_principal, require_admin, require_principal, runtime
 from registry.http.bodies import read_json
+from registry.http.origin_status import annotate
 from registry.http.responses import json_response
 
 
@@ -22,14 +23,15 @@ def _max_body(request: Request) -> int:
     return runtime(request).settings.server.max_body_bytes
 
 
-def page_json(request: Request, page: SearchPage) -> dict[str, Any]:
-    base = runtime(request).settings.base_url
+async def page_json(request: Request, page: SearchPage) -> dict[str, Any]:
+    svc = runtime(request)
     items = []
     for asset in page.items:
-        item = asset.to_json(base)
+        item = asset.to_json(svc.settings.base_url)
         if asset.id in page.distances:
             item["distance_km"] = round(page.distances[asset.id], 3)
         items.append(item)
+    await annotate(svc.engine, svc.settings, list(zip(page.items, items, strict=True)))
     body: dict[str, Any] = {"items": items, "cursor": page.next_cursor, "next": None}
     if page.next_cursor:
         body["next"] = str(request.url.include_query_params(cursor=page.next_cursor))
@@ -49,7 +51,8 @@ async def list_assets(request: Request) -> Response:
         principal=principal,
         audience=audience_of(principal),
     )
-    return json_response(page_json(request, await search(svc.engine, query, svc.facet_cache)))
+    page = await search(svc.engine, query, svc.facet_cache)
+    return json_response(await page_json(request, page))
 
 
 def _visibility(data: Any) -> tuple[Any, str | None]:
@@ -83,7 +86,9 @@ async def get_asset(request: Request) -> Response:
     svc = runtime(request)
     principal = await optional_principal(request)
     asset = await svc.assets.get(request.path_params["uid"], principal)
-    return json_response(asset.to_json(svc.settings.base_url))
+    body = asset.to_json(svc.settings.base_url)
+    await annotate(svc.engine, svc.settings, [(asset, body)])
+    return json_response(body)
 
 
 async def change_asset(request: Request) -> Response:

@@ -241,6 +241,16 @@ def components(asset_input: dict[str, Any]) -> dict[str, Any]:
                     "created": {"type": "string"},
                     "updated": {"type": "string"},
                     "links": {"type": "object"},
+                    "origin_unreachable_since": {
+                        "type": "string",
+                        "description": "A mirrored copy whose origin has not answered since "
+                        "then (mirror.unreachable_after_hours); absent otherwise.",
+                    },
+                    "origin_key": {
+                        "type": ["object", "null"],
+                        "description": "With origin_unreachable_since: the origin's Ed25519 "
+                        "key (Multikey) this node verified the copy's proof with.",
+                    },
                 },
             },
         ]

@@ -21,6 +21,7 @@ from registry.core.errors import Gone, NotFound, Problem
 from registry.core.schema import LOCAL, PUBLISHED
 from registry.fediverse import partners
 from registry.http import negotiation
+from registry.http.activitypub.moved import moved_by_uid, moved_response
 from registry.http.activitypub.signed import require_signed_get
 from registry.http.audience import request_audience
 from registry.http.auth import runtime
@@ -88,7 +89,8 @@ async def asset(request: Request) -> Response:
         try:
             stored = await svc.assets.get(uid, session.member.principal if session else None)
         except (NotFound, Gone) as problem:
-            return html_problem(request, problem)
+            moved = await moved_by_uid(svc.engine, uid, accept)  # a group took it elsewhere
+            return moved or html_problem(request, problem)
         if stored.origin != LOCAL:
             return RedirectResponse(asset_page_url(svc.settings.base_url, stored), 308)
         return render(request, "asset.html", asset=stored, jsonld_url=stored.iri, headers=VARY)
@@ -101,7 +103,8 @@ async def asset(request: Request) -> Response:
         if row is None or row.origin != LOCAL or row.moderation != PUBLISHED or not row.readable:
             raise NotFound(f"there is no asset {uid!r}", headers=VARY)
         if row.deleted_at is not None:
-            return jsonld(tombstone(row.iri, row.deleted_at), accept, chosen, 410)
+            moved = await moved_response(svc.engine, row.iri, accept, row.deleted_at)
+            return moved or jsonld(tombstone(row.iri, row.deleted_at), accept, chosen, 410)
         body = row.document.encode()
         if row.open:  # only what anybody may read is kept for anybody
             svc.documents.put(uid, body)
