@@ -184,6 +184,24 @@ def on_host(iri: str, host: str) -> bool:
         return False
 
 
+def copy_row(copy: RemoteCopy, *, uid: str, seq: int, updated: datetime) -> AssetRow:
+    """A partner's copy as stored here, under its origin IRI."""
+    return AssetRow(
+        uid=uid,
+        iri=copy.meta.iri,
+        origin=copy.origin,
+        group_id=None,
+        moderation=PUBLISHED,
+        record=copy.record,
+        document=copy.document,
+        created=copy.meta.published or updated,
+        updated=updated,
+        seq=seq,
+        # A copy keeps the origin's rule: a partners-only asset stays with partners here.
+        visibility=visibility.of_document(copy.document),
+    )
+
+
 async def apply_copies(conn: AsyncConnection, copies: list[RemoteCopy]) -> dict[str, int]:
     """Store each copy unless the one held is as new, deleted, or ours; in one batch."""
     counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
@@ -209,19 +227,8 @@ async def apply_copies(conn: AsyncConnection, copies: list[RemoteCopy]) -> dict[
         if row is not None and as_utc(row.updated_at) >= updated:
             counts["unchanged"] += 1
             continue
-        stored = AssetRow(
-            uid=row.uid if row else asset_store.new_uid(),
-            iri=copy.meta.iri,
-            origin=copy.origin,
-            group_id=None,
-            moderation=PUBLISHED,
-            record=copy.record,
-            document=copy.document,
-            created=copy.meta.published or updated,
-            updated=updated,
-            seq=seq,
-            # A copy keeps the origin's rule: a partners-only asset stays with partners here.
-            visibility=visibility.of_document(copy.document),
+        stored = copy_row(
+            copy, uid=row.uid if row else asset_store.new_uid(), seq=seq, updated=updated
         )
         seq += 1
         if row is None:

@@ -21,14 +21,15 @@ from federation.actors import ActorDirectory
 from federation.fetcher import FetchError
 from federation.hosts import InvalidHost, host_of
 from registry.catalog import store as asset_store
-from registry.catalog.store import AssetRow, next_change_seq
+from registry.catalog.store import next_change_seq
 from registry.core import db
-from registry.core.schema import LOCAL, PUBLISHED, assets, moved_assets
+from registry.core.schema import LOCAL, assets, moved_assets
 from registry.fediverse.mirror import (
     CopyRefused,
     RemoteCopy,
     apply_copies,
     check_copy,
+    copy_row,
     is_commons_asset,
 )
 from registry.fediverse.moves import COPY, record_moves
@@ -52,18 +53,7 @@ async def rekey_copy(conn: AsyncConnection, old_iri: str, copy: RemoteCopy) -> s
             update(assets).where(assets.c.id == old.id).values(iri=new_iri, origin=copy.origin)
         )
         updated = copy.meta.updated or copy.meta.published or now
-        row = AssetRow(
-            uid=old.uid,
-            iri=new_iri,
-            origin=copy.origin,
-            group_id=None,
-            moderation=PUBLISHED,
-            record=copy.record,
-            document=copy.document,
-            created=copy.meta.published or updated,
-            updated=updated,
-            seq=seq,
-        )
+        row = copy_row(copy, uid=old.uid, seq=seq, updated=updated)
         await asset_store.replace_assets(conn, [(old.id, row)])
         await asset_store.insert_tombstone(conn, iri=old_iri, origin=old_host, at=now, seq=seq + 1)
         outcome = "re-keyed in place"
