@@ -31,7 +31,7 @@ from registry.catalog import store as asset_store
 from registry.catalog.assets import AssetChange, AssetService
 from registry.catalog.store import next_change_seq
 from registry.config import Settings
-from registry.core import db
+from registry.core import db, iris
 from registry.core.errors import Conflict, Unprocessable
 from registry.core.schema import (
     LOCAL,
@@ -194,7 +194,7 @@ def mapping_document(
         "@context": ARCHIVE_CONTEXT,
         "id": f"urn:uuid:{uuid.uuid4()}",
         "type": "commons:MoveMapping",
-        "actor": f"{base}/actor",
+        "actor": iris.actor(base),
         "origin": origin,
         "object": group_iri(origin, old_slug),
         "target": group_iri(base, new_slug),

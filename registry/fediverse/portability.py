@@ -32,7 +32,7 @@ from sqlalchemy import select
 import vocab
 from federation import keys, proofs
 from federation.hosts import InvalidHost, host_of
-from registry.core import db
+from registry.core import db, iris
 from registry.core.iris import group_iri, proof_key_id
 from registry.core.schema import LOCAL, asset_documents, assets, groups, members
 from vocab.context import DATA_INTEGRITY_CONTEXT
@@ -146,7 +146,7 @@ async def export_group(
         "id": f"urn:uuid:{uuid.uuid4()}",
         "type": "GroupArchiveManifest",
         "name": FORMAT,
-        "attributedTo": f"{base}/actor",
+        "attributedTo": iris.actor(base),
         "origin": base,
         "published": iso(utcnow()),
         "object": {"id": group_iri(base, slug), "slug": slug, "name": group.name},
