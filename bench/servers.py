@@ -53,7 +53,7 @@ class Cluster:
             url = _run(fresh_pg_database(self.pg_admin_url, database))
             self.databases.append(database)
         else:
-            url = f"sqlite:///{self.workdir / name / 'data' / 'registry.core.db'}"
+            url = f"sqlite:///{self.workdir / name / 'data' / 'registry.db'}"
         node = Node(
             name=name,
             workdir=self.workdir / name,

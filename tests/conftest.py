@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite database, copied for each test (migrating each time is slow)."""
-    path = tmp_path_factory.mktemp("template") / "registry.core.db"
+    path = tmp_path_factory.mktemp("template") / "registry.db"
     migrate.upgrade(f"sqlite:///{path}")
     return path
 
@@ -80,7 +80,7 @@ def database(request: pytest.FixtureRequest) -> str:
 def database_url(database: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if database == "sqlite":
         template = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "registry.core.db"
+        path = tmp_path / "registry.db"
         shutil.copy(template, path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_ready")
@@ -198,7 +198,7 @@ def node_factory(tmp_path: Path):  # type: ignore[no-untyped-def]
             prefix = urlsplit(PG_URL).path.lstrip("/") or "test"
             url = run_blocking(fresh_pg_database(PG_URL, f"{prefix}_node_{name.lower()}"))
         else:
-            url = f"sqlite:///{tmp_path / name / 'data' / 'registry.core.db'}"
+            url = f"sqlite:///{tmp_path / name / 'data' / 'registry.db'}"
         node = Node(name=name, workdir=tmp_path / name, database_url=url, extra_env=env or {})
         node.init()
         made.append(node)

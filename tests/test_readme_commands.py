@@ -67,7 +67,7 @@ def test_the_first_command_serves_the_sample(tmp_path: Path) -> None:
         server.terminate()
         server.wait(10)
         log.close()
-    assert (tmp_path / "data" / "registry.core.db").is_file()  # under ./data, as the README says
+    assert (tmp_path / "data" / "registry.db").is_file()  # under ./data, as the README says
 
 
 def test_ci_runs_the_second_command() -> None:

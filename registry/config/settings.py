@@ -46,7 +46,7 @@ class Settings:
 
     @property
     def database_url(self) -> str:
-        return self.database.url or f"sqlite:///{Path(self.node.data_dir) / 'registry.core.db'}"
+        return self.database.url or f"sqlite:///{Path(self.node.data_dir) / 'registry.db'}"
 
 
 SECTIONS: dict[str, type] = {f.name: f.default_factory().__class__ for f in fields(Settings)}  # type: ignore[misc]

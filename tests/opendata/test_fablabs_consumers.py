@@ -38,7 +38,7 @@ def fablab_node(
         prefix = urlsplit(PG_URL).path.lstrip("/") or "test"
         url = run_blocking(fresh_pg_database(PG_URL, f"{prefix}_opendata"))
     else:
-        url = f"sqlite:///{workdir / 'data' / 'registry.core.db'}"
+        url = f"sqlite:///{workdir / 'data' / 'registry.db'}"
     node = Node(name=f"fablabs-{request.param}", workdir=workdir, database_url=url)
     node.init()
     node.cli("import", str(FABLABS), timeout=600)

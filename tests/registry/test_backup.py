@@ -67,7 +67,7 @@ async def test_backup_while_writing_then_restore_and_serve(node_factory, tmp_pat
     # A fresh data directory, never initialised: restore, then start a node on it.
     path, held = backups[-1]
     b = Node(name="B", workdir=tmp_path / "B", database_url="")
-    b_file = b.workdir / "data" / "registry.core.db"
+    b_file = b.workdir / "data" / "registry.db"
     b.database_url = f"sqlite:///{b_file}"
     b.workdir.mkdir()
     assert "restored" in b.cli("restore", str(path))
@@ -100,7 +100,7 @@ def test_restore_checks_the_backup(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "data"
-    monkeypatch.setenv("COMMONS_DATABASE_URL", f"sqlite:///{data / 'registry.core.db'}")
+    monkeypatch.setenv("COMMONS_DATABASE_URL", f"sqlite:///{data / 'registry.db'}")
     monkeypatch.setenv("COMMONS_NODE_DATA_DIR", str(data))
     assert main(["init"]) == 0
     assert main(["group", "create", "Keepers"]) == 0
@@ -122,7 +122,7 @@ def test_restore_checks_the_backup(
 
     # A connection left open (a server, a worker) blocks the restore; --force goes ahead.
     assert main(["group", "create", "After the backup"]) == 0
-    holder = sqlite3.connect(data / "registry.core.db")
+    holder = sqlite3.connect(data / "registry.db")
     holder.execute("SELECT count(*) FROM groups").fetchone()
     try:
         assert main(["restore", str(backup)]) == 2

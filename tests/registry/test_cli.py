@@ -56,7 +56,7 @@ def test_server_refuses_a_schema_that_is_behind(
     code, _, err = run(capsys, "serve")
     assert code == 2 and "not initialised" in err
     run(capsys, "init")
-    url = f"sqlite:///{node / 'data' / 'registry.core.db'}"
+    url = f"sqlite:///{node / 'data' / 'registry.db'}"
 
     async def age() -> None:
         engine = db.create_engine(url)

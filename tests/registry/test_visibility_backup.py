@@ -24,14 +24,14 @@ async def test_backup_holds_the_rule_and_restore_keeps_it(node_factory, tmp_path
             response = await http.post("/api/assets", json=body)
             assert response.status_code == 201, response.text
             uids[vis] = response.json()["id"]
-    path = tmp_path / "backups" / "registry.core.db"
+    path = tmp_path / "backups" / "registry.db"
     a.cli("backup", str(path))
     with sqlite3.connect(path) as conn:
         held = dict(conn.execute("SELECT uid, visibility FROM assets").fetchall())
     assert held == {uid: vis for vis, uid in uids.items()}
 
     b = Node(name="B", workdir=tmp_path / "B", database_url="")
-    b.database_url = f"sqlite:///{b.workdir / 'data' / 'registry.core.db'}"
+    b.database_url = f"sqlite:///{b.workdir / 'data' / 'registry.db'}"
     b.workdir.mkdir()
     assert "restored" in b.cli("restore", str(path))
     b.admin_token = a.admin_token

@@ -80,7 +80,7 @@ def web_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebNode]:
     node = Node(
         name="web",
         workdir=workdir,
-        database_url=f"sqlite:///{workdir / 'data' / 'registry.core.db'}",
+        database_url=f"sqlite:///{workdir / 'data' / 'registry.db'}",
         extra_env={
             "COMMONS_MODERATION_REQUIRE_APPROVAL": "true",
             "COMMONS_WEB_TILE_URL": DEAD_TILES,

@@ -19,7 +19,7 @@ def partner_node(tmp_path: Path, web_node: WebNode):  # type: ignore[no-untyped-
     node = Node(
         name="partner",
         workdir=tmp_path / "partner",
-        database_url=f"sqlite:///{tmp_path / 'partner' / 'data' / 'registry.core.db'}",
+        database_url=f"sqlite:///{tmp_path / 'partner' / 'data' / 'registry.db'}",
     )
     node.init()
     node.start()

@@ -25,7 +25,7 @@ def fablab_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     node = Node(
         name="fablabs",
         workdir=workdir,
-        database_url=f"sqlite:///{workdir / 'data' / 'registry.core.db'}",
+        database_url=f"sqlite:///{workdir / 'data' / 'registry.db'}",
         extra_env={"COMMONS_WEB_TILE_URL": DEAD_TILES},
     )
     node.init()
