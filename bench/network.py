@@ -106,26 +106,41 @@ async def propagation(origin: Node, others: list[Node], limit: float) -> dict[st
     return {"uid": uid, "arrived": arrived}
 
 
-async def change_cost(origin: Node) -> dict[str, float]:
-    """Deliveries and body bytes of the origin's last published activity."""
+async def last_outbox_id(origin: Node) -> int:
     engine = db.create_engine(origin.database_url)
     try:
         async with db.read(engine) as conn:
-            last = (
-                await conn.execute(
-                    select(outbox.c.id, func.length(outbox.c.body)).order_by(outbox.c.id.desc())
-                )
-            ).first()
-            sent = (
-                await conn.execute(
-                    select(func.count())
-                    .select_from(deliveries)
-                    .where(deliveries.c.outbox_id == last[0])
-                )
-            ).scalar_one()
+            return (await conn.execute(select(func.max(outbox.c.id)))).scalar() or 0
     finally:
         await engine.dispose()
-    return {"deliveries": sent, "body_bytes": last[1], "bytes": sent * last[1]}
+
+
+async def change_cost(origin: Node, since: int) -> dict[str, float]:
+    """Deliveries and body bytes of what the origin published after outbox row `since`: one
+    change may be published twice (as the node's activity and as its group's), and both count."""
+    engine = db.create_engine(origin.database_url)
+    try:
+        async with db.read(engine) as conn:
+            rows = (
+                await conn.execute(
+                    select(func.length(outbox.c.body), func.count(deliveries.c.id))
+                    .select_from(
+                        outbox.outerjoin(deliveries, deliveries.c.outbox_id == outbox.c.id)
+                    )
+                    .where(outbox.c.id > since)
+                    .group_by(outbox.c.id)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    sent = sum(count for _, count in rows)
+    sent_bytes = sum(length * count for length, count in rows)
+    return {
+        "activities": len(rows),
+        "deliveries": sent,
+        "body_bytes": sent_bytes / sent if sent else 0,
+        "bytes": sent_bytes,
+    }
 
 
 async def run(clusters: dict[str, Cluster], size: dict[str, Any]) -> list[Figure]:
@@ -163,9 +178,10 @@ async def run(clusters: dict[str, Cluster], size: dict[str, Any]) -> list[Figure
     await wait_for_totals([newcomer], count * per_node, timeout)
     await follows_accepted(nodes[0], newcomer, timeout)  # so that it gets live pushes too
 
+    before_edit = await last_outbox_id(nodes[0])
     moved = await propagation(nodes[0], everyone[1:], timeout)
     times = sorted(moved["arrived"].values())
-    cost = await change_cost(nodes[0])
+    cost = await change_cost(nodes[0], before_edit)
     mixed = "+".join(sorted(set(kinds)))
     common = {"nodes": count, "assets_per_node": per_node, "databases": kinds}
     return [

@@ -5,7 +5,12 @@ Without it, each activity that names an object or key on a silent host costs a f
 deadline, and a host that is down is asked once per activity. A permanent failure (404, 410,
 the wrong content type) is remembered per URL for longer; a transient one (timeout, reset,
 5xx) is remembered per host for a short while, so the host gets a rest and other hosts are
-not affected. Kept per process; each process learns a dead host with one fetch of its own.
+not affected. The rest is as long as the failure was costly: one that took the fetch deadline
+(a silent host) rests the host for `host_seconds`; one answered at once (connection refused,
+a quick 5xx) only for `QUICK_REST_SECONDS`, since asking again costs little and a node that
+was merely restarting must not find its key unfetchable long after it is back (its Follows
+would be refused with 401 until their retries ran out). Kept per process; each process
+learns a dead host with one fetch of its own.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from federation.hosts import InvalidHost, host_of
 HOST_SECONDS = 60.0
 URL_SECONDS = 600.0
 MAX_ENTRIES = 10_000
+QUICK_FAILURE_SECONDS = 1.0  # a failure learnt faster than this was cheap to learn
+QUICK_REST_SECONDS = 2.0  # how long a host that failed cheaply is left alone
 
 
 class FailureCache:
@@ -57,14 +64,20 @@ class FailureCache:
         self._failed.pop(_host_key(url), None)
 
     async def _fetch(self, fetcher: SafeFetcher, url: str) -> FetchResult:
+        started = self.clock()
         try:
             return await fetcher.get_json(url)
         except FetchError as exc:
             if is_permanent(exc):
                 self._remember(url, self.url_seconds, exc.reason)
             else:
-                self._remember(_host_key(url), self.host_seconds, exc.reason)
+                self._remember(_host_key(url), self._host_rest(self.clock() - started), exc.reason)
             raise
+
+    def _host_rest(self, cost: float) -> float:
+        if cost < QUICK_FAILURE_SECONDS:
+            return min(self.host_seconds, QUICK_REST_SECONDS)
+        return self.host_seconds
 
     def _finished(self, url: str, task: asyncio.Future[FetchResult]) -> None:
         self._inflight.pop(url, None)

@@ -50,11 +50,6 @@ def test_every_benchmark_produces_figures_at_tiny_size(tmp_path: Path) -> None:
     assert "baseline (same run)" in run.stdout and "B6" in run.stdout
 
 
-@pytest.mark.xfail(
-    reason="known regression (issue 20, open): B8's eleventh node's Follow deliveries are "
-    "answered 401 by every partner since this round's merges, so it never becomes a follower",
-    strict=False,
-)
 def test_the_network_benchmark_runs_at_tiny_size(tmp_path: Path) -> None:
     """B8: three nodes in a full mesh (on both databases when PostgreSQL is there), a fourth
     joins and backfills, an edit travels to all, and the cost of one change is counted."""

@@ -109,7 +109,8 @@ class FederationSection:
     failed_host_seconds: float = key(
         30.0,
         "After a timeout, reset or 5xx from a host, its actors, keys and objects are not "
-        "fetched again for this long (the negative cache).",
+        "fetched again for this long (the negative cache). A failure answered within a "
+        "second (connection refused, a quick 5xx) rests the host for 2 seconds only.",
         minimum=0,
         maximum=86400,
     )
