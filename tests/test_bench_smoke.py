@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import orjson
-import pytest
 
 from tests.conftest import PG_URL
 
