@@ -35,6 +35,7 @@ ACTOR_EXTRAS = {
     "schema": "http://schema.org#",
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
     "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+    "movedTo": {"@id": "as:movedTo", "@type": "@id"},
     "discoverable": "toot:discoverable",
     "indexable": "toot:indexable",
     "featured": {"@id": "toot:featured", "@type": "@id"},
@@ -78,6 +79,7 @@ def actor_document(
     featured_tags: str | None = None,
     fields: Sequence[tuple[str, str]] = (),
     also_known_as: Sequence[str] = (),
+    moved_to: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An actor document Mastodon accepts (type, preferredUsername, publicKey, AS context).
@@ -86,7 +88,9 @@ def actor_document(
     `{actor}#main-key`; the Ed25519 key, when given, `{actor}#ed25519-key` under
     `assertionMethod` (FEP-521a), which is what FEP-8b32 proofs point at. `fields` are the
     profile's (name, HTML value) pairs, as `PropertyValue` attachments. `published` should be
-    a stable time (when the actor was made): servers show it as "joined".
+    a stable time (when the actor was made): servers show it as "joined". `also_known_as`
+    names the actors this one was, `moved_to` the one it became (an account move, as Mastodon
+    reads it: the new actor must name this one in its `alsoKnownAs`).
     """
     doc: dict[str, Any] = {
         "@context": list(ACTOR_CONTEXT),
@@ -125,6 +129,8 @@ def actor_document(
         ]
     if also_known_as:
         doc["alsoKnownAs"] = list(also_known_as)
+    if moved_to:
+        doc["movedTo"] = moved_to
     if ed25519_multikey:
         doc["assertionMethod"] = [
             {

@@ -209,3 +209,31 @@ def node_factory(tmp_path: Path):  # type: ignore[no-untyped-def]
     yield make
     for node in made:
         node.stop()
+
+
+def venv_or_skip(build: Callable[[], object]) -> None:
+    """Build (or reuse) an interop peer's environment, or skip the test saying why; with
+    COMMONS_INTEROP_REQUIRED=1 a peer that cannot be built fails the test instead."""
+    from tests.interop.peers import REQUIRED_ENV, VenvError
+
+    try:
+        build()
+    except VenvError as exc:
+        if os.environ.get(REQUIRED_ENV, "") not in ("", "0"):
+            pytest.fail(f"interop venv required ({REQUIRED_ENV}) but not buildable:\n{exc}")
+        pytest.skip(f"interop peer venv unavailable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def fedify(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Fedify 1.5 (and jsonld.js) on 127.0.0.1, one per session (tests/interop and the group
+    moves use it); npm packages installed once under $COMMONS_INTEROP_HOME/node."""
+    from tests.interop.fedify_peer import FedifyPeer, ensure_fedify_install
+
+    venv_or_skip(ensure_fedify_install)
+    peer = FedifyPeer(workdir=tmp_path_factory.mktemp("fedify"))
+    peer.start()
+    try:
+        yield peer
+    finally:
+        peer.stop()

@@ -7,6 +7,7 @@ stderr and exit status 1 (bad input) or 2 (a file that cannot be read).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -37,7 +38,9 @@ from registry.fediverse.moves import (
 )
 from registry.fediverse.portability import (
     ArchiveError,
+    GroupRules,
     export_group,
+    group_iri,
     proof_key_id,
     read_archive,
 )
@@ -108,8 +111,15 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
                     AdoptItem(asset.iri, record, asset.published, asset.moderation, aliases)
                 )
             slug = args.slug or archive.slug
+            rules = archive.rules
+            was = (archive.group_iri, *rules.also_known_as)  # the group's actors until now
             adopted = await adopt(
-                runtime.assets, slug=slug, name=archive.name, items=items, people=archive.members
+                runtime.assets,
+                slug=slug,
+                name=archive.name,
+                items=items,
+                people=archive.members,
+                rules=dataclasses.replace(rules, also_known_as=was),
             )
             instrument = archive.authorization if args.announce else None
             return await _finish(
@@ -134,6 +144,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
                 slug=args.new_slug or args.slug,
                 name=args.new_slug or args.slug,
                 items=found.items,
+                rules=GroupRules(also_known_as=(group_iri(origin, args.slug),)),
             )
             if found.unproven:
                 print(f"{found.unproven} copies were left out: no proof by this key")

@@ -47,6 +47,10 @@ groups = Table(
     # What a new asset of the group gets when its author says nothing (registry.catalog.visibility).
     Column("default_visibility", String(16), nullable=False, server_default="public"),
     Column("default_license", String(200)),
+    # A group that moved (registry/fediverse/moves.py): here, the actor it became elsewhere
+    # (`movedTo`); on the node it moved to, the actors it was (`alsoKnownAs`, a JSON list).
+    Column("moved_to", String(2048)),
+    Column("also_known_as", Text),
 )
 
 # Each group is an ActivityPub Group actor with its own keys (as the node's, made once).

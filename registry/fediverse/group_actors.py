@@ -50,6 +50,8 @@ class GroupActor:
     name: str
     created: datetime
     keys: NodeKeys
+    also_known_as: tuple[str, ...] = ()  # the actors it was, on the nodes it moved from
+    moved_to: str | None = None  # the actor it became, when it moved away from here
 
     @property
     def iri(self) -> str:
@@ -93,6 +95,8 @@ class GroupActor:
             discoverable=fed.discoverable,
             indexable=fed.indexable,
             published=self.created,
+            also_known_as=self.also_known_as,
+            moved_to=self.moved_to,
             extra={"attributedTo": self.node.actor_iri},
         )
 
@@ -147,16 +151,23 @@ class GroupActors:
     async def _actor(self, condition: Any) -> GroupActor | None:
         async with db.read(self.engine) as conn:
             row = (await conn.execute(select(groups).where(condition))).first()
-        if (
-            row is None
-            or row.suspended_at is not None
-            or row.slug == self.node.settings.node.handle
-        ):
+        if row is None or row.slug == self.node.settings.node.handle:
             return None  # the node's own handle names the node, never a group
+        if row.suspended_at is not None and row.moved_to is None:
+            return None
+        # A group that moved away stays an actor here: its document names where it went
+        # (`movedTo`) and its key signs the Move and stays there for checking it.
         if row.id not in self._keys:
             self._keys[row.id] = await _keys(self.engine, row.id)
         return GroupActor(
-            self.node, row.id, row.slug, row.name, _utc(row.created_at), self._keys[row.id]
+            self.node,
+            row.id,
+            row.slug,
+            row.name,
+            _utc(row.created_at),
+            self._keys[row.id],
+            tuple(orjson.loads(row.also_known_as)) if row.also_known_as else (),
+            row.moved_to,
         )
 
     async def by_slug(self, slug: str) -> GroupActor | None:

@@ -8,6 +8,10 @@
   become tombstones that answer with the new IRI (role `origin`; http/activitypub/moved.py),
   the group is suspended, and followers and partners get one `Move` per asset (FEP-7628:
   `object` the old IRI, `target` the new one, which must name the old in `alsoKnownAs`).
+  The group actor itself stays, naming its new actor in `movedTo`, and moves its followers
+  as a fediverse account moves (FEP-7628, Mastodon): one `Move` of itself, signed with its
+  own key, to its followers, whose servers then follow the new group actor, which names the
+  old one in `alsoKnownAs`.
 - A partner *re-keys* its copy (role `copy`; registry/fediverse/rekeying.py).
 """
 
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -44,7 +49,14 @@ from registry.core.schema import (
     moved_assets,
     partners,
 )
-from registry.fediverse.portability import ARCHIVE_CONTEXT, ArchiveError, group_iri, proof_key_id
+from registry.fediverse import group_actors
+from registry.fediverse.portability import (
+    ARCHIVE_CONTEXT,
+    ArchiveError,
+    GroupRules,
+    group_iri,
+    proof_key_id,
+)
 from registry.people import admin_log
 from registry.people.members import USERNAME
 from vocab.times import as_utc, iso, utcnow
@@ -77,8 +89,10 @@ async def adopt(
     name: str,
     items: list[AdoptItem],
     people: list[dict[str, str]] = (),  # type: ignore[assignment]
+    rules: GroupRules = GroupRules(),
 ) -> Adopted:
-    """Create the group, its members and its assets here, in one transaction."""
+    """Create the group, its members and its assets here, in one transaction. `rules` carry
+    the group's defaults and the actors it was (`alsoKnownAs` of its new actor)."""
     await service.load_keys()
     now = utcnow()
     async with db.write(service.engine) as conn:
@@ -87,7 +101,18 @@ async def adopt(
         group_id = (
             await conn.execute(
                 insert(groups)
-                .values(slug=slug, name=name[:200], created_at=now)
+                .values(
+                    slug=slug,
+                    name=name[:200],
+                    created_at=now,
+                    default_visibility=rules.default_visibility,
+                    default_license=rules.default_license,
+                    also_known_as=(
+                        orjson.dumps(list(rules.also_known_as)).decode()
+                        if rules.also_known_as
+                        else None
+                    ),
+                )
                 .returning(groups.c.id)
             )
         ).scalar_one()
@@ -247,6 +272,20 @@ def move_activity(
     )
 
 
+def group_move_activity(node: Any, old_group: str, new_group: str) -> dict[str, Any]:
+    """The group actor's move of itself (an account move): `object` is the actor, `target`
+    the new actor, which names it in `alsoKnownAs`; addressed to its followers."""
+    return activities.activity(
+        "Move",
+        id=node.new_activity_id(),
+        actor=old_group,
+        object=old_group,
+        target=new_group,
+        to=[f"{old_group}/followers"],
+        cc=[activities.PUBLIC],
+    )
+
+
 async def announce(
     conn: AsyncConnection,
     node: Any,
@@ -300,12 +339,18 @@ async def move_out(
         await conn.execute(
             update(groups)
             .where(groups.c.id == group.id)
-            .values(suspended_at=now, suspended_reason=f"moved to {target}")
+            .values(suspended_at=now, suspended_reason=f"moved to {target}", moved_to=target)
         )
-        await admin_log.record(
-            conn, "cli", "group-moved", group_iri(node.base, slug), f"to {target}: {len(todo)}"
-        )
+        old_group = group_iri(node.base, slug)
+        await admin_log.record(conn, "cli", "group-moved", old_group, f"to {target}: {len(todo)}")
         sent = await announce(conn, node, todo)
+        await group_actors.publish_as_group(
+            conn,
+            group.id,
+            group_move_activity(node, old_group, target),
+            await group_actors.follower_inboxes(conn, group.id),
+            listed=True,
+        )
     return sent
 
 

@@ -4,7 +4,8 @@ The archive holds a signed manifest and the documents it lists:
 
 - `manifest` (signed with the exporting node's Ed25519 key, an FEP-8b32 `eddsa-jcs-2022`
   proof, the same key that signs every asset document): the group (name, slug, its IRI
-  `{base}/groups/{slug}`), its members by name and role (never passwords), and one entry per
+  `{base}/groups/{slug}`, with its default visibility and licence and the actors it was before
+  as `alsoKnownAs`), its members by name and role (never passwords), and one entry per
   asset the node ever held for the group, live or deleted: IRI, published, updated, deleted,
   moderation state and the SHA-256 of the JCS form of its document. The public key is carried
   as `publicKeyMultibase`, so the archive verifies even when its node is gone.
@@ -32,8 +33,11 @@ from sqlalchemy import select
 import vocab
 from federation import keys, proofs
 from federation.hosts import InvalidHost, host_of
+from registry.catalog.group_settings import checked_license
+from registry.catalog.visibility import PUBLIC, VISIBILITIES
 from registry.core import db, iris
 from registry.core.iris import group_iri, proof_key_id
+from registry.core.errors import Unprocessable
 from registry.core.schema import LOCAL, asset_documents, assets, groups, members
 from vocab.context import DATA_INTEGRITY_CONTEXT
 from vocab.document import parse_utc
@@ -56,6 +60,9 @@ ARCHIVE_TERMS: dict[str, Any] = {
     "manifest": "commons:manifest",
     "authorization": "commons:authorization",
     "publicKeyMultibase": "https://w3id.org/security#publicKeyMultibase",
+    "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+    "defaultVisibility": "commons:defaultVisibility",
+    "defaultLicense": "commons:defaultLicense",  # an SPDX identifier
 }
 ARCHIVE_CONTEXT: list[Any] = [vocab.AS_CONTEXT, DATA_INTEGRITY_CONTEXT, ARCHIVE_TERMS]
 FORMAT = "commons-registry group archive 1"
@@ -80,6 +87,16 @@ class ArchivedAsset:
 
 
 @dataclass(frozen=True)
+class GroupRules:
+    """What a group carries beside its assets: its defaults for new assets, and the actors
+    it was before (when it has moved already)."""
+
+    default_visibility: str = PUBLIC
+    default_license: str | None = None
+    also_known_as: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Archive:
     """A verified archive."""
 
@@ -91,6 +108,7 @@ class Archive:
     public_key: ed25519.Ed25519PublicKey
     key_id: str
     authorization: dict[str, Any] | None
+    rules: GroupRules = GroupRules()
 
     @property
     def group_iri(self) -> str:
@@ -149,7 +167,14 @@ async def export_group(
         "attributedTo": iris.actor(base),
         "origin": base,
         "published": iso(utcnow()),
-        "object": {"id": group_iri(base, slug), "slug": slug, "name": group.name},
+        "object": {
+            "id": group_iri(base, slug),
+            "slug": slug,
+            "name": group.name,
+            "defaultVisibility": group.default_visibility,
+            **({"defaultLicense": group.default_license} if group.default_license else {}),
+            **({"alsoKnownAs": orjson.loads(group.also_known_as)} if group.also_known_as else {}),
+        },
         "publicKeyMultibase": keys.ed25519_to_multikey(private_key.public_key()),
         "members": member_list,
         "assets": entries,
@@ -295,4 +320,21 @@ def read_archive(data: bytes) -> Archive:
         public_key,
         method,
         auth,
+        _rules(group),
     )
+
+
+def _rules(group: dict[str, Any]) -> GroupRules:
+    """The group's rules as the manifest states them (archives of before they were written
+    give the defaults)."""
+    default_visibility = group.get("defaultVisibility", PUBLIC)
+    if default_visibility not in VISIBILITIES:
+        raise ArchiveError(f"the group's default visibility {default_visibility!r} is unknown")
+    try:
+        license_id = checked_license(group.get("defaultLicense"))
+    except Unprocessable as exc:
+        raise ArchiveError(f"the group's {exc.detail}") from None
+    aliases = group.get("alsoKnownAs") or []
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise ArchiveError("the group's alsoKnownAs is not a list of IRIs")
+    return GroupRules(default_visibility, license_id, tuple(aliases))

@@ -1,4 +1,5 @@
-"""Fixtures for interop tests: peers from independent implementations on 127.0.0.1.
+"""Fixtures for interop tests: peers from independent implementations on 127.0.0.1 (the
+Fedify peer's fixture, `fedify`, is in tests/conftest.py: the group-move tests use it too).
 
 `pasture` and `herd_factory` are session-scoped: the venvs are built (or reused) once and
 each peer process is started once and stopped at the end of the session. Without a venv
@@ -8,17 +9,14 @@ reason; set COMMONS_INTEROP_REQUIRED=1 to make that a failure instead.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.interop.fedify_peer import FedifyPeer, ensure_fedify_install
+from tests.conftest import venv_or_skip
 from tests.interop.peers import (
-    REQUIRED_ENV,
     BovineHerd,
     PastureVerifier,
-    VenvError,
     ensure_herd_venv,
     ensure_pasture_venv,
 )
@@ -32,23 +30,14 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def _venv_or_skip(build: Callable[[], object]) -> None:
-    try:
-        build()
-    except VenvError as exc:
-        if os.environ.get(REQUIRED_ENV, "") not in ("", "0"):
-            pytest.fail(f"interop venv required ({REQUIRED_ENV}) but not buildable:\n{exc}")
-        pytest.skip(f"interop peer venv unavailable: {exc}")
-
-
 @pytest.fixture(scope="session")
 def pasture_venv() -> None:
-    _venv_or_skip(ensure_pasture_venv)
+    venv_or_skip(ensure_pasture_venv)
 
 
 @pytest.fixture(scope="session")
 def herd_venv() -> None:
-    _venv_or_skip(ensure_herd_venv)
+    venv_or_skip(ensure_herd_venv)
 
 
 @pytest.fixture(scope="session")
@@ -88,16 +77,3 @@ def herd_factory(
 def herd(herd_factory: Callable[..., BovineHerd]) -> BovineHerd:
     """One bovine-herd server with the actor `milkdrinker`, shared by the session."""
     return herd_factory("milkdrinker")
-
-
-@pytest.fixture(scope="session")
-def fedify(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FedifyPeer]:
-    """Fedify 1.5 (and jsonld.js) on 127.0.0.1, one per session; npm packages installed once
-    under $COMMONS_INTEROP_HOME/node."""
-    _venv_or_skip(ensure_fedify_install)
-    peer = FedifyPeer(workdir=tmp_path_factory.mktemp("fedify"))
-    peer.start()
-    try:
-        yield peer
-    finally:
-        peer.stop()

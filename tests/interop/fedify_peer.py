@@ -10,8 +10,9 @@ any connection beyond loopback.
 `FedifyPeer` drives it: `lookup` (a handle or URL, as Fedify's `lookupObject`), `parse`
 (`Object.fromJsonLd`), `verify` (`verifyObject`, with the proof count), `canonize`
 (jsonld.js URDNA2015 in safe mode, contexts from our bundle only), `follow`, `inbox` (what
-Fedify's inbox accepted after verifying the HTTP signature), `sign` (a Note with Fedify's
-FEP-8b32 proof).
+Fedify's inbox accepted after verifying the HTTP signature), `moves` (what it did with each
+account `Move`: followed the target, as Mastodon does), `sign` (a Note with Fedify's FEP-8b32
+proof).
 """
 
 from __future__ import annotations
@@ -181,6 +182,11 @@ class FedifyPeer(_PeerProcess):
 
     async def inbox(self) -> list[dict[str, Any]]:
         return list((await self._call("GET", "inbox"))["items"])
+
+    async def moves(self) -> dict[str, Any]:
+        """{moves: [{id, from, to, followed, unfollowed, refused}], following: {actor: Follow}}:
+        what alice did with each Move (she follows a mover to its target, as Mastodon does)."""
+        return await self._call("GET", "moves")
 
     async def sign(self, content: str) -> dict[str, Any]:
         """A Note signed by Fedify: {document, publicKeyJwk, keyId}."""

@@ -1,6 +1,7 @@
 """Groups that move, with real nodes (issue 22): a group with 500 assets moves from A to B
-while C mirrors both; a group re-establishes itself after its node died, from its export and
-(another group) by a claim made with the old node's key. SQLite and PostgreSQL."""
+while C mirrors both and a Fedify account follows the group to B; a group re-establishes
+itself after its node died, from its export and (another group) by a claim made with the old
+node's key. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from federation import keys, proofs
 from registry.core import db
 from registry.core.schema import LOCAL, asset_documents, assets, groups
+from tests.interop.fedify_peer import FedifyPeer
 from tests.nodes import Node, eventually
 from tests.registry.test_partner_mirroring import (
     KINDS,
@@ -116,11 +118,19 @@ async def wait_for_moved_copies(c: Node, old: Node, new: Node, pairs: dict[str, 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("on", DATABASES)
 async def test_a_group_of_500_assets_moves_from_a_to_b_while_c_mirrors_both(
-    node_factory, tmp_path: Path, on: str
+    node_factory, fedify: FedifyPeer, tmp_path: Path, on: str
 ) -> None:
     a, b, c = (node_factory(name, on=on, env=QUICK_SYNC) for name in ("A", "B", "C"))
     await become_partners(a, b, c)
     token, made = await make_group(a, "coop", 500)
+    # The group's rules travel with it; a Fedify account follows it on A.
+    a.cli("group", "defaults", "coop", "--visibility", "unlisted", "--license", "CC-BY-SA-4.0")
+    old_group, new_group = f"{a.base_url}/groups/coop", f"{b.base_url}/groups/coop"
+    assert (await fedify.follow(old_group)).get("target") == old_group
+    await fedify.wait_for_inbox(
+        lambda item: item["type"] == "Accept" and item["actor"] == old_group,
+        what="the coop's Accept from A",
+    )
     async with a.client(token) as http:  # some history: edits and deletions
         for asset in made[:5]:
             response = await http.patch(f"/api/assets/{asset['id']}", json={"summary": "Edited"})
@@ -164,6 +174,7 @@ async def test_a_group_of_500_assets_moves_from_a_to_b_while_c_mirrors_both(
     assert "498 Move activities queued" in out, out
     await wait_for_moved_copies(c, a, b, pairs)
     print(f"\n[{on}] 498 copies re-keyed on C {time.monotonic() - started:.1f} s after import")
+    await fedify_follows_the_moved_group(fedify, b, old_group, new_group)
 
     # Every old IRI leads to its new one: people and linked-data clients by a 308 redirect,
     # ActivityPub clients by a Tombstone naming it.
@@ -186,6 +197,50 @@ async def test_a_group_of_500_assets_moves_from_a_to_b_while_c_mirrors_both(
         assert "Moved here from" in followed.text and olds[0] in followed.text
     # A's history is kept: the deleted assets stay deleted (not moved), the group suspended.
     assert len([1 for _, gone in (await catalog(c, host(a))).values() if gone]) >= 500
+
+
+async def fedify_follows_the_moved_group(
+    fedify: FedifyPeer, b: Node, old_group: str, new_group: str
+) -> None:
+    """The group actor's own Move reaches the Fedify follower, which checks both actors
+    (`alsoKnownAs` of the new, `movedTo` of the old), follows the new group on B and gets
+    its assets from there; the group's rules arrived with it."""
+
+    async def move_handled() -> bool:
+        moves = (await fedify.moves())["moves"]
+        return any(m["from"] == old_group and "refused" in m for m in moves)
+
+    await eventually(move_handled, timeout=120, what="Fedify handling the coop's Move")
+    move = next(m for m in (await fedify.moves())["moves"] if m["from"] == old_group)
+    assert move["refused"] is None and move["to"] == new_group, move
+    await fedify.wait_for_inbox(
+        lambda item: item["type"] == "Accept" and item["actor"] == new_group,
+        timeout=60,
+        what="the coop's Accept from B",
+    )
+    async with httpx.AsyncClient(timeout=30) as http:
+        ap = {"Accept": "application/activity+json"}
+        assert (await http.get(old_group, headers=ap)).json()["movedTo"] == new_group
+        assert old_group in (await http.get(new_group, headers=ap)).json()["alsoKnownAs"]
+        page = await http.get(old_group, headers={"Accept": "text/html"})
+        assert page.status_code == 308 and page.headers["location"] == new_group
+        listed = await http.get(f"{new_group}/followers", params={"page": "first"}, headers=ap)
+        assert fedify.actor_uri in listed.json()["orderedItems"], listed.text
+    assert "unlisted, licence CC-BY-SA-4.0" in b.cli("group", "defaults", "coop")
+    token = b.cli("token", "create", "--group", "coop").split()[-1]
+    async with b.client(token) as http:
+        response = await http.post(
+            "/api/assets", json={"name": "Made after the move", "kind": "cooperative"}
+        )
+        assert response.status_code == 201, response.text
+        made = response.json()
+    assert made["visibility"] == "unlisted", made
+    create = await fedify.wait_for_inbox(
+        lambda item: item["type"] == "Create" and (item["object"] or {}).get("id") == made["iri"],
+        timeout=60,
+        what="the new group's Create",
+    )
+    assert create["actor"] == new_group, create
 
 
 async def proof_holds(c: Node, uid: str) -> dict[str, Any]:

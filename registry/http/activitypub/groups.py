@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from registry.catalog.search import search
@@ -33,12 +33,15 @@ async def _group(request: Request) -> GroupActor:
 
 async def group_actor(request: Request) -> Response:
     """The Group actor (exempt from authorized fetch, like the node's: others need its key),
-    or for browsers its profile page with the group's public assets."""
+    or for browsers its profile page with the group's public assets (a redirect to its new
+    home when it moved away)."""
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, negotiation.PAGE_FIRST)
     group = await _group(request)
     if chosen != negotiation.HTML:
         return jsonld(group.actor_document(), accept, chosen)
+    if group.moved_to:  # people follow the group to its new home
+        return RedirectResponse(group.moved_to, status_code=308, headers=VARY)
     await load_session(request)
     svc = runtime(request)
     query = parse_query(

@@ -8,6 +8,11 @@
 // /users/alice with a personal and a shared inbox. The control API under /_harness/ lets the
 // tests use Fedify as a consumer: look objects up, parse and verify documents, canonicalise
 // them with jsonld.js in safe mode, follow an actor, read what the inbox accepted.
+//
+// Alice follows an actor that moves as Mastodon's accounts do: on a `Move` whose object is
+// its own actor she checks that the target names the mover in `alsoKnownAs` and that the
+// mover, fetched again, names the target in `movedTo`; then she follows the target and
+// undoes her Follow of the mover. /_harness/moves tells what she did with each Move.
 import http from "node:http";
 import { readFileSync, writeFileSync } from "node:fs";
 import { configure } from "@logtape/logtape";
@@ -23,13 +28,16 @@ import {
   generateCryptoKeyPair,
   getAuthenticatedDocumentLoader,
   getDocumentLoader,
+  isActor,
   LanguageString,
   lookupObject,
   MemoryKvStore,
+  Move,
   Note,
   Object as APObject,
   Person,
   signObject,
+  Undo,
   Update,
   verifyObject,
 } from "@fedify/fedify";
@@ -160,8 +168,61 @@ async function remember(ctx, activity) {
   received.push(entry);
 }
 
+// ------------------------------------------------------------------ follows and moves
+
+const following = new Map(); // IRI of an actor alice follows -> the id of her Follow
+const moves = []; // what alice did with each Move she received
+
+async function sendFollow(ctx, target) {
+  const follow = new Follow({
+    id: new URL(`/follows/${crypto.randomUUID()}`, ctx.origin),
+    actor: ctx.getActorUri("alice"),
+    object: target.id,
+  });
+  await ctx.sendActivity({ identifier: "alice" }, target, follow);
+  following.set(target.id.href, follow.id.href);
+  return follow;
+}
+
+async function followMove(ctx, move, entry) {
+  const from = entry.from;
+  if (!from || move.objectId?.href !== from) return "not an account move: its object is not its actor";
+  if (!following.has(from)) return "alice does not follow the actor that moved";
+  const target = await move.getTarget(loaders);
+  if (!isActor(target)) return "the target is not an actor";
+  if (!target.aliasIds.some((alias) => alias.href === from)) {
+    return "the target does not name the mover in alsoKnownAs";
+  }
+  const mover = await lookupObject(from, { ...loaders, allowPrivateAddress: true });
+  if (!isActor(mover) || mover.successorId?.href !== target.id.href) {
+    return "the mover does not name the target in movedTo";
+  }
+  entry.followed = (await sendFollow(ctx, target)).id.href;
+  const undo = new Undo({
+    id: new URL(`/undos/${crypto.randomUUID()}`, ctx.origin),
+    actor: ctx.getActorUri("alice"),
+    object: new Follow({ id: new URL(following.get(from)), actor: ctx.getActorUri("alice"), object: mover.id }),
+  });
+  following.delete(from);
+  await ctx.sendActivity({ identifier: "alice" }, mover, undo);
+  entry.unfollowed = from;
+  return null;
+}
+
+async function onMove(ctx, move) {
+  await remember(ctx, move);
+  const entry = { id: move.id?.href ?? null, from: move.actorId?.href ?? null, to: move.targetId?.href ?? null };
+  moves.push(entry);
+  try {
+    entry.refused = await followMove(ctx, move, entry);
+  } catch (error) {
+    entry.refused = String(error && error.stack || error);
+  }
+}
+
 federation
   .setInboxListeners("/users/{identifier}/inbox", "/inbox")
+  .on(Move, onMove)
   .on(Accept, remember)
   .on(Create, remember)
   .on(Update, remember)
@@ -231,6 +292,9 @@ const handlers = {
   async "GET /_harness/inbox"() {
     return { items: received };
   },
+  async "GET /_harness/moves"() {
+    return { moves, following: Object.fromEntries(following) };
+  },
   async "GET /_harness/warnings"() {
     return { warnings: warnings.splice(0) };
   },
@@ -257,12 +321,7 @@ const handlers = {
   async "POST /_harness/follow"(ctx, body) {
     const target = await lookupObject(body.identifier, { ...loaders, allowPrivateAddress: true });
     if (target === null) return { error: `cannot look up ${body.identifier}` };
-    const follow = new Follow({
-      id: new URL(`/follows/${crypto.randomUUID()}`, ctx.origin),
-      actor: ctx.getActorUri("alice"),
-      object: target.id,
-    });
-    await ctx.sendActivity({ identifier: "alice" }, target, follow);
+    const follow = await sendFollow(ctx, target);
     return { id: follow.id.href, target: target.id.href };
   },
   async "POST /_harness/sign"(ctx, body) {
