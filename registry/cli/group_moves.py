@@ -1,4 +1,4 @@
-"""Groups that move: `group export|import|moved|claim|copies`, `key export`.
+"""Groups that move: `group export|import|moved|claim|copies|key`, `key export`.
 
 Every command checks all of its input before it writes anything; a refusal is one line on
 stderr and exit status 1 (bad input) or 2 (a file that cannot be read).
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import vocab
@@ -25,8 +26,11 @@ from registry.cli.table import arg, command, command_group
 from registry.config import Settings
 from registry.core import db
 from registry.core.node_keys import load_node_keys
+from registry.core.schema import groups
 from registry.fediverse.claims import build_claim, copies_document, load_claim_key
 from registry.fediverse.federation import Federation
+from registry.fediverse.former_actors import actor_key_file, move_followers, read_actor_key
+from registry.fediverse.group_actors import keys_of
 from registry.fediverse.moves import (
     Adopted,
     AdoptItem,
@@ -78,6 +82,25 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
             return 0
 
         return with_engine(settings, export)
+    if command == "key":
+
+        async def key(engine: AsyncEngine) -> int:
+            async with db.read(engine) as conn:
+                group_id = (
+                    await conn.execute(select(groups.c.id).where(groups.c.slug == args.slug))
+                ).scalar()
+            if group_id is None:
+                raise ArchiveError(f"there is no group {args.slug!r}")
+            actor = group_iri(base, args.slug)
+            held = actor_key_file(actor, await keys_of(engine, group_id))
+            _write(args.out, orjson.dumps(held), secret=True)
+            print(
+                f"the key of {actor} is in {args.out} (mode 600): the group's admins keep it "
+                "off this server, to move its followers if this node ever dies"
+            )
+            return 0
+
+        return with_engine(settings, key)
     if command == "copies":
 
         async def copies(engine: AsyncEngine) -> int:
@@ -98,6 +121,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
                 "the archive does not authorise a move to this node: export it with "
                 f"`group export {archive.slug} --to {base}` (or let the old node send the Moves)"
             )
+        former_key = read_actor_key(_read(args.group_key), archive) if args.group_key else None
 
         async def do_import(runtime: Any, federation: Federation) -> int:
             await _confirm_origin_key(federation, archive.key_id, archive.public_key)
@@ -122,6 +146,15 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
                 rules=dataclasses.replace(rules, also_known_as=was),
             )
             instrument = archive.authorization if args.announce else None
+            if former_key is not None:
+                async with db.write(runtime.engine) as conn:
+                    told = await move_followers(
+                        conn, federation.node, adopted.slug, archive, former_key
+                    )
+                print(
+                    f"{told} followers of {archive.group_iri} were sent its Move, "
+                    "signed with its key"
+                )
             return await _finish(
                 federation, archive.origin, archive.slug, adopted, instrument, args
             )
@@ -268,9 +301,22 @@ def group_export(settings: Settings, args: argparse.Namespace) -> int:
             action="store_true",
             help="send the Moves from this node (when the old node is gone; needs `export --to`)",
         ),
+        arg(
+            "--group-key",
+            help="the old group actor's key (`group key`): its followers get its Move from here",
+        ),
     ],
 )
 def group_import(settings: Settings, args: argparse.Namespace) -> int:
+    return _guarded(settings, args)
+
+
+@command(
+    "group key",
+    help="write the group actor's private key, for its admins",
+    arguments=[arg("slug"), arg("--out", required=True, help="the key file to write (mode 600)")],
+)
+def group_key(settings: Settings, args: argparse.Namespace) -> int:
     return _guarded(settings, args)
 
 

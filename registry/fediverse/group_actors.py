@@ -34,6 +34,9 @@ from registry.fediverse.identity import NodeIdentity
 from vocab.htmltext import escape_text
 
 ACCEPTED, REJECTED = "accepted", "rejected"
+# The RSA key of an actor a group was on a node that died, held here to move its followers
+# (registry/fediverse/former_actors.py); a row of `group_keys` of the group it became.
+FORMER_RSA = "former-rsa"
 
 
 def _utc(value: datetime) -> datetime:
@@ -117,7 +120,7 @@ def new_activity_id(base: str) -> str:
     return iris.activity(base, uuid.uuid4().hex)
 
 
-async def _keys(engine: AsyncEngine, group_id: int) -> NodeKeys:
+async def keys_of(engine: AsyncEngine, group_id: int) -> NodeKeys:
     """The group's keys, made the first time anyone needs them (insert-if-absent, so two
     processes that race keep the same pair)."""
     query = select(group_keys.c.name, group_keys.c.private_pem).where(
@@ -158,7 +161,7 @@ class GroupActors:
         # A group that moved away stays an actor here: its document names where it went
         # (`movedTo`) and its key signs the Move and stays there for checking it.
         if row.id not in self._keys:
-            self._keys[row.id] = await _keys(self.engine, row.id)
+            self._keys[row.id] = await keys_of(self.engine, row.id)
         return GroupActor(
             self.node,
             row.id,
@@ -178,13 +181,34 @@ class GroupActors:
         return await self.by_slug(slug) if slug else None
 
     async def signer_for(self, body: bytes) -> httpx.Auth | None:
-        """Who signs a delivery: the group whose actor the activity names, else the node."""
+        """Who signs a delivery: the group whose actor the activity names, or the former
+        actor on another node whose key a group here holds, else the node."""
         try:
             actor = orjson.loads(body).get("actor")
         except (orjson.JSONDecodeError, AttributeError):
             return None
-        group = await self.by_iri(actor if isinstance(actor, str) else None)
-        return group.signer() if group is not None else None
+        if not isinstance(actor, str):
+            return None
+        group = await self.by_iri(actor)
+        if group is not None:
+            return group.signer()
+        if actor.startswith(self.node.base + "/"):
+            return None  # the node's own actor (one lookup less on the common path)
+        return await self._former_signer(actor)
+
+    async def _former_signer(self, actor: str) -> httpx.Auth | None:
+        query = (
+            select(groups.c.also_known_as, group_keys.c.private_pem)
+            .join(group_keys, group_keys.c.group_id == groups.c.id)
+            .where(group_keys.c.name == FORMER_RSA, groups.c.also_known_as.is_not(None))
+        )
+        async with db.read(self.engine) as conn:
+            for row in await conn.execute(query):
+                if actor in orjson.loads(row.also_known_as):
+                    return CavageAuth(
+                        f"{actor}#main-key", keys.load_private_key_pem(row.private_pem)
+                    )
+        return None
 
 
 # -- followers -------------------------------------------------------------------------------
@@ -234,6 +258,23 @@ async def follower_inboxes(conn: AsyncConnection, group_id: int) -> list[str]:
         .distinct()
     )
     return sorted(row[0] for row in rows)
+
+
+async def follower_records(conn: AsyncConnection, group_id: int) -> list[dict[str, str]]:
+    """The group's accepted followers as its archive lists them (id, inbox, shared inbox)."""
+    rows = await conn.execute(
+        select(group_followers.c.actor, group_followers.c.inbox, group_followers.c.shared_inbox)
+        .where(group_followers.c.group_id == group_id, group_followers.c.state == ACCEPTED)
+        .order_by(group_followers.c.id)
+    )
+    return [
+        {
+            "id": r.actor,
+            "inbox": r.inbox,
+            **({"sharedInbox": r.shared_inbox} if r.shared_inbox else {}),
+        }
+        for r in rows
+    ]
 
 
 async def follower_page(

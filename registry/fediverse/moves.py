@@ -272,12 +272,14 @@ def move_activity(
     )
 
 
-def group_move_activity(node: Any, old_group: str, new_group: str) -> dict[str, Any]:
+def group_move_activity(
+    node: Any, old_group: str, new_group: str, *, activity_id: str | None = None
+) -> dict[str, Any]:
     """The group actor's move of itself (an account move): `object` is the actor, `target`
     the new actor, which names it in `alsoKnownAs`; addressed to its followers."""
     return activities.activity(
         "Move",
-        id=node.new_activity_id(),
+        id=activity_id or node.new_activity_id(),
         actor=old_group,
         object=old_group,
         target=new_group,

@@ -36,9 +36,10 @@ from federation.hosts import InvalidHost, host_of
 from registry.catalog.group_settings import checked_license
 from registry.catalog.visibility import PUBLIC, VISIBILITIES
 from registry.core import db, iris
-from registry.core.iris import group_iri, proof_key_id
 from registry.core.errors import Unprocessable
+from registry.core.iris import group_iri, proof_key_id
 from registry.core.schema import LOCAL, asset_documents, assets, groups, members
+from registry.fediverse import group_actors
 from vocab.context import DATA_INTEGRITY_CONTEXT
 from vocab.document import parse_utc
 from vocab.times import as_utc, iso, utcnow
@@ -63,6 +64,8 @@ ARCHIVE_TERMS: dict[str, Any] = {
     "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
     "defaultVisibility": "commons:defaultVisibility",
     "defaultLicense": "commons:defaultLicense",  # an SPDX identifier
+    "publicKeyPem": "https://w3id.org/security#publicKeyPem",
+    "followedBy": "commons:followedBy",
 }
 ARCHIVE_CONTEXT: list[Any] = [vocab.AS_CONTEXT, DATA_INTEGRITY_CONTEXT, ARCHIVE_TERMS]
 FORMAT = "commons-registry group archive 1"
@@ -109,6 +112,8 @@ class Archive:
     key_id: str
     authorization: dict[str, Any] | None
     rules: GroupRules = GroupRules()
+    actor_public_pem: str | None = None  # the group actor's RSA key, as its node published it
+    followers: tuple[dict[str, str], ...] = ()  # who followed the group actor there
 
     @property
     def group_iri(self) -> str:
@@ -121,8 +126,11 @@ async def export_group(
     """The signed archive of group `slug` (see the module docstring)."""
     async with db.read(engine) as conn:
         group = (await conn.execute(select(groups).where(groups.c.slug == slug))).first()
-        if group is None:
-            raise ArchiveError(f"there is no group {slug!r}")
+    if group is None:
+        raise ArchiveError(f"there is no group {slug!r}")
+    actor_keys = await group_actors.keys_of(engine, group.id)
+    async with db.read(engine) as conn:
+        followers = await group_actors.follower_records(conn, group.id)
         people = await conn.execute(
             select(members.c.username, members.c.display_name, members.c.role)
             .where(members.c.group_id == group.id)
@@ -174,6 +182,8 @@ async def export_group(
             "defaultVisibility": group.default_visibility,
             **({"defaultLicense": group.default_license} if group.default_license else {}),
             **({"alsoKnownAs": orjson.loads(group.also_known_as)} if group.also_known_as else {}),
+            "publicKeyPem": actor_keys.rsa_public_pem,
+            "followedBy": followers,
         },
         "publicKeyMultibase": keys.ed25519_to_multikey(private_key.public_key()),
         "members": member_list,
@@ -321,7 +331,29 @@ def read_archive(data: bytes) -> Archive:
         method,
         auth,
         _rules(group),
+        group.get("publicKeyPem") if isinstance(group.get("publicKeyPem"), str) else None,
+        _followers(group.get("followedBy")),
     )
+
+
+def _followers(value: Any) -> tuple[dict[str, str], ...]:
+    """The followers an archive lists, each with an http(s) id and inbox; others are dropped."""
+    found = []
+    for entry in value if isinstance(value, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        actor, inbox, shared = entry.get("id"), entry.get("inbox"), entry.get("sharedInbox")
+        if all(
+            isinstance(v, str) and v.startswith(("https://", "http://")) for v in (actor, inbox)
+        ):
+            found.append(
+                {
+                    "id": actor,
+                    "inbox": inbox,
+                    **({"sharedInbox": shared} if isinstance(shared, str) else {}),
+                }
+            )
+    return tuple(found)
 
 
 def _rules(group: dict[str, Any]) -> GroupRules:

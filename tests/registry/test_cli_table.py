@@ -122,6 +122,7 @@ ELSEWHERE = {"serve", "worker", "doctor", "backup", "restore", "import", "sample
 ELSEWHERE |= {"follow", "unfollow", "partner add", "partner remove", "config example"}
 # test_portability.py and test_group_moves.py (a group moving between real nodes; key claims).
 ELSEWHERE |= {"group export", "group import", "group moved", "group claim", "group copies"}
+ELSEWHERE |= {"group key"}
 ELSEWHERE |= {"key export"}
 
 

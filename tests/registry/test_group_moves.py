@@ -199,33 +199,47 @@ async def test_a_group_of_500_assets_moves_from_a_to_b_while_c_mirrors_both(
     assert len([1 for _, gone in (await catalog(c, host(a))).values() if gone]) >= 500
 
 
-async def fedify_follows_the_moved_group(
-    fedify: FedifyPeer, b: Node, old_group: str, new_group: str
+async def fedify_follows(
+    fedify: FedifyPeer, old_group: str, new_group: str, *, old_answers: bool
 ) -> None:
-    """The group actor's own Move reaches the Fedify follower, which checks both actors
-    (`alsoKnownAs` of the new, `movedTo` of the old), follows the new group on B and gets
-    its assets from there; the group's rules arrived with it."""
+    """The group actor's Move reaches the Fedify follower, which checks it (its signature with
+    the key it holds, `alsoKnownAs` of the new actor, `movedTo` of the old if it answers) and
+    follows the new group, which lists it among its followers."""
 
     async def move_handled() -> bool:
         moves = (await fedify.moves())["moves"]
         return any(m["from"] == old_group and "refused" in m for m in moves)
 
-    await eventually(move_handled, timeout=120, what="Fedify handling the coop's Move")
+    await eventually(move_handled, timeout=120, what="Fedify handling the group's Move")
     move = next(m for m in (await fedify.moves())["moves"] if m["from"] == old_group)
     assert move["refused"] is None and move["to"] == new_group, move
+    assert move["moverAnswered"] is old_answers, move
     await fedify.wait_for_inbox(
         lambda item: item["type"] == "Accept" and item["actor"] == new_group,
         timeout=60,
-        what="the coop's Accept from B",
+        what="the group's Accept from its new node",
     )
+    async with httpx.AsyncClient(timeout=30) as http:
+        listed = await http.get(
+            f"{new_group}/followers",
+            params={"page": "first"},
+            headers={"Accept": "application/activity+json"},
+        )
+    assert fedify.actor_uri in listed.json()["orderedItems"], listed.text
+
+
+async def fedify_follows_the_moved_group(
+    fedify: FedifyPeer, b: Node, old_group: str, new_group: str
+) -> None:
+    """After a move between live nodes: both actors name each other, the old one's page
+    redirects, the group's rules arrived with it, and its new assets reach the follower."""
+    await fedify_follows(fedify, old_group, new_group, old_answers=True)
     async with httpx.AsyncClient(timeout=30) as http:
         ap = {"Accept": "application/activity+json"}
         assert (await http.get(old_group, headers=ap)).json()["movedTo"] == new_group
         assert old_group in (await http.get(new_group, headers=ap)).json()["alsoKnownAs"]
         page = await http.get(old_group, headers={"Accept": "text/html"})
         assert page.status_code == 308 and page.headers["location"] == new_group
-        listed = await http.get(f"{new_group}/followers", params={"page": "first"}, headers=ap)
-        assert fedify.actor_uri in listed.json()["orderedItems"], listed.text
     assert "unlisted, licence CC-BY-SA-4.0" in b.cli("group", "defaults", "coop")
     token = b.cli("token", "create", "--group", "coop").split()[-1]
     async with b.client(token) as http:
@@ -258,7 +272,9 @@ async def proof_holds(c: Node, uid: str) -> dict[str, Any]:
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("on", DATABASES)
-async def test_a_group_outlives_its_dead_node(node_factory, tmp_path: Path, on: str) -> None:
+async def test_a_group_outlives_its_dead_node(
+    node_factory, fedify: FedifyPeer, tmp_path: Path, on: str
+) -> None:
     quiet = {**QUICK_SYNC, "COMMONS_MIRROR_UNREACHABLE_AFTER_HOURS": "0.0005"}  # 1.8 s
     a = node_factory("A", on=on, env=QUICK_SYNC)
     b = node_factory("B", on=on, env=QUICK_SYNC)
@@ -266,6 +282,12 @@ async def test_a_group_outlives_its_dead_node(node_factory, tmp_path: Path, on: 
     await become_partners(a, b, c)
     await make_group(a, "coop", 30)
     await make_group(a, "garden", 20)
+    old_coop, new_coop = f"{a.base_url}/groups/coop", f"{b.base_url}/groups/coop"
+    assert (await fedify.follow(old_coop)).get("target") == old_coop
+    await fedify.wait_for_inbox(
+        lambda item: item["type"] == "Accept" and item["actor"] == old_coop,
+        what="the coop's Accept from A",
+    )
 
     async def c_mirrors_a() -> bool:
         return not await divergence(a, c)
@@ -275,6 +297,10 @@ async def test_a_group_outlives_its_dead_node(node_factory, tmp_path: Path, on: 
     a.cli("key", "export", "--out", str(key_file))
     assert key_file.stat().st_mode & 0o777 == 0o600
     a.cli("group", "export", "coop", "--out", str(archive), "--to", b.base_url)
+    group_key, garden_key = tmp_path / "coop-actor.key", tmp_path / "garden-actor.key"
+    a.cli("group", "key", "coop", "--out", str(group_key))  # what the coop's admins keep
+    a.cli("group", "key", "garden", "--out", str(garden_key))
+    assert group_key.stat().st_mode & 0o777 == 0o600
     a.stop(kill=True)  # the operator walks away
 
     # C keeps serving A's copies, marked unreachable, with the key that proves them.
@@ -291,12 +317,34 @@ async def test_a_group_outlives_its_dead_node(node_factory, tmp_path: Path, on: 
         assert "Origin unreachable since" in page.text
     await proof_holds(c, marked[0]["id"])
 
-    # The coop re-establishes on B from its export; B announces the move with A's signed word.
+    # A key that is not the coop actor's (another group's, or a forged one) changes nothing.
+    forged = orjson.loads(group_key.read_bytes())
+    forged["privateKeyPem"] = keys.private_key_to_pem(keys.generate_rsa_key())
+    (tmp_path / "forged.key").write_bytes(orjson.dumps(forged))
+    for wrong, why in ((garden_key, "not .*coop's"), (tmp_path / "forged.key", "not the group")):
+        with pytest.raises(AssertionError, match=why):
+            b.cli("group", "import", str(archive), "--announce", "--group-key", str(wrong))
+    assert "coop" not in await group_names(b)
+
+    # The coop re-establishes on B from its export; B announces the move with A's signed word,
+    # and the coop actor's Move (signed with the key its admins kept) to its followers.
     mapping = tmp_path / "coop.moved.json"
-    out = b.cli("group", "import", str(archive), "--announce", "--map-out", str(mapping))
+    out = b.cli(
+        "group",
+        "import",
+        str(archive),
+        "--announce",
+        "--map-out",
+        str(mapping),
+        "--group-key",
+        str(group_key),
+    )
     assert "30 Move activities queued" in out, out
+    assert f"1 followers of {old_coop} were sent its Move" in out, out
     coop = moved_pairs(mapping)
     await wait_for_copies(c, a, b, coop)
+    # Fedify checks the Move with the key it kept (A answers no more) and follows B's coop.
+    await fedify_follows(fedify, old_coop, new_coop, old_answers=False)
 
     # The garden had no export: its copies on C, claimed with A's key, re-establish it on B.
     held = tmp_path / "held.json"
