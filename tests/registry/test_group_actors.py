@@ -113,3 +113,31 @@ async def test_a_follower_of_a_group_gets_its_assets_only_until_it_undoes(  # ty
         async with db.read(engine) as conn:
             left = (await conn.execute(select(func.count()).select_from(group_followers))).scalar()
         assert left == 0
+
+
+async def test_the_group_exports_its_actor_key_and_the_export_is_logged(  # type: ignore[no-untyped-def]
+    federated, group_token, other_group_token, admin_token
+) -> None:
+    """The group's own token (or an admin's) gets the key its actor signs with, to keep off
+    the node; another group's token sees no such group; nothing is cached on the way."""
+    http, _ = federated
+    url = "/api/groups/coop-fab/actor-key"
+    assert (await http.get(url)).status_code == 401
+    refused = await http.get(url, headers={"Authorization": f"Bearer {other_group_token}"})
+    assert refused.status_code == 404 and "coop-fab" in refused.json()["detail"]
+    response = await http.get(url, headers={"Authorization": f"Bearer {group_token}"})
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    held = response.json()
+    assert held["type"] == "commons:GroupActorKey" and held["actor"] == f"{BASE}/groups/coop-fab"
+    actor = (
+        await http.get("/groups/coop-fab", headers={"accept": "application/activity+json"})
+    ).json()
+    assert held["keyId"] == actor["publicKey"]["id"]
+    assert keys.same_public_key(
+        keys.public_key_of(keys.load_private_key_pem(held["privateKeyPem"])),
+        keys.load_public_key_pem(actor["publicKey"]["publicKeyPem"]),
+    )
+    log = await http.get("/api/admin/log", headers={"Authorization": f"Bearer {admin_token}"})
+    exported = [e for e in log.json()["items"] if e["action"] == "group-key-exported"]
+    assert [e["target"] for e in exported] == [f"{BASE}/groups/coop-fab"], log.text

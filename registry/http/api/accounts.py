@@ -7,11 +7,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from registry.catalog import group_settings
+from registry.core import db, iris
 from registry.core.errors import NotFound, Unprocessable
+from registry.fediverse import group_actors
+from registry.fediverse.former_actors import actor_key_file
 from registry.http.auth import require_admin, require_principal, runtime
 from registry.http.bodies import read_json
 from registry.http.responses import json_response
-from registry.people import accounts
+from registry.people import accounts, admin_log
 
 
 def _text(data: object, name: str, *, required: bool = False, limit: int = 200) -> str | None:
@@ -142,6 +145,22 @@ async def group_defaults(request: Request) -> Response:
     return json_response(await group_settings.set_defaults(engine, slug, **changes))
 
 
+async def group_actor_key(request: Request) -> Response:
+    """GET /api/groups/{slug}/actor-key: the group actor's private key, for the group's own
+    people to keep off the node: with it the group moves its followers even after its node
+    is gone (registry.fediverse.former_actors). Every export is logged."""
+    principal = await require_principal(request)
+    svc = runtime(request)
+    group = await accounts.get_group(svc.engine, request.path_params["slug"])
+    if not principal.is_admin and principal.group_slug != group.slug:
+        raise NotFound(f"there is no group {group.slug!r} you may manage")
+    actor = iris.group_iri(svc.settings.base_url, group.slug)
+    held = actor_key_file(actor, await group_actors.keys_of(svc.engine, group.id))
+    async with db.write(svc.engine) as conn:
+        await admin_log.record(conn, principal.describe(), "group-key-exported", actor)
+    return json_response(held, headers={"Cache-Control": "no-store"})
+
+
 routes = [
     Route("/api/me", me, methods=["GET"], name="api.me"),
     Route("/api/groups", list_groups, methods=["GET"], name="api.groups.list"),
@@ -151,6 +170,12 @@ routes = [
         group_defaults,
         methods=["GET", "PATCH"],
         name="api.groups.defaults",
+    ),
+    Route(
+        "/api/groups/{slug}/actor-key",
+        group_actor_key,
+        methods=["GET"],
+        name="api.groups.actor_key",
     ),
     Route(
         "/api/groups/{slug}/suspension",

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.http.api.openapi_schemas import GROUP_DEFAULTS, json_content, op, path, query
+from registry.http.api.openapi_schemas import (
+    GROUP_ACTOR_KEY,
+    GROUP_DEFAULTS,
+    json_content,
+    op,
+    path,
+    query,
+)
 
 GROUP = {
     "type": "object",
@@ -95,6 +102,17 @@ def account_paths() -> dict[str, Any]:
                 params=[path("slug", "Group slug")],
                 body=GROUP_DEFAULTS,
                 operation_id="setGroupDefaults",
+            ),
+        },
+        "/api/groups/{slug}/actor-key": {
+            "get": op(
+                "The group actor's private key, for the group's people to keep off the node "
+                "(admin or the group; logged)",
+                tag="accounts",
+                ok={"200": json_content(GROUP_ACTOR_KEY)},
+                errors=(401, 404),
+                params=[path("slug", "Group slug")],
+                operation_id="getGroupActorKey",
             ),
         },
         "/api/groups/{slug}/suspension": {

@@ -123,6 +123,17 @@ VISIBILITY = {
     "unlisted (at its IRI and federated, in no list or export); partners (partner nodes "
     "only); group (the group's members only, never federated)",
 }
+GROUP_ACTOR_KEY = {
+    "type": "object",
+    "required": ["type", "actor", "keyId", "privateKeyPem"],
+    "properties": {
+        "type": {"const": "commons:GroupActorKey"},
+        "actor": {"type": "string", "format": "uri"},
+        "keyId": {"type": "string", "format": "uri"},
+        "privateKeyPem": {"type": "string", "description": "PKCS#8 PEM of the RSA key"},
+    },
+}
+
 GROUP_DEFAULTS = {
     "type": "object",
     "additionalProperties": False,
