@@ -17,6 +17,7 @@ from registry.http.middleware.canonical import CanonicalHostMiddleware
 from registry.http.middleware.ratelimit import Limits, RateLimitMiddleware
 from registry.http.middleware.text_guard import RefuseNulMiddleware
 from registry.http.problems import HANDLERS
+from registry.http.router import IndexedRouter
 from registry.http.routes import all_routes
 from registry.ops import metrics
 from registry.ops.requestlog import RequestIdMiddleware
@@ -56,7 +57,6 @@ def create_app(
     node_metrics = metrics.Metrics()
     json_logs = settings.server.log_format == "json"
     app = Starlette(
-        routes=all_routes(),
         exception_handlers=HANDLERS,
         lifespan=lifespan,
         middleware=[
@@ -68,6 +68,7 @@ def create_app(
             Middleware(RefuseNulMiddleware),
         ],
     )
+    app.router = IndexedRouter(all_routes(), lifespan=lifespan)
     app.state.runtime = runtime
     app.state.limits = limits
     app.state.metrics = node_metrics

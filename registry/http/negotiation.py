@@ -6,6 +6,7 @@ resource offers, the one the client prefers most wins, ties going to the resourc
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from registry.core.errors import NotAcceptable
@@ -68,6 +69,17 @@ def parse_accept(header: str | None) -> list[MediaRange]:
 
 def choose(header: str | None, offered: tuple[str, ...]) -> str:
     """The offered media type the client accepts most, or NotAcceptable (406)."""
+    chosen = _choose(header, offered)
+    if chosen is None:
+        raise NotAcceptable(
+            f"this resource is available as {', '.join(offered)}; the Accept header "
+            f"({header}) allows none of them"
+        )
+    return chosen
+
+
+@functools.lru_cache(maxsize=512)  # clients send a few Accept headers, again and again
+def _choose(header: str | None, offered: tuple[str, ...]) -> str | None:
     ranges = parse_accept(header)
     best: tuple[float, int, int] | None = None
     chosen = None
@@ -82,11 +94,6 @@ def choose(header: str | None, offered: tuple[str, ...]) -> str:
         score = (q, -order, 0)
         if best is None or score > best:
             best, chosen = score, media_type
-    if chosen is None:
-        raise NotAcceptable(
-            f"this resource is available as {', '.join(offered)}; the Accept header "
-            f"({header}) allows none of them"
-        )
     return chosen
 
 

@@ -225,7 +225,11 @@ class RateLimitMiddleware:
         self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+        if (
+            scope["type"] != "http"
+            or not self.limits.enabled  # nothing to count: no per-request cost at all
+            or scope["path"].startswith("/static/")
+        ):
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
