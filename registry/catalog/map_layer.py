@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.catalog.search import bbox_conditions, filter_conditions
 from registry.catalog.search_query import SearchQuery
+from registry.catalog.store import catalog_version
 from registry.core import db, iris
 from registry.core.schema import LOCAL, assets
 
@@ -114,7 +115,7 @@ async def map_layer(
     if where.view:
         in_view += bbox_conditions(where.view)
     async with db.read(engine) as conn:
-        latest = (await conn.execute(select(func.max(assets.c.change_seq)))).scalar() or 0
+        latest = await catalog_version(conn)
         key = (query.fingerprint(), where.zoom, where.view, POINT_LIMIT, latest)
         if cache is not None and (hit := cache.get(key)) is not None:
             return hit

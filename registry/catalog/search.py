@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.catalog import fulltext
 from registry.catalog.search_query import FACETS, Near, SearchPage, SearchQuery, invalid_parameter
-from registry.catalog.store import select_assets, stored_from_row
+from registry.catalog.store import catalog_version, select_assets, stored_from_row
 from registry.catalog.visibility import listed
 from registry.core import db
 from registry.core.schema import LOCAL, PUBLISHED, asset_tags, assets, groups
@@ -187,7 +187,7 @@ async def _facets(
 ) -> dict[str, dict[str, int]]:
     if cache is None or query.moderation != PUBLISHED:
         return await facet_counts(conn, conditions)
-    latest = (await conn.execute(select(func.max(assets.c.change_seq)))).scalar() or 0
+    latest = await catalog_version(conn)
     key = (replace(query, sort="", limit=0, cursor=None).fingerprint(), latest)
     counts = cache.get(key)
     if counts is None:

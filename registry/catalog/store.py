@@ -181,6 +181,13 @@ def stored_from_row(row: Any) -> StoredAsset:
     )
 
 
+async def catalog_version(conn: AsyncConnection) -> int:
+    """`max(change_seq)`: every write that changes what is published moves it, so what is
+    computed from the catalog (facet counts, the map layer, the word list, cached documents)
+    stays valid while it does not."""
+    return (await conn.execute(select(func.max(assets.c.change_seq)))).scalar() or 0
+
+
 async def next_change_seq(conn: AsyncConnection) -> int:
     """The next change number; callers writing n changes use n consecutive numbers from it.
 
@@ -190,8 +197,7 @@ async def next_change_seq(conn: AsyncConnection) -> int:
     """
     if not db.is_sqlite(conn):
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK})
-    current = (await conn.execute(select(func.max(assets.c.change_seq)))).scalar()
-    return (current or 0) + 1
+    return await catalog_version(conn) + 1
 
 
 def _detail_rows(asset_id: int, row: AssetRow, projection: Projection) -> tuple[dict, dict, list]:

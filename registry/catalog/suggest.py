@@ -12,10 +12,11 @@ from __future__ import annotations
 import difflib
 from collections import Counter, defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.catalog import fulltext
+from registry.catalog.store import catalog_version
 from registry.catalog.visibility import exported
 from registry.core import db
 from registry.core.schema import PUBLISHED, assets
@@ -33,7 +34,7 @@ class CatalogWords:
 
     async def refresh(self, engine: AsyncEngine) -> None:
         async with db.read(engine) as conn:
-            latest = (await conn.execute(select(func.max(assets.c.change_seq)))).scalar() or 0
+            latest = await catalog_version(conn)
             if latest == self.version:
                 return
             rows = await conn.execute(

@@ -65,9 +65,9 @@ class ServerSection:
     )
     document_cache_seconds: float = key(
         5.0,
-        "How long a web process may serve an asset's JSON-LD document from memory; changes "
-        "it commits itself show at once, others' (another worker, an import) within this "
-        "time. 0 turns the cache off.",
+        "A web process serves assets' JSON-LD documents from memory and asks the database "
+        "at most this often whether the catalog changed: changes it commits itself show at "
+        "once, others' (another worker, an import) within this time. 0 turns the cache off.",
         minimum=0,
         maximum=3600,
     )

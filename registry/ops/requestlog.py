@@ -9,6 +9,7 @@ ties together the proxy's access log, our log lines and what the client saw.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
 import re
@@ -20,6 +21,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _ACCEPTABLE = re.compile(r"[A-Za-z0-9._-]{8,64}")
+# Made ids: this process's random prefix and a counter, unique without asking the system's
+# random source on every request (ids need not be secret, only distinct).
+_PREFIX = secrets.token_hex(4)
+_COUNTER = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PREFIX}{next(_COUNTER):08x}"
 
 
 access_log = logging.getLogger("registry.access")
@@ -37,8 +46,9 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = given if _ACCEPTABLE.fullmatch(given) else secrets.token_hex(8)
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        text = given.decode("latin-1")
+        rid = text if given and _ACCEPTABLE.fullmatch(text) else new_request_id()
         token = request_id.set(rid)
         started, status = time.perf_counter(), 0
 

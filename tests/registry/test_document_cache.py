@@ -1,5 +1,6 @@
 """The in-memory cache of asset documents behind GET /assets/{id} as JSON-LD: a hit costs no
-database round trip, and a change committed by this process is served at once."""
+database round trip, a change committed by this process is served at once, and one committed
+elsewhere (it moves the catalog version) within the cache's ttl."""
 
 from __future__ import annotations
 
@@ -13,19 +14,47 @@ from tests.registry.test_assets_api import create
 JSONLD = {"Accept": "application/activity+json"}
 
 
-def test_entries_expire_and_the_oldest_go_first() -> None:
-    now = [0.0]
-    cache = DocumentCache(ttl=5, max_items=2, clock=lambda: now[0])
-    cache.put("a", b"A")
-    cache.put("b", b"B")
+def test_the_least_recently_used_go_first_and_a_cache_that_is_off_keeps_nothing() -> None:
+    cache = DocumentCache(ttl=5, max_items=2)
+    cache.put("a", b"A", cache.token())
+    cache.put("b", b"B", cache.token())
     assert cache.get("a") == b"A"  # now "b" is the least recently used
-    cache.put("c", b"C")
-    assert cache.get("b") is None and cache.get("c") == b"C"
-    now[0] = 5.1
-    assert cache.get("a") is None and len(cache) == 1
+    cache.put("c", b"C", cache.token())
+    assert cache.get("b") is None and cache.get("c") == b"C" and len(cache) == 2
     off = DocumentCache(ttl=0)
-    off.put("a", b"A")
+    off.put("a", b"A", off.token())
     assert off.get("a") is None
+
+
+async def test_documents_stay_until_the_catalog_version_moves_asked_once_per_ttl() -> None:
+    now, version, asked = [0.0], [7], []
+
+    async def read_version() -> int:
+        asked.append(now[0])
+        return version[0]
+
+    cache = DocumentCache(ttl=5, clock=lambda: now[0])
+    await cache.revalidate(read_version)
+    cache.put("a", b"A", cache.token())
+    now[0] = 4.9
+    version[0] = 8  # another process changed the catalog: not seen before the ttl is up
+    await cache.revalidate(read_version)
+    assert cache.get("a") == b"A" and asked == [0.0]
+    now[0] = 5.0
+    await cache.revalidate(read_version)
+    assert cache.get("a") is None and asked == [0.0, 5.0]
+    cache.put("a", b"A2", cache.token())
+    now[0] = 60.0  # an unchanged catalog keeps its documents however long
+    await cache.revalidate(read_version)
+    assert cache.get("a") == b"A2" and asked == [0.0, 5.0, 60.0]
+
+
+def test_a_read_that_raced_a_change_is_not_kept() -> None:
+    cache = DocumentCache(ttl=5)
+    token = cache.token()  # a request starts reading the old document...
+    cache.clear()  # ...while this process commits a change
+    cache.put("a", b"old", token)
+    assert cache.get("a") is None
 
 
 async def test_hits_skip_the_database_and_changes_show_at_once(
@@ -36,7 +65,7 @@ async def test_hits_skip_the_database_and_changes_show_at_once(
     assert first.status_code == 200
     cache: DocumentCache = client._transport.app.state.runtime.documents  # type: ignore[attr-defined]
     assert cache.get(asset["id"]) == first.content
-    cache.put(asset["id"], b'{"served": "from memory"}')
+    cache.put(asset["id"], b'{"served": "from memory"}', cache.token())
     assert (await client.get(asset["iri"], headers=JSONLD)).json() == {"served": "from memory"}
 
     changed = await client.patch(
