@@ -14,6 +14,7 @@ from registry.config import Settings
 from registry.core import db
 from registry.core.migrate import check_schema
 from registry.http.middleware.canonical import CanonicalHostMiddleware
+from registry.http.middleware.hot_documents import HotDocumentsMiddleware
 from registry.http.middleware.ratelimit import Limits, RateLimitMiddleware
 from registry.http.middleware.text_guard import RefuseNulMiddleware
 from registry.http.problems import HANDLERS
@@ -60,7 +61,15 @@ def create_app(
         exception_handlers=HANDLERS,
         lifespan=lifespan,
         middleware=[
-            # Outermost first: the public origin is fixed before anything reads the URL.
+            # Outermost first: cached documents leave at once (they need nothing below);
+            # then the public origin is fixed before anything reads the URL.
+            Middleware(
+                HotDocumentsMiddleware,
+                runtime=runtime,
+                limits=limits,
+                metrics=node_metrics,
+                access_log=json_logs,
+            ),
             Middleware(CanonicalHostMiddleware, base_url=settings.base_url),
             Middleware(RequestIdMiddleware, access_log=json_logs),
             Middleware(metrics.RequestMetricsMiddleware, metrics=node_metrics),

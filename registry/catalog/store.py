@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Select, bindparam, delete, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import vocab
 from registry.catalog import visibility
@@ -186,6 +186,11 @@ async def catalog_version(conn: AsyncConnection) -> int:
     computed from the catalog (facet counts, the map layer, the word list, cached documents)
     stays valid while it does not."""
     return (await conn.execute(select(func.max(assets.c.change_seq)))).scalar() or 0
+
+
+async def read_catalog_version(engine: AsyncEngine) -> int:
+    async with db.read(engine) as conn:
+        return await catalog_version(conn)
 
 
 async def next_change_seq(conn: AsyncConnection) -> int:

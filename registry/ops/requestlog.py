@@ -31,6 +31,27 @@ def new_request_id() -> str:
     return f"{_PREFIX}{next(_COUNTER):08x}"
 
 
+def request_id_of(scope: Scope) -> str:
+    """The proxy's `X-Request-ID` when it is a short token, else a new id."""
+    given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+    text = given.decode("latin-1")
+    return text if given and _ACCEPTABLE.fullmatch(text) else new_request_id()
+
+
+def log_access(scope: Scope, status: int, started: float) -> None:
+    """The access log line of one answered request (JSON mode), `started` by perf_counter."""
+    client = scope.get("client") or ("-", 0)
+    query = scope.get("query_string", b"").decode("latin-1")
+    access_log.info(
+        "%s %s %s %d %.1fms",
+        client[0],
+        scope["method"],
+        scope["path"] + (f"?{query}" if query else ""),
+        status,
+        (time.perf_counter() - started) * 1000,
+    )
+
+
 access_log = logging.getLogger("registry.access")
 
 
@@ -46,9 +67,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-        text = given.decode("latin-1")
-        rid = text if given and _ACCEPTABLE.fullmatch(text) else new_request_id()
+        rid = request_id_of(scope)
         token = request_id.set(rid)
         started, status = time.perf_counter(), 0
 
@@ -63,16 +82,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             if self.access_log:
-                client = scope.get("client") or ("-", 0)
-                query = scope.get("query_string", b"").decode("latin-1")
-                access_log.info(
-                    "%s %s %s %d %.1fms",
-                    client[0],
-                    scope["method"],
-                    scope["path"] + (f"?{query}" if query else ""),
-                    status,
-                    (time.perf_counter() - started) * 1000,
-                )
+                log_access(scope, status, started)
             request_id.reset(token)
 
 

@@ -216,6 +216,9 @@ def _bearer(header: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+COUNTED = "commons.rate_counted"  # scope key: the limiter's verdict, when already taken
+
+
 class RateLimitMiddleware:
     """Counts GETs and API writes before any work is done for them (inboxes count later,
     in their endpoint, where the signature's verdict is known)."""
@@ -233,7 +236,10 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        problem = self.limits.check_request(scope, request.headers)
+        if COUNTED in scope:  # the hot path counted it already (hot_documents.py)
+            problem = scope[COUNTED]
+        else:
+            problem = self.limits.check_request(scope, request.headers)
         if problem is None:
             await self.app(scope, receive, send)
             return

@@ -15,7 +15,7 @@ from registry.catalog import samples
 from registry.catalog.dataset_links import with_provenance
 from registry.catalog.search import search
 from registry.catalog.search_query import parse_query
-from registry.catalog.store import StoredAsset, catalog_version, published_document
+from registry.catalog.store import StoredAsset, published_document, read_catalog_version
 from registry.core import db, iris
 from registry.core.errors import Gone, NotFound, Problem
 from registry.core.schema import LOCAL, PUBLISHED
@@ -78,11 +78,6 @@ def tombstone(iri: str, deleted: Any) -> dict[str, Any]:
     }
 
 
-async def _catalog_version(engine: Any) -> int:
-    async with db.read(engine) as conn:
-        return await catalog_version(conn)
-
-
 async def asset(request: Request) -> Response:
     """GET /assets/{uid}: the stored JSON-LD document as it is, or the asset's page."""
     accept = request.headers.get("accept")
@@ -101,7 +96,7 @@ async def asset(request: Request) -> Response:
         return render(request, "asset.html", asset=stored, jsonld_url=stored.iri, headers=VARY)
     await require_signed_get(request)
     cache = svc.documents
-    await cache.revalidate(lambda: _catalog_version(svc.engine))
+    await cache.revalidate(lambda: read_catalog_version(svc.engine))
     body = cache.get(uid)  # the hot path: no database round trip on a hit
     if body is None:
         token = cache.token()
