@@ -32,7 +32,7 @@ from federation.backoff import backoff
 from federation.handlers import Activity, Handler, Handlers, Ignore, Retry
 from federation.leases import claim, still_mine
 from federation.tables import inbox_items
-from federation.transactions import write
+from federation.transactions import batch_memo, write
 
 log = logging.getLogger("federation.dispatch")
 
@@ -314,8 +314,9 @@ class InboxProcessor:
                 .returning(inbox_items.c.id)
             )
             held = {row.id for row in rows}
-        for work in works:
-            await self._apply(conn, work, held)
+        async with batch_memo(conn):
+            for work in works:
+                await self._apply(conn, work, held)
 
     async def _apply(self, conn: AsyncConnection, work: _Work, held: set[int]) -> None:
         """Apply one activity inside its own savepoint of the batch's transaction, or record

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.actors import RemoteActor
 from federation.tables import followers, following
+from federation.transactions import forget_remembered
 from federation.upserts import upsert
 
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
@@ -26,6 +27,7 @@ async def record_follower(
     conn: AsyncConnection, actor: RemoteActor, follow_id: str, state: str
 ) -> None:
     """Remember a follow request (a repeated Follow replaces the earlier one)."""
+    forget_remembered(conn)
     if not actor.inbox:
         raise ValueError(f"{actor.iri} has no inbox")
     decided = _now() if state != PENDING else None
@@ -51,6 +53,7 @@ async def get_follower(conn: AsyncConnection, actor_iri: str) -> Any:
 
 async def decide_follower(conn: AsyncConnection, actor_iri: str, state: str) -> Any:
     """Accept or reject a pending follower; returns the row (None if there is none)."""
+    forget_remembered(conn)
     await conn.execute(
         update(followers)
         .where(followers.c.actor == actor_iri)
@@ -63,6 +66,7 @@ async def remove_follower(
     conn: AsyncConnection, actor_iri: str, follow_id: str | None = None
 ) -> bool:
     """Undo(Follow): drop the follower (only the follow it undoes, when named)."""
+    forget_remembered(conn)
     condition = followers.c.actor == actor_iri
     if follow_id is not None:
         condition &= followers.c.follow_id == follow_id
@@ -102,6 +106,7 @@ async def count(conn: AsyncConnection, table: Any) -> int:
 
 
 async def record_following(conn: AsyncConnection, actor: RemoteActor, follow_id: str) -> None:
+    forget_remembered(conn)
     await upsert(
         conn,
         following,
@@ -124,6 +129,7 @@ async def answer_following(
     The answer must come from the actor we followed; when it names our Follow, it must be
     the current one (an Accept of an older, undone follow changes nothing).
     """
+    forget_remembered(conn)
     condition = following.c.actor == actor_iri
     if follow_ref is not None:
         condition &= following.c.follow_id == follow_ref
@@ -140,6 +146,7 @@ async def get_following(conn: AsyncConnection, actor_iri: str) -> Any:
 
 
 async def remove_following(conn: AsyncConnection, actor_iri: str) -> Any:
+    forget_remembered(conn)
     row = await get_following(conn, actor_iri)
     if row is not None:
         await conn.execute(delete(following).where(following.c.actor == actor_iri))

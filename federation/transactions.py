@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 WRITE_OPTION = "registry_write"
+T = TypeVar("T")
 
 # One lock per SQLite engine and event loop (a lock belongs to the loop it is used in).
 _writer_locks: weakref.WeakKeyDictionary[object, dict[int, asyncio.Lock]] = (
@@ -54,3 +56,40 @@ async def read(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A read-only transaction (a consistent snapshot for the queries inside it)."""
     async with engine.connect() as conn, conn.begin():
         yield conn
+
+
+# A batch of inbox activities is applied in one transaction (federation.dispatch); what every
+# activity of the batch asks again (is the sender a partner, is its domain blocked, who gets
+# a reshare) is asked once per batch and remembered in the connection until the batch ends.
+_BATCH_MEMO = "federation.batch_memo"
+
+
+@asynccontextmanager
+async def batch_memo(conn: AsyncConnection) -> AsyncIterator[None]:
+    """Within this block, `remembered` answers each question once on `conn`."""
+    conn.info[_BATCH_MEMO] = {}
+    try:
+        yield
+    finally:
+        conn.info.pop(_BATCH_MEMO, None)
+
+
+async def remembered(
+    conn: AsyncConnection, key: Hashable, compute: Callable[[], Awaitable[T]]
+) -> T:
+    """`compute()`, asked once per batch for `key` (every time outside a batch). For reads
+    whose answer the batch's own writes do not change."""
+    memo = conn.info.get(_BATCH_MEMO)
+    if memo is None:
+        return await compute()
+    if key not in memo:
+        memo[key] = await compute()
+    return memo[key]
+
+
+def forget_remembered(conn: AsyncConnection) -> None:
+    """Called by a write that changes what `remembered` answers (a follow recorded, decided
+    or removed): the rest of the batch asks again."""
+    memo = conn.info.get(_BATCH_MEMO)
+    if memo is not None:
+        memo.clear()

@@ -17,7 +17,7 @@ from federation.hosts import InvalidHost, host_of
 from federation.inbox import ref
 from federation.outbox import publish
 from federation.tables import followers
-from federation.transactions import read
+from federation.transactions import read, remembered
 from registry.catalog import visibility
 from registry.fediverse.inbox_context import InboxContext
 from registry.fediverse.mirror import (
@@ -34,8 +34,11 @@ log = logging.getLogger("registry.fediverse.mirror")
 
 async def partner_first(ctx: InboxContext, activity: Activity) -> None:
     """Authorise before any fetch or proof check: only followed partners' copies count."""
+    if ctx.seen_as_partner(activity.actor):
+        return
     async with read(ctx.directory.engine) as conn:
         await require_partner(conn, activity.actor)
+    ctx.saw_partner(activity.actor)
 
 
 async def embedded_copy(ctx: InboxContext, activity: Activity) -> RemoteCopy:
@@ -116,12 +119,16 @@ async def reshare(ctx: InboxContext, conn: AsyncConnection, copy: RemoteCopy) ->
         return
     if not visibility.delivered_to_followers(visibility.of_document(copy.document)):
         return  # a partners-only copy stays on this node
-    rows = await conn.execute(
-        select(func.coalesce(followers.c.shared_inbox, followers.c.inbox))
-        .where(followers.c.state == follows.ACCEPTED, followers.c.host != copy.origin)
-        .distinct()
-    )
-    inboxes = [row[0] for row in rows]
+
+    async def ask() -> list[str]:
+        rows = await conn.execute(
+            select(func.coalesce(followers.c.shared_inbox, followers.c.inbox))
+            .where(followers.c.state == follows.ACCEPTED, followers.c.host != copy.origin)
+            .distinct()
+        )
+        return [row[0] for row in rows]
+
+    inboxes = await remembered(conn, ("reshare to", copy.origin), ask)
     if not inboxes:
         return
     share = activities.announce(
@@ -135,7 +142,11 @@ async def reshare(ctx: InboxContext, conn: AsyncConnection, copy: RemoteCopy) ->
 
 
 async def require_partner(conn: AsyncConnection, actor: str) -> None:
-    """Copies come only from nodes this node follows."""
-    row = await follows.get_following(conn, actor)
-    if row is None or row.state != follows.ACCEPTED:
+    """Copies come only from nodes this node follows (asked once per actor in a batch)."""
+
+    async def ask() -> bool:
+        row = await follows.get_following(conn, actor)
+        return row is not None and row.state == follows.ACCEPTED
+
+    if not await remembered(conn, ("partner", actor), ask):
         raise Ignore(f"{actor} is not a partner this node follows")

@@ -29,6 +29,7 @@ from federation.dispatch import Activity
 from federation.hosts import InvalidHost, host_of, normalize_host
 from federation.inbox import ref
 from federation.tables import deliveries, followers, following, inbox_items
+from federation.transactions import remembered
 from federation.upserts import upsert
 from registry.core import db
 from registry.core.errors import Unprocessable
@@ -128,9 +129,14 @@ async def list_domain_blocks(engine: AsyncEngine) -> list[DomainBlock]:
 
 
 async def blocked_in_database(conn: AsyncConnection, host: str) -> bool:
-    """The authoritative check, inside a transaction (a few primary-key lookups)."""
+    """The authoritative check, inside a transaction (a few primary-key lookups; once per
+    host in a batch of inbox activities)."""
     query = select(domain_blocks.c.domain).where(domain_blocks.c.domain.in_(suffixes(host)))
-    return (await conn.execute(query.limit(1))).first() is not None
+
+    async def ask() -> bool:
+        return (await conn.execute(query.limit(1))).first() is not None
+
+    return await remembered(conn, ("blocked", host), ask)
 
 
 async def _bump_version(conn: AsyncConnection) -> None:
