@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.catalog.search import bbox_conditions, filter_conditions
 from registry.catalog.search_query import SearchQuery
-from registry.catalog.store import catalog_version
+from registry.catalog.version import catalog_version
 from registry.core import db, iris
 from registry.core.schema import LOCAL, assets
 

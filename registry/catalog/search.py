@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.catalog import fulltext
 from registry.catalog.search_query import FACETS, Near, SearchPage, SearchQuery, invalid_parameter
-from registry.catalog.store import catalog_version, select_assets, stored_from_row
+from registry.catalog.store import select_assets, stored_from_row
+from registry.catalog.version import catalog_version
 from registry.catalog.visibility import listed
 from registry.core import db
 from registry.core.schema import LOCAL, PUBLISHED, asset_tags, assets, groups

@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, bindparam, delete, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Select, bindparam, delete, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 import vocab
 from registry.catalog import visibility
 from registry.catalog.projection import Projection, content_hash, project
+from registry.catalog.version import catalog_version
 from registry.core import db, iris
 from registry.core.schema import (
     LOCAL,
@@ -179,18 +180,6 @@ def stored_from_row(row: Any) -> StoredAsset:
         content_hash=row.content_hash,
         visibility=row.visibility,
     )
-
-
-async def catalog_version(conn: AsyncConnection) -> int:
-    """`max(change_seq)`: every write that changes what is published moves it, so what is
-    computed from the catalog (facet counts, the map layer, the word list, cached documents)
-    stays valid while it does not."""
-    return (await conn.execute(select(func.max(assets.c.change_seq)))).scalar() or 0
-
-
-async def read_catalog_version(engine: AsyncEngine) -> int:
-    async with db.read(engine) as conn:
-        return await catalog_version(conn)
 
 
 async def next_change_seq(conn: AsyncConnection) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.catalog import fulltext
-from registry.catalog.store import catalog_version
+from registry.catalog.version import catalog_version
 from registry.catalog.visibility import exported
 from registry.core import db
 from registry.core.schema import PUBLISHED, assets

@@ -20,7 +20,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from registry.catalog.store import read_catalog_version
+from registry.catalog.version import read_catalog_version
 from registry.core.errors import NotAcceptable
 from registry.http import negotiation
 from registry.http.middleware.ratelimit import COUNTED, Limits

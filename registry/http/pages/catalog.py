@@ -15,7 +15,8 @@ from registry.catalog import samples
 from registry.catalog.dataset_links import with_provenance
 from registry.catalog.search import search
 from registry.catalog.search_query import parse_query
-from registry.catalog.store import StoredAsset, published_document, read_catalog_version
+from registry.catalog.store import StoredAsset, published_document
+from registry.catalog.version import read_catalog_version
 from registry.core import db, iris
 from registry.core.errors import Gone, NotFound, Problem
 from registry.core.schema import LOCAL, PUBLISHED
