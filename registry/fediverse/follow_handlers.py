@@ -90,7 +90,9 @@ async def on_undo_follow(
         # follow, whatever id the sender gave it this time.
         if ref(undone.get("actor")) != activity.actor:
             raise Ignore("an Undo of somebody else's Follow")
-        group = await group_actors.group_named(conn, ctx.node, ref(undone.get("object")))
+        group = await group_actors.group_named(
+            conn, ctx.node, ref(undone.get("object")), moved_too=True
+        )
         if group is not None:
             removed = await group_actors.remove_follower(conn, activity.actor, group_id=group.id)
             return "group follower removed" if removed else "not a follower: nothing undone"

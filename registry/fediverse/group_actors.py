@@ -341,14 +341,18 @@ async def outbox_total(conn: AsyncConnection, group_id: int) -> int:
     return int((await conn.execute(query)).scalar_one())
 
 
-async def group_named(conn: AsyncConnection, node: NodeIdentity, iri: str | None) -> Any:
-    """The (id, slug) row of the live group an IRI names, read in the caller's transaction."""
+async def group_named(
+    conn: AsyncConnection, node: NodeIdentity, iri: str | None, *, moved_too: bool = False
+) -> Any:
+    """The (id, slug) row of the live group an IRI names, read in the caller's transaction;
+    with `moved_too`, also of a group that moved away (its followers may still leave it)."""
     slug = slug_in(node.base, iri)
     if slug is None or slug == node.settings.node.handle:
         return None
-    query = select(groups.c.id, groups.c.slug).where(
-        groups.c.slug == slug, groups.c.suspended_at.is_(None)
-    )
+    live = groups.c.suspended_at.is_(None)
+    if moved_too:
+        live = live | groups.c.moved_to.is_not(None)
+    query = select(groups.c.id, groups.c.slug).where(groups.c.slug == slug, live)
     return (await conn.execute(query)).first()
 
 

@@ -240,6 +240,12 @@ async def fedify_follows_the_moved_group(
         assert old_group in (await http.get(new_group, headers=ap)).json()["alsoKnownAs"]
         page = await http.get(old_group, headers={"Accept": "text/html"})
         assert page.status_code == 308 and page.headers["location"] == new_group
+
+        async def left_the_old_group() -> bool:  # Fedify's Undo of its Follow, as Mastodon's
+            followers = await http.get(f"{old_group}/followers", headers=ap)
+            return followers.json()["totalItems"] == 0
+
+        await eventually(left_the_old_group, timeout=60, what="the follower leaving A's coop")
     assert "unlisted, licence CC-BY-SA-4.0" in b.cli("group", "defaults", "coop")
     token = b.cli("token", "create", "--group", "coop").split()[-1]
     async with b.client(token) as http:
