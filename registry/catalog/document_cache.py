@@ -41,11 +41,14 @@ class DocumentCache:
         self._checking = asyncio.Lock()
 
     async def revalidate(self, read_version: Callable[[], Awaitable[int]]) -> None:
-        """Ask for the catalog's version if `ttl` has passed since the last answer (one
-        request asks; the others go on meanwhile with what is kept); a new one clears."""
-        if self.ttl <= 0 or self.clock() < self._checked_at + self.ttl or self._checking.locked():
+        """Ask for the catalog's version if `ttl` has passed since the last answer; a new
+        one clears. One request asks; the others wait for its answer (serving what is kept
+        meanwhile could be older than `ttl`)."""
+        if self.ttl <= 0 or self.clock() < self._checked_at + self.ttl:
             return
         async with self._checking:
+            if self.clock() < self._checked_at + self.ttl:
+                return  # answered while this request waited
             version = await read_version()
             if version != self._version:
                 self.clear()

@@ -4,6 +4,7 @@ elsewhere (it moves the catalog version) within the cache's ttl."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import httpx
@@ -47,6 +48,35 @@ async def test_documents_stay_until_the_catalog_version_moves_asked_once_per_ttl
     now[0] = 60.0  # an unchanged catalog keeps its documents however long
     await cache.revalidate(read_version)
     assert cache.get("a") == b"A2" and asked == [0.0, 5.0, 60.0]
+
+
+async def test_requests_that_arrive_during_a_check_wait_for_its_answer() -> None:
+    """After the ttl, nobody is served from the cache until the version has been asked:
+    the one request that asks and the others that came meanwhile all see the change."""
+    now, asked = [0.0], []
+    answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def slow_version() -> int:
+        asked.append(now[0])
+        return await answer
+
+    cache = DocumentCache(ttl=5, clock=lambda: now[0])
+    answer.set_result(1)
+    await cache.revalidate(slow_version)
+    cache.put("a", b"old", cache.token())
+    now[0] = 6.0
+    answer = asyncio.get_running_loop().create_future()
+
+    async def request() -> bytes | None:
+        await cache.revalidate(slow_version)
+        return cache.get("a")
+
+    waiting = [asyncio.create_task(request()) for _ in range(5)]
+    await asyncio.sleep(0)
+    assert not any(task.done() for task in waiting)
+    answer.set_result(2)  # the catalog changed
+    assert await asyncio.gather(*waiting) == [None] * 5
+    assert asked == [0.0, 6.0]
 
 
 def test_a_read_that_raced_a_change_is_not_kept() -> None:
