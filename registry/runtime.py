@@ -13,6 +13,7 @@ from registry.catalog.map_layer import MapCache
 from registry.catalog.places import Geocoder
 from registry.catalog.search import FacetCache
 from registry.catalog.suggest import CatalogWords
+from registry.catalog.version import read_catalog_version
 from registry.config import Settings
 from registry.core.node_keys import load_node_keys, node_created
 from registry.fediverse.federation import Federation, worker_name
@@ -51,6 +52,12 @@ class Runtime:
         )
         runtime.assets.committed.append(runtime.documents.clear)
         return runtime
+
+    async def cached_document(self, uid: str) -> bytes | None:
+        """An asset's JSON-LD bytes from the document cache, after the cache has checked the
+        catalog version (at most once per its ttl)."""
+        await self.documents.revalidate(lambda: read_catalog_version(self.engine))
+        return self.documents.get(uid)
 
     async def start_federation(self, *, run_workers: bool) -> Federation:
         """Load the node's keys, wire publishing into the asset service, start the workers."""

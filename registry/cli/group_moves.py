@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import vocab
@@ -25,12 +24,11 @@ from registry.cli.shared import with_engine, with_federation
 from registry.cli.table import arg, command, command_group
 from registry.config import Settings
 from registry.core import db
+from registry.core.errors import NotFound
 from registry.core.node_keys import load_node_keys
-from registry.core.schema import groups
 from registry.fediverse.claims import build_claim, copies_document, load_claim_key
 from registry.fediverse.federation import Federation
 from registry.fediverse.former_actors import actor_key_file, move_followers, read_actor_key
-from registry.fediverse.group_actors import keys_of
 from registry.fediverse.moves import (
     Adopted,
     AdoptItem,
@@ -48,6 +46,7 @@ from registry.fediverse.portability import (
     proof_key_id,
     read_archive,
 )
+from registry.people import accounts
 
 Runner = Callable[[Settings, Callable[..., Awaitable[int]]], int]
 
@@ -85,18 +84,15 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     if command == "key":
 
         async def key(engine: AsyncEngine) -> int:
-            async with db.read(engine) as conn:
-                group_id = (
-                    await conn.execute(select(groups.c.id).where(groups.c.slug == args.slug))
-                ).scalar()
-            if group_id is None:
-                raise ArchiveError(f"there is no group {args.slug!r}")
-            actor = group_iri(base, args.slug)
-            held = actor_key_file(actor, await keys_of(engine, group_id))
+            try:
+                group = await accounts.get_group(engine, args.slug)
+            except NotFound as exc:
+                raise ArchiveError(exc.detail) from None
+            held = await actor_key_file(engine, base, group.id, group.slug)
             _write(args.out, orjson.dumps(held), secret=True)
             print(
-                f"the key of {actor} is in {args.out} (mode 600): the group's admins keep it "
-                "off this server, to move its followers if this node ever dies"
+                f"the key of {held['actor']} is in {args.out} (mode 600): the group's admins "
+                "keep it off this server, to move its followers if this node ever dies"
             )
             return 0
 

@@ -19,11 +19,11 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from federation import keys
-from federation.keys import NodeKeys
 from federation.upserts import insert_new
+from registry.core.iris import group_iri
 from registry.core.schema import group_keys, groups
 from registry.fediverse import group_actors
 from registry.fediverse.moves import group_move_activity
@@ -33,12 +33,17 @@ from vocab.times import utcnow
 KEY_FILE_TYPE = "commons:GroupActorKey"
 
 
-def actor_key_file(actor_iri: str, actor_keys: NodeKeys) -> dict[str, Any]:
-    """What `group key` writes: the group actor's RSA key, the one its HTTP signatures use."""
+async def actor_key_file(
+    engine: AsyncEngine, base: str, group_id: int, slug: str
+) -> dict[str, Any]:
+    """What `group key` writes and the group's token gets: the group actor's RSA key, the
+    one its HTTP signatures use."""
+    actor = group_iri(base, slug)
+    actor_keys = await group_actors.keys_of(engine, group_id)
     return {
         "type": KEY_FILE_TYPE,
-        "actor": actor_iri,
-        "keyId": f"{actor_iri}#main-key",
+        "actor": actor,
+        "keyId": f"{actor}#main-key",
         "privateKeyPem": actor_keys.rsa_private_pem,
     }
 
@@ -82,7 +87,7 @@ async def move_followers(
     move = group_move_activity(
         node,
         old,
-        group_actors.group_iri(node.base, slug),
+        group_iri(node.base, slug),
         activity_id=f"{old}#moves/{uuid.uuid4().hex}",  # on the old actor's host, as its own
     )
     inboxes = sorted({f.get("sharedInbox") or f["inbox"] for f in archive.followers})

@@ -7,9 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from registry.catalog import group_settings
-from registry.core import db, iris
+from registry.core import db
 from registry.core.errors import NotFound, Unprocessable
-from registry.fediverse import group_actors
 from registry.fediverse.former_actors import actor_key_file
 from registry.http.auth import require_admin, require_principal, runtime
 from registry.http.bodies import read_json
@@ -154,10 +153,9 @@ async def group_actor_key(request: Request) -> Response:
     group = await accounts.get_group(svc.engine, request.path_params["slug"])
     if not principal.is_admin and principal.group_slug != group.slug:
         raise NotFound(f"there is no group {group.slug!r} you may manage")
-    actor = iris.group_iri(svc.settings.base_url, group.slug)
-    held = actor_key_file(actor, await group_actors.keys_of(svc.engine, group.id))
+    held = await actor_key_file(svc.engine, svc.settings.base_url, group.id, group.slug)
     async with db.write(svc.engine) as conn:
-        await admin_log.record(conn, principal.describe(), "group-key-exported", actor)
+        await admin_log.record(conn, principal.describe(), "group-key-exported", held["actor"])
     return json_response(held, headers={"Cache-Control": "no-store"})
 
 

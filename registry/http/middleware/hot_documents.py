@@ -20,7 +20,6 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from registry.catalog.version import read_catalog_version
 from registry.core.errors import NotAcceptable
 from registry.http import negotiation
 from registry.http.middleware.ratelimit import COUNTED, Limits
@@ -69,9 +68,7 @@ class HotDocumentsMiddleware:
             return False
         if chosen == negotiation.HTML:
             return False
-        cache = self.runtime.documents
-        await cache.revalidate(lambda: read_catalog_version(self.runtime.engine))
-        body = cache.get(uid)
+        body = await self.runtime.cached_document(uid)
         if body is None:
             return False
         if self.limits.enabled:

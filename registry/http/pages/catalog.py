@@ -16,7 +16,6 @@ from registry.catalog.dataset_links import with_provenance
 from registry.catalog.search import search
 from registry.catalog.search_query import parse_query
 from registry.catalog.store import StoredAsset, published_document
-from registry.catalog.version import read_catalog_version
 from registry.core import db, iris
 from registry.core.errors import Gone, NotFound, Problem
 from registry.core.schema import LOCAL, PUBLISHED
@@ -96,11 +95,9 @@ async def asset(request: Request) -> Response:
             return RedirectResponse(asset_page_url(svc.settings.base_url, stored), 308)
         return render(request, "asset.html", asset=stored, jsonld_url=stored.iri, headers=VARY)
     await require_signed_get(request)
-    cache = svc.documents
-    await cache.revalidate(lambda: read_catalog_version(svc.engine))
-    body = cache.get(uid)  # the hot path: no database round trip on a hit
+    body = await svc.cached_document(uid)  # no database round trip on a hit
     if body is None:
-        token = cache.token()
+        token = svc.documents.token()
         audience = await request_audience(request)
         async with db.read(svc.engine) as conn:
             row = await published_document(conn, uid, audience)
@@ -111,7 +108,7 @@ async def asset(request: Request) -> Response:
             return moved or jsonld(tombstone(row.iri, row.deleted_at), accept, chosen, 410)
         body = row.document.encode()
         if row.open:  # only what anybody may read is kept for anybody
-            cache.put(uid, body, token)
+            svc.documents.put(uid, body, token)
     return jsonld(body, accept, chosen)
 
 
