@@ -25,12 +25,13 @@ from federation.hosts import InvalidHost, host_of
 from federation.httpsig import KeyUnavailable, SignatureError, SkewWindow, verify_request
 from federation.httpsig.common import header_pairs
 from federation.httpsig.verify import VerifiedSignature
+from federation.inbox_writer import InboxWriter, Replayed
 from federation.replay import SharedReplayGuard
-from federation.tables import inbox_items
-from federation.transactions import write
-from federation.upserts import insert_new
 
 log = logging.getLogger("federation.inbox")
+
+
+REPLAYED = "this signed request was already received: a replay"
 
 
 class InboxRefused(Exception):
@@ -127,7 +128,8 @@ class Inbox:
         self.policy = policy
         self.on_stored = on_stored
         window = policy.window.past + policy.window.future
-        self.replays = SharedReplayGuard(engine, window.total_seconds())
+        self.replays = SharedReplayGuard(window.total_seconds())
+        self.writer = InboxWriter(engine, self.replays)
         self.admission = Admission(policy.unverified_per_address)
 
     async def receive(
@@ -194,8 +196,8 @@ class Inbox:
         # Keyed on the signature's bytes, not on the header's text: the same signature moved
         # from `Signature` to `Authorization: Signature` (or re-spaced) is the same request.
         signature = verified.value.hex() or signer
-        if await self.replays.seen(signature):
-            raise InboxRefused(401, "this signed request was already received: a replay")
+        if self.replays.seen_here(signature):
+            raise InboxRefused(401, REPLAYED)
         if _host(activity_id, "activity id") != actor_host:
             raise InboxRefused(
                 403, f"the activity {activity_id} is not on its actor's host {actor_host}"
@@ -214,12 +216,15 @@ class Inbox:
             "state": "pending",
             "attempts": 0,
             "available_at": now,
+            "result": None,
+            "processed_at": None,
         }
         if not handled:  # nothing would apply it: stored as an id only, already settled
             row.update(state="ignored", result=f"no handler for {kind[:64]}", processed_at=now)
-        async with write(self.engine) as conn:
-            stored = await insert_new(conn, inbox_items, row, unique=["activity_id"])
-            await self.replays.remember(conn, signature)  # taken: the same again is a replay
+        try:
+            stored = await self.writer.store(row, signature)
+        except Replayed:
+            raise InboxRefused(401, REPLAYED) from None
         if stored:
             self.on_stored()
         else:

@@ -14,12 +14,11 @@ import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.tables import seen_signatures
-from federation.transactions import read
-from federation.upserts import insert_new
+from federation.upserts import upsert_rows
 
 PURGE_EVERY = 1000  # expired rows are deleted by every this many remembered signatures
 
@@ -61,47 +60,47 @@ def _digest(signature: str) -> bytes:
 
 
 class SharedReplayGuard:
-    """The replay memory in the database (and in this process, to spare a read when the same
-    process sees the replay). `remember` writes in the caller's transaction, the one that
-    stores the activity: a signature is remembered exactly when its request was taken."""
+    """The replay memory in the database (and in this process, to spare the database when the
+    same process sees the replay). Both the look and the record run in the transaction that
+    stores the activities (`federation.inbox_writer`): a signature is remembered exactly when
+    its request was taken, and two workers cannot both take the same one."""
 
-    def __init__(self, engine: AsyncEngine, lifetime_seconds: float) -> None:
-        self.engine = engine
+    def __init__(self, lifetime_seconds: float) -> None:
         self.lifetime = timedelta(seconds=lifetime_seconds)
         self.local = ReplayGuard(lifetime_seconds)
         self._since_purge = 0
 
-    async def seen(self, signature: str) -> bool:
-        if self.local.seen(signature):
-            return True
-        async with read(self.engine) as conn:
-            row = (
-                await conn.execute(
-                    select(seen_signatures.c.expires_at).where(
-                        seen_signatures.c.digest == _digest(signature).hex(),
-                        seen_signatures.c.expires_at > datetime.now(UTC),
-                    )
-                )
-            ).first()
-        return row is not None
+    def remember_here(self, signatures: list[str]) -> None:
+        """Keep in this process what a committed `take` recorded (not before: a request
+        whose transaction failed may be sent again as it was)."""
+        for signature in signatures:
+            self.local.remember(signature)
 
-    async def remember(self, conn: AsyncConnection, signature: str) -> None:
-        self.local.remember(signature)
+    def seen_here(self, signature: str) -> bool:
+        """Whether this process already took a request with this signature."""
+        return self.local.seen(signature)
+
+    async def take(self, conn: AsyncConnection, signatures: list[str]) -> set[str]:
+        """Record the signatures of requests to be taken, in one statement, and return those
+        that were free: new, or used so long ago that they could no longer verify (their row
+        gets a new lease of life). The others were used while they could verify: replays.
+        Call `remember_here` with the free ones once the transaction commits."""
+        by_digest = {_digest(signature).hex(): signature for signature in signatures}
+        if not by_digest:
+            return set()
         now = datetime.now(UTC)
-        digest = _digest(signature).hex()
-        inserted = await insert_new(
+        rows = [{"digest": digest, "expires_at": now + self.lifetime} for digest in by_digest]
+        free = await upsert_rows(
             conn,
             seen_signatures,
-            {"digest": digest, "expires_at": now + self.lifetime},
-            unique=["digest"],
+            rows,
+            key=["digest"],
+            update=["expires_at"],
+            only_where=seen_signatures.c.expires_at <= now,
+            returning=seen_signatures.c.digest,
         )
-        if not inserted:  # an expired row of the same digest: a new lease of life
-            await conn.execute(
-                seen_signatures.update()
-                .where(seen_signatures.c.digest == digest)
-                .values(expires_at=now + self.lifetime)
-            )
-        self._since_purge += 1
+        self._since_purge += len(signatures)
         if self._since_purge >= PURGE_EVERY:
             self._since_purge = 0
             await conn.execute(delete(seen_signatures).where(seen_signatures.c.expires_at <= now))
+        return {by_digest[digest] for digest in free}

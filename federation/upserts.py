@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,3 +28,47 @@ async def insert_new(
     statement = _insert(conn, table).values(**values).on_conflict_do_nothing(index_elements=unique)
     result = await conn.execute(statement)
     return bool(result.rowcount)
+
+
+async def upsert_rows(
+    conn: AsyncConnection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    key: list[str],
+    update: list[str],
+    *,
+    only_where: ColumnElement[bool] | None = None,
+    returning: ColumnElement[Any] | None = None,
+) -> list[Any]:
+    """Insert the rows in one statement; a row whose `key` exists gets the new `update`
+    columns (only where `only_where` holds of the existing row). Returns the `returning`
+    column of the rows inserted or updated. The rows' keys must be distinct (PostgreSQL
+    refuses to update one row twice)."""
+    if not rows:
+        return []
+    statement = _insert(conn, table).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=key,
+        set_={name: statement.excluded[name] for name in update},
+        where=only_where,
+    )
+    if returning is None:
+        await conn.execute(statement)
+        return []
+    return [row[0] for row in await conn.execute(statement.returning(returning))]
+
+
+async def insert_new_rows(
+    conn: AsyncConnection, table: Table, rows: list[dict[str, Any]], unique: str
+) -> set[Any]:
+    """Insert the rows in one statement, skipping any whose `unique` column exists already;
+    returns the `unique` values inserted. Every row has the same columns."""
+    if not rows:
+        return set()
+    statement = (
+        _insert(conn, table)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=[unique])
+        .returning(table.c[unique])
+    )
+    return {row[0] for row in await conn.execute(statement)}

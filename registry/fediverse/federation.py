@@ -204,5 +204,6 @@ class Federation:
             except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
         self._tasks = []
+        await self.inbox.writer.close()  # rows already handed to it are stored, not dropped
         await self.blocklist.stop()
         await self.fetcher.aclose()

@@ -1,0 +1,96 @@
+"""Group commit of received activities: requests that arrive together are stored in one
+transaction, and a replayed signature or an id already held is still told apart per request."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from federation.inbox_writer import InboxWriter, Replayed
+from federation.replay import SharedReplayGuard
+from federation.tables import inbox_items, seen_signatures
+from tests.federation.test_dispatch_batch import counting_commits
+
+
+def row(n: int) -> dict:
+    now = datetime.now(UTC)
+    actor = "https://a.example/actor"
+    return {
+        "activity_id": f"https://a.example/act/{n}",
+        "actor": actor,
+        "host": "a.example",
+        "type": "Create",
+        "object_id": None,
+        "body": orjson.dumps({"id": f"https://a.example/act/{n}"}).decode(),
+        "signer": actor + "#main-key",
+        "received_at": now,
+        "state": "pending",
+        "attempts": 0,
+        "available_at": now,
+        "result": None,
+        "processed_at": None,
+    }
+
+
+async def stored_ids(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(inbox_items.c.activity_id).order_by(inbox_items.c.id))
+        return [r.activity_id for r in rows]
+
+
+async def test_requests_waiting_together_share_one_transaction(engine: AsyncEngine) -> None:
+    writer = InboxWriter(engine, SharedReplayGuard(3600))
+    commits = counting_commits(engine)
+    outcomes = await asyncio.gather(*(writer.store(row(n), f"sig-{n}") for n in range(50)))
+    assert outcomes == [True] * 50
+    # All fifty arrived before the writer's first turn: one transaction, not fifty.
+    assert len(commits) == 1
+    assert await stored_ids(engine) == [f"https://a.example/act/{n}" for n in range(50)]
+    async with engine.connect() as conn:
+        assert len((await conn.execute(select(seen_signatures))).all()) == 50
+
+
+async def test_a_replay_and_a_held_id_are_told_apart_within_a_batch(engine: AsyncEngine) -> None:
+    guard = SharedReplayGuard(3600)
+    writer = InboxWriter(engine, guard)
+    assert await writer.store(row(0), "sig-0")
+    results = await asyncio.gather(
+        writer.store(row(1), "sig-1"),
+        writer.store(row(1), "sig-1"),  # the same request twice in one batch: a replay
+        writer.store(row(1), "sig-1b"),  # the same activity signed afresh: a duplicate
+        writer.store(row(0), "sig-0b"),  # an id stored by an earlier batch
+        writer.store(row(2), "sig-0"),  # a signature taken by an earlier batch
+        return_exceptions=True,
+    )
+    assert results[0] is True
+    assert isinstance(results[1], Replayed)
+    assert results[2] is False
+    assert results[3] is False
+    assert isinstance(results[4], Replayed)
+    assert await stored_ids(engine) == ["https://a.example/act/0", "https://a.example/act/1"]
+    # Another worker process, with nothing in its memory, refuses the replay from the table.
+    other = InboxWriter(engine, SharedReplayGuard(3600))
+    with pytest.raises(Replayed):
+        await other.store(row(3), "sig-1")
+
+
+async def test_a_row_that_cannot_be_stored_fails_alone(engine: AsyncEngine) -> None:
+    writer = InboxWriter(engine, SharedReplayGuard(3600))
+    broken = row(1) | {"state": None}  # NOT NULL: the batch's insert fails as a whole
+    results = await asyncio.gather(
+        writer.store(row(0), "sig-0"),
+        writer.store(row(2), "sig-2"),
+        writer.store(broken, "sig-1"),
+        writer.store(row(3), "sig-3"),
+        return_exceptions=True,
+    )
+    assert results[:2] == [True, True] and results[3] is True
+    assert isinstance(results[2], Exception) and not isinstance(results[2], Replayed)
+    assert await stored_ids(engine) == [f"https://a.example/act/{n}" for n in (0, 2, 3)]
+    # Nothing was remembered of the failed request: its sender may try again as it was.
+    assert await writer.store(row(1), "sig-1")
