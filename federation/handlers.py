@@ -4,7 +4,9 @@ One handler per activity type (and optionally object type), registered in one ta
 supporting a new activity is adding one function. A handler has up to two parts: `prepare`
 does network work (fetching an object from its origin) outside any transaction; `apply` makes
 the database changes inside the transaction that also marks the activity done
-(`federation.dispatch` runs them).
+(`federation.dispatch` runs them). A handler may also have `apply_many`, which applies a run
+of activities at once (one statement per table for the run, not per activity); handlers that
+share one `apply_many` share their runs.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class Activity:
 Prepare = Callable[[Activity], Awaitable[Any]]
 Apply = Callable[[AsyncConnection, Activity, Any], Awaitable[str | None]]
 ObjectMatch = Callable[[Any], bool]
+# For each (activity, prepared) of the run, in order: its result, or the `Ignore` that says
+# why it was not applied. Raising fails the run, which is then applied one activity at a time.
+ApplyMany = Callable[[AsyncConnection, list[tuple[Activity, Any]]], Awaitable[list[Any]]]
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class Handler:
     apply: Apply
     object_match: ObjectMatch | None = None
     prepare: Prepare | None = None
+    apply_many: ApplyMany | None = None
 
 
 class Guard(Protocol):

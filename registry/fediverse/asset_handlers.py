@@ -21,12 +21,14 @@ from federation.transactions import read, remembered
 from registry.catalog import visibility
 from registry.fediverse.inbox_context import InboxContext
 from registry.fediverse.mirror import (
+    COPY_OUTCOMES,
     CopyRefused,
     RemoteCopy,
     apply_copy,
     apply_delete,
     check_copy,
     is_commons_asset,
+    store_copies,
 )
 
 log = logging.getLogger("registry.fediverse.mirror")
@@ -62,6 +64,31 @@ async def on_partner_copy(
     if changed:
         await reshare(ctx, conn, copy)
     return result
+
+
+async def on_partner_copies(
+    ctx: InboxContext, conn: AsyncConnection, items: list[tuple[Activity, RemoteCopy]]
+) -> list[str | Ignore]:
+    """`on_partner_copy` for a run of activities: the copies stored in one batch."""
+    outcomes: list[str | Ignore] = []
+    copies: list[RemoteCopy] = []
+    for activity, copy in items:
+        try:
+            await require_partner(conn, activity.actor)
+        except Ignore as refused:
+            outcomes.append(refused)
+            continue
+        outcomes.append("")
+        copies.append(copy)
+    stored = iter(zip(copies, await store_copies(conn, copies), strict=True))
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, Ignore):
+            continue
+        copy, what = next(stored)
+        outcomes[index] = COPY_OUTCOMES[what]
+        if what in ("created", "updated"):
+            await reshare(ctx, conn, copy)
+    return outcomes
 
 
 async def on_delete(ctx: InboxContext, conn: AsyncConnection, activity: Activity, _: Any) -> str:

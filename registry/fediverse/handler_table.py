@@ -30,11 +30,15 @@ TABLE = [
     ("Announce", assets.on_partner_copy, None, assets.fetched_copy),
     ("Move", moves.on_move, moves.names_an_object, moves.verified_move),
 ]
+# Handlers that also apply a run of activities at once (`Handler.apply_many`).
+APPLY_MANY = {assets.on_partner_copy: assets.on_partner_copies}
 
 
 def build_handlers(ctx: InboxContext, guards: list[Guard]) -> Handlers:
     """The table with this process's context bound, behind the guards."""
     handlers = Handlers(guards=list(guards))
+    # One bound function per bulk handler: Creates and Updates of copies share their runs.
+    many = {apply: partial(bulk, ctx) for apply, bulk in APPLY_MANY.items()}
     for activity_type, apply, object_match, prepare in TABLE:
         handlers.add(
             Handler(
@@ -42,6 +46,7 @@ def build_handlers(ctx: InboxContext, guards: list[Guard]) -> Handlers:
                 partial(apply, ctx),
                 object_match,
                 partial(prepare, ctx) if prepare else None,
+                many.get(apply),
             )
         )
     return handlers

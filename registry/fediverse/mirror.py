@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import vocab
@@ -61,11 +62,54 @@ async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory
     `from_host` is the host that vouches for the document: the signer of a Create/Update, or
     the host it was fetched from. It must be the document's own host.
     """
-    if isinstance(document, dict) and "proof" in document:
-        try:  # cheap and capped: a malformed proof costs no JSON-LD reading and no fetch
-            proofs.proof_signature(document)
-        except proofs.ProofError as exc:
-            raise CopyRefused(f"the proof of {document.get('id')!r} is malformed: {exc}") from None
+    method = precheck(document, from_host)
+    key = await proof_key(method, directory, fresh=False)
+    try:
+        return examine(document, from_host, key)
+    except proofs.ProofError as first:
+        # The origin may have rotated its key: look once more before refusing.
+        return examine_again(
+            document, from_host, await proof_key(method, directory, fresh=True), first
+        )
+
+
+def precheck(document: Any, from_host: str) -> str | None:
+    """What needs no key and little work, before any key is fetched: a well-formed proof (its
+    key's id returned; None without a proof), an id and a key on `from_host`."""
+    if not isinstance(document, dict) or "proof" not in document:
+        return None
+    try:  # cheap and capped: a malformed proof costs no JSON-LD reading and no fetch
+        proofs.proof_signature(document)
+        method = proofs.verification_method(document)
+    except proofs.ProofError as exc:
+        raise CopyRefused(f"the proof of {document.get('id')!r} is malformed: {exc}") from None
+    iri = document.get("id")
+    if isinstance(iri, str) and not on_host(iri, from_host):
+        raise CopyRefused(f"{from_host} may not speak for {iri}: only its own host may")
+    if not on_host(method, from_host):
+        raise CopyRefused(f"the proof of {iri!r} names a key off its host: {method!r}")
+    return method
+
+
+async def proof_key(
+    method: str | None, directory: ActorDirectory, *, fresh: bool
+) -> ed25519.Ed25519PublicKey | None:
+    """The key `precheck` named (None without a proof); `fresh` fetches it again."""
+    if method is None:
+        return None
+    try:
+        key = await directory.resolve_key(method, fresh)
+    except ActorError as exc:
+        raise CopyRefused(f"the proof key {method} cannot be fetched: {exc}") from None
+    if key is None:
+        raise CopyRefused(f"the proof key {method} was not found")
+    return key.public_key  # type: ignore[return-value]  # verify_object refuses any other type
+
+
+def examine(document: Any, from_host: str, key: ed25519.Ed25519PublicKey | None) -> RemoteCopy:
+    """The CPU part of `check_copy`, after `precheck`, with the proof's key (None when the
+    document has no proof). Raises CopyRefused, or ProofError when the proof fails (the key
+    may have been rotated: the caller may try again with a fresh one)."""
     try:
         record, meta = vocab.read_asset_document(document)
     except vocab.ValidationError as exc:
@@ -77,35 +121,23 @@ async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory
         raise CopyRefused(f"the asset id {meta.iri!r} is not usable: {exc}") from None
     if origin != from_host:
         raise CopyRefused(f"{from_host} may not speak for {meta.iri}: only its own host may")
-    proof_checked = False
-    if "proof" in document:
-        try:
-            method = proofs.verification_method(document)
-        except proofs.ProofError as exc:
-            raise CopyRefused(f"the proof of {meta.iri} is malformed: {exc.reason}") from None
-        if not on_host(method, origin):
-            raise CopyRefused(f"the proof of {meta.iri} names a key off its host: {method!r}")
-        try:
-            key = await directory.resolve_key(method, False)
-            if key is None:
-                raise CopyRefused(f"the proof key {method} was not found")
-            proofs.verify_object(document, key.public_key)
-        except proofs.ProofError as first:
-            # The origin may have rotated its key: look once more before refusing.
-            key = await directory.resolve_key(method, True)
-            try:
-                if key is None:
-                    raise first
-                proofs.verify_object(document, key.public_key)
-            except proofs.ProofError as exc:
-                log.warning("refused %s: its integrity proof fails: %s", meta.iri, exc.reason)
-                raise CopyRefused(
-                    f"the integrity proof of {meta.iri} fails: {exc.reason}"
-                ) from None
-        except ActorError as exc:
-            raise CopyRefused(f"the proof key of {meta.iri} cannot be fetched: {exc}") from None
-        proof_checked = True
-    return RemoteCopy(understood(document, record, meta), record, meta, origin, proof_checked)
+    if key is not None:
+        proofs.verify_object(document, key)
+    return RemoteCopy(understood(document, record, meta), record, meta, origin, key is not None)
+
+
+def examine_again(
+    document: Any, from_host: str, key: ed25519.Ed25519PublicKey | None, first: proofs.ProofError
+) -> RemoteCopy:
+    """`examine` with a freshly fetched key after `first` failed; refuses if it fails again."""
+    try:
+        if key is None:
+            raise first
+        return examine(document, from_host, key)
+    except proofs.ProofError as exc:
+        iri = document.get("id") if isinstance(document, dict) else None
+        log.warning("refused %s: its integrity proof fails: %s", iri, exc.reason)
+        raise CopyRefused(f"the integrity proof of {iri} fails: {exc.reason}") from None
 
 
 def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.AssetMeta) -> Any:
@@ -205,8 +237,16 @@ def copy_row(copy: RemoteCopy, *, uid: str, seq: int, updated: datetime) -> Asse
 async def apply_copies(conn: AsyncConnection, copies: list[RemoteCopy]) -> dict[str, int]:
     """Store each copy unless the one held is as new, deleted, or ours; in one batch."""
     counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
+    for outcome in await store_copies(conn, copies):
+        counts[outcome] += 1
+    return counts
+
+
+async def store_copies(conn: AsyncConnection, copies: list[RemoteCopy]) -> list[str]:
+    """`apply_copies`, telling what became of each copy: created, updated, unchanged (not
+    newer than the one held, or deleted) or refused (our own asset)."""
     if not copies:
-        return counts
+        return []
     # The change-sequence lock first (on PostgreSQL it serialises every catalog write), and
     # only then look for the copies held: the inbox worker, the background sync and
     # `commons-registry sync` may bring the same asset at once, and a look taken before the
@@ -215,44 +255,53 @@ async def apply_copies(conn: AsyncConnection, copies: list[RemoteCopy]) -> dict[
     held = {
         row.iri: row for row in await asset_store.find_by_iris(conn, [c.meta.iri for c in copies])
     }
-    new_rows: list[AssetRow] = []
+    outcomes: list[str] = []
+    newest: dict[str, tuple[int, AssetRow]] = {}  # a new IRI -> (its copy's index, its row)
     changed: list[tuple[int, AssetRow]] = []
-    for copy in copies:
+    for index, copy in enumerate(copies):
         row = held.get(copy.meta.iri)
         updated = copy.meta.updated or copy.meta.published or utcnow()
         if row is not None and (row.origin == LOCAL or row.deleted_at is not None):
             # Never overwrite our own asset; a tombstone outranks any late copy.
-            counts["refused" if row.origin == LOCAL else "unchanged"] += 1
+            outcomes.append("refused" if row.origin == LOCAL else "unchanged")
             continue
         if row is not None and as_utc(row.updated_at) >= updated:
-            counts["unchanged"] += 1
+            outcomes.append("unchanged")
             continue
         stored = copy_row(
             copy, uid=row.uid if row else asset_store.new_uid(), seq=seq, updated=updated
         )
         seq += 1
-        if row is None:
-            new_rows.append(stored)
-        else:
+        if row is not None:
             changed.append((row.id, stored))
-    # The same IRI twice in one batch: keep only the newest of the new rows.
-    newest: dict[str, AssetRow] = {}
-    for row in new_rows:
-        if row.iri not in newest or newest[row.iri].updated < row.updated:
-            newest[row.iri] = row
-    await asset_store.insert_assets(conn, list(newest.values()))
+            outcomes.append("updated")
+            continue
+        # The same new IRI twice in one batch: only the newest is stored.
+        earlier = newest.get(stored.iri)
+        if earlier is not None and earlier[1].updated >= stored.updated:
+            outcomes.append("unchanged")
+            continue
+        if earlier is not None:
+            outcomes[earlier[0]] = "unchanged"
+        newest[stored.iri] = (index, stored)
+        outcomes.append("created")
+    await asset_store.insert_assets(conn, [row for _, row in newest.values()])
     await asset_store.replace_assets(conn, changed)
-    counts["created"], counts["updated"] = len(newest), len(changed)
-    return counts
+    return outcomes
+
+
+COPY_OUTCOMES = {
+    "created": "created",
+    "updated": "updated",
+    "refused": "refused",
+    "unchanged": "ignored: not newer than the copy held, or deleted",
+}
 
 
 async def apply_copy(conn: AsyncConnection, copy: RemoteCopy) -> tuple[str, bool]:
     """One copy (a live Create, Update or Announce); returns (what happened, changed)."""
-    counts = await apply_copies(conn, [copy])
-    for what in ("created", "updated", "refused"):
-        if counts[what]:
-            return what, what != "refused"
-    return "ignored: not newer than the copy held, or deleted", False
+    (outcome,) = await store_copies(conn, [copy])
+    return COPY_OUTCOMES[outcome], outcome in ("created", "updated")
 
 
 async def apply_delete(
