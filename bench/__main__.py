@@ -21,7 +21,7 @@ import orjson
 
 from bench import backfill, catalog, fanout, growth, httpload, inbox, machine, network
 from bench.results import Figure, number, table
-from bench.servers import cluster, free_port
+from bench.servers import BENCH_ENV, cluster, free_port
 
 SIZES: dict[str, dict[str, Any]] = {
     "full": {
@@ -145,11 +145,24 @@ def main(argv: list[str] | None = None) -> int:
         help="catalog sizes B7 grows through, e.g. 10000,100000 (default: the size's own)",
     )
     parser.add_argument(
+        "--node-env",
+        action="append",
+        default=[],
+        metavar="COMMONS_KEY=VALUE",
+        help="a setting for every node of the run (repeatable), e.g. "
+        "COMMONS_FEDERATION_CHECK_PROCESSES=0 to compare with and without a setting",
+    )
+    parser.add_argument(
         "--pg-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),
         help="PostgreSQL server to make fresh databases on (named <its db>_bench_<node>)",
     )
     args = parser.parse_args(argv)
+    for setting in args.node_env:
+        name, sep, value = setting.partition("=")
+        if not sep or not name.startswith("COMMONS_"):
+            parser.error(f"--node-env takes COMMONS_KEY=VALUE, not {setting!r}")
+        BENCH_ENV[name] = value
     only = [x.strip().upper() for x in args.only.split(",")] if args.only else ALL
     unknown = set(only) - set(ALL) - set(BY_NAME)
     if unknown:
@@ -159,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.b7_sizes:
         size["b7_sizes"] = sorted({int(x) for x in args.b7_sizes.split(",")})
     info = machine.describe(args.pg_url if "postgresql" in dbs else None)
+    info["node_env"] = dict(setting.split("=", 1) for setting in args.node_env)
 
     async def everything() -> tuple[float, list[Figure]]:
         capacity = await generator_capacity(size["seconds"], size["connections"])
