@@ -30,6 +30,8 @@ def too_deep(data: bytes, max_depth: int = MAX_DEPTH) -> bool:
     empties after d passes; we stop after `max_depth`. Unbalanced input answers False and is
     left for the parser to reject with a better message.
     """
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return False  # too few brackets to nest that deep (those in strings only add to it)
     brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
     for _ in range(max_depth):
         if not brackets:
