@@ -190,8 +190,18 @@ async def get_group(engine: AsyncEngine, slug: str) -> Group:
 async def set_group_suspended(
     engine: AsyncEngine, slug: str, suspended: bool, *, reason: str | None = None, by: str
 ) -> Group:
-    """Suspend a group (its tokens stop working) or lift the suspension; logged as `by`."""
+    """Suspend a group (its tokens stop working) or lift the suspension; logged as `by`.
+    A group that moved to another node stays suspended: its catalog lives there now."""
     async with db.write(engine) as conn:
+        if not suspended:
+            moved = (
+                await conn.execute(select(groups.c.moved_to).where(groups.c.slug == slug))
+            ).scalar()
+            if moved:
+                raise Conflict(
+                    f"the group {slug!r} moved to {moved}; it stays suspended here, since "
+                    "its catalog and its followers are there now"
+                )
         result = await conn.execute(
             update(groups)
             .where(groups.c.slug == slug)

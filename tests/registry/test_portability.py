@@ -16,6 +16,7 @@ from registry.catalog.assets import AssetService
 from registry.config import Settings
 from registry.core.errors import Conflict
 from registry.core.node_keys import load_node_keys
+from registry.core.schema import groups
 from registry.fediverse.moves import AdoptItem, adopt
 from registry.fediverse.portability import ArchiveError, digest, export_group, read_archive
 from registry.people import accounts, members
@@ -127,3 +128,17 @@ async def test_adopted_members_come_without_passwords_and_cannot_sign_in(
     assert await members.verify_password(engine, "bo", "") is None
     assert await members.verify_password(engine, "bo", "!") is None
     assert len(adopted.pairs) == 2 and all(old != new for old, new in adopted.pairs)
+
+
+async def test_a_moved_group_cannot_be_unsuspended(engine: AsyncEngine) -> None:
+    await accounts.create_group(engine, "Moved Coop", "moved-coop")
+    await accounts.set_group_suspended(engine, "moved-coop", True, reason="moving", by="admin")
+    async with engine.begin() as conn:
+        await conn.execute(
+            groups.update()
+            .where(groups.c.slug == "moved-coop")
+            .values(moved_to="https://b.example/groups/moved-coop")
+        )
+    with pytest.raises(Conflict, match="stays suspended here"):
+        await accounts.set_group_suspended(engine, "moved-coop", False, by="admin")
+    assert (await accounts.get_group(engine, "moved-coop")).suspended_at is not None
