@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="COMMONS_KEY=VALUE",
         help="a setting for every node of the run (repeatable), e.g. "
-        "COMMONS_FEDERATION_CHECK_PROCESSES=0 to compare with and without a setting",
+        "COMMONS_SERVER_DOCUMENT_CACHE_SECONDS=0 to compare with and without a setting",
     )
     parser.add_argument(
         "--pg-url",

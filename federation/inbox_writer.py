@@ -100,7 +100,7 @@ class InboxWriter:
                 conn, inbox_items, [w.row for w in fresh], unique="activity_id"
             )
         self.replays.remember_here([w.signature for w in fresh])
-        taken = set(fresh)
+        taken = set(fresh)  # by identity (eq=False)
         outcomes: list[bool | BaseException] = []
         claimed: set[str] = set()
         for waiting in batch:

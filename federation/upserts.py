@@ -37,8 +37,8 @@ async def upsert_rows(
     key: list[str],
     update: list[str],
     *,
+    returning: ColumnElement[Any],
     only_where: ColumnElement[bool] | None = None,
-    returning: ColumnElement[Any] | None = None,
 ) -> list[Any]:
     """Insert the rows in one statement; a row whose `key` exists gets the new `update`
     columns (only where `only_where` holds of the existing row). Returns the `returning`
@@ -52,9 +52,6 @@ async def upsert_rows(
         set_={name: statement.excluded[name] for name in update},
         where=only_where,
     )
-    if returning is None:
-        await conn.execute(statement)
-        return []
     return [row[0] for row in await conn.execute(statement.returning(returning))]
 
 

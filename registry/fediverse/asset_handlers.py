@@ -24,7 +24,6 @@ from registry.fediverse.mirror import (
     COPY_OUTCOMES,
     CopyRefused,
     RemoteCopy,
-    apply_copy,
     apply_delete,
     check_copy,
     is_commons_asset,
@@ -59,11 +58,10 @@ async def on_partner_copy(
     ctx: InboxContext, conn: AsyncConnection, activity: Activity, copy: RemoteCopy
 ) -> str:
     """A partner's Create or Update of its asset, or an Announce of one: store the copy."""
-    await require_partner(conn, activity.actor)
-    result, changed = await apply_copy(conn, copy)
-    if changed:
-        await reshare(ctx, conn, copy)
-    return result
+    (outcome,) = await on_partner_copies(ctx, conn, [(activity, copy)])
+    if isinstance(outcome, Ignore):
+        raise outcome
+    return outcome
 
 
 async def on_partner_copies(

@@ -68,9 +68,15 @@ async def check_copy(document: Any, *, from_host: str, directory: ActorDirectory
         return examine(document, from_host, key)
     except proofs.ProofError as first:
         # The origin may have rotated its key: look once more before refusing.
-        return examine_again(
-            document, from_host, await proof_key(method, directory, fresh=True), first
-        )
+        key = await proof_key(method, directory, fresh=True)
+        try:
+            if key is None:
+                raise first
+            return examine(document, from_host, key)
+        except proofs.ProofError as exc:
+            iri = document.get("id")
+            log.warning("refused %s: its integrity proof fails: %s", iri, exc.reason)
+            raise CopyRefused(f"the integrity proof of {iri} fails: {exc.reason}") from None
 
 
 def precheck(document: Any, from_host: str) -> str | None:
@@ -124,20 +130,6 @@ def examine(document: Any, from_host: str, key: ed25519.Ed25519PublicKey | None)
     if key is not None:
         proofs.verify_object(document, key)
     return RemoteCopy(understood(document, record, meta), record, meta, origin, key is not None)
-
-
-def examine_again(
-    document: Any, from_host: str, key: ed25519.Ed25519PublicKey | None, first: proofs.ProofError
-) -> RemoteCopy:
-    """`examine` with a freshly fetched key after `first` failed; refuses if it fails again."""
-    try:
-        if key is None:
-            raise first
-        return examine(document, from_host, key)
-    except proofs.ProofError as exc:
-        iri = document.get("id") if isinstance(document, dict) else None
-        log.warning("refused %s: its integrity proof fails: %s", iri, exc.reason)
-        raise CopyRefused(f"the integrity proof of {iri} fails: {exc.reason}") from None
 
 
 def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.AssetMeta) -> Any:
