@@ -42,9 +42,11 @@ def create_app(
         if db.is_sqlite(engine):
             await db.analyze(engine)  # cheap, and a restored or copied file may lack stats
         await runtime.start_federation(run_workers=settings.federation.workers_in_server)
+        runtime.map_summaries.rebuild(engine)  # counted while the node starts
         try:
             yield
         finally:
+            await runtime.map_summaries.close()
             await runtime.stop_federation()
             if owns_engine:
                 await engine.dispose()

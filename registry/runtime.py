@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from registry.catalog.assets import AssetService
 from registry.catalog.document_cache import DocumentCache
 from registry.catalog.map_layer import MapCache
+from registry.catalog.map_summary import MapSummaries
 from registry.catalog.places import Geocoder
 from registry.catalog.search import FacetCache
 from registry.catalog.suggest import CatalogWords
@@ -32,6 +33,7 @@ class Runtime:
     facet_cache: FacetCache = field(default_factory=FacetCache)
     documents: DocumentCache = field(default_factory=DocumentCache)  # GET /assets/{id}
     map_cache: MapCache = field(default_factory=MapCache)  # GET /api/map
+    map_summaries: MapSummaries = field(default_factory=lambda: MapSummaries(0))  # its clusters
     catalog_words: CatalogWords = field(default_factory=CatalogWords)  # "did you mean"
     geocoder: Geocoder | None = None  # places by name beyond the catalog's towns
     federation: Federation | None = None
@@ -44,6 +46,7 @@ class Runtime:
             engine=engine,
             assets=AssetService(engine, settings),
             documents=DocumentCache(settings.server.document_cache_seconds),
+            map_summaries=MapSummaries(settings.search.map_summary_seconds),
             geocoder=(
                 Geocoder(settings.web.geocoder_url, settings.web.geocoder_timeout)
                 if settings.web.geocoder_url

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Float, cast, func, select
+from sqlalchemy import Float, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from registry.catalog.map_grid import View, grid_cell
+from registry.catalog.map_summary import BASE_ZOOM, MapSummaries, MapSummary, summarizable
 from registry.catalog.search import bbox_conditions, filter_conditions
 from registry.catalog.search_query import SearchQuery
 from registry.catalog.version import catalog_version
@@ -24,16 +26,13 @@ from registry.core import db, iris
 from registry.core.schema import LOCAL, assets
 
 POINT_LIMIT = 5000
-CELLS_PER_TILE = 4  # a grid cell is a quarter of a 256 px tile: clusters ~64 px apart
-MAX_ZOOM = 19
-GRID_COLUMNS = 1 << 23  # more cells across than the finest zoom has
 FOCUS_TRIM = 0.05  # the fitted view leaves out this share of outliers on each side
 
 
 @dataclass(frozen=True)
 class MapRequest:
     zoom: int = 2
-    view: tuple[float, float, float, float] | None = None  # min lon, min lat, max lon, max lat
+    view: View | None = None
 
 
 class MapCache:
@@ -53,10 +52,6 @@ class MapCache:
         self.entries[key] = body
         if len(self.entries) > self.size:
             self.entries.popitem(last=False)
-
-
-def cell_degrees(zoom: int) -> float:
-    return 360.0 / (2 ** max(0, min(zoom, MAX_ZOOM)) * CELLS_PER_TILE)
 
 
 def _trimmed(values: list[tuple[float, int]]) -> tuple[float, float]:
@@ -89,45 +84,73 @@ def _page_path(uid: str, origin: str) -> str:
     return iris.asset_page("", uid, local=origin == LOCAL)  # a path: the map adds its base
 
 
-def _grid(dialect: str, zoom: int) -> Any:
-    """The grid cell of a row at this zoom, as one integer (one key sorts faster than two)."""
-    lat, lon = assets.c.latitude, assets.c.longitude
-    cell = cell_degrees(zoom)
-    if dialect == "sqlite":  # positive before the cast, so the cast floors
-        row_of = cast((lat + 90.0) / cell, BigInteger)
-        col_of = cast((lon + 180.0) / cell, BigInteger)
-    else:
-        row_of = cast(func.floor((lat + 90.0) / cell), BigInteger)
-        col_of = cast(func.floor((lon + 180.0) / cell), BigInteger)
-    return row_of * GRID_COLUMNS + col_of
+def _from_summary(
+    summary: MapSummary, query: SearchQuery, where: MapRequest
+) -> dict[str, Any] | None:
+    """The clustered answer counted from the summary, or None when it would be points."""
+    cells = summary.cells(query.kinds, where.zoom, where.view)
+    shown = sum(n for _, _, n in cells)
+    if shown <= POINT_LIMIT:
+        return None  # points need names: the exact path reads them
+    answer: dict[str, Any] = {}
+    if not where.view:
+        answer = {"placed": shown, "total": summary.total(query.kinds)}
+    clusters = [[round(a, 5), round(b, 5), n] for a, b, n in cells]
+    return {
+        **answer,
+        "shown": shown,
+        "mode": "clusters",
+        "zoom": where.zoom,
+        "focus": focus(cells),
+        "points": [],
+        "clusters": clusters,
+    }
 
 
 async def map_layer(
-    engine: AsyncEngine, query: SearchQuery, where: MapRequest, cache: MapCache | None = None
+    engine: AsyncEngine,
+    query: SearchQuery,
+    where: MapRequest,
+    cache: MapCache | None = None,
+    summaries: MapSummaries | None = None,
 ) -> bytes:
     """The encoded map answer: {total, placed, shown, mode, zoom, focus, points, clusters};
     points are [lat, lon, name, page path], clusters [lat, lon, count]. With a `view`, total
-    and placed are left out (the map has them from its first, whole answer)."""
+    and placed are left out (the map has them from its first, whole answer). With
+    `summaries`, a public answer in clusters may come from the catalog's map summary."""
     dialect = engine.dialect.name
     conditions = filter_conditions(query, dialect)
     lat, lon = assets.c.latitude, assets.c.longitude
     in_view = [lat.is_not(None), lon.is_not(None)]
     if where.view:
         in_view += bbox_conditions(where.view)
+    if summaries is not None and not (summarizable(query) and where.zoom <= BASE_ZOOM):
+        summaries = None
     async with db.read(engine) as conn:
         latest = await catalog_version(conn)
         key = (query.fingerprint(), where.zoom, where.view, POINT_LIMIT, latest)
         if cache is not None and (hit := cache.get(key)) is not None:
             return hit
+        if summaries is not None:
+            # Kept up with the catalog while it is big enough to be clustered (as the last
+            # summary, or the exact answer below, says): a small one is answered in points.
+            last = summaries.current
+            if last is not None and last.placed(()) > POINT_LIMIT:
+                summaries.keep_up(engine, latest)
+            summary = summaries.usable(latest)
+            if summary is not None and (counted := _from_summary(summary, query, where)):
+                return orjson.dumps(counted)  # not cached: it may be behind `latest`
         # One pass over the covering index: the grid of this zoom. Its counts add up to
         # what is shown; only a small answer then reads names for single points.
         grid = (
             select(func.count(), cast(func.avg(lat), Float), cast(func.avg(lon), Float))
             .where(*conditions, *in_view)
-            .group_by(_grid(dialect, where.zoom))
+            .group_by(grid_cell(dialect, where.zoom))
         )
         cells = [(a, b, n) for n, a, b in await conn.execute(grid)]
         shown = sum(n for _, _, n in cells)
+        if summaries is not None and shown > POINT_LIMIT:
+            summaries.keep_up(engine, latest)
         answer: dict[str, Any] = {}
         if not where.view:  # results without a place: few, and found by the same index
             unplaced = select(func.count()).where(*conditions, lat.is_(None))

@@ -147,6 +147,9 @@ def decode_cursor(query: SearchQuery) -> list[Any] | None:
     return key
 
 
+Facets = dict[str, dict[str, int]]
+
+
 class FacetCache:
     """Facet counts of recent queries, valid while no asset changes (by change_seq).
 
@@ -157,49 +160,71 @@ class FacetCache:
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
-        self.entries: OrderedDict[tuple[str, int], dict[str, dict[str, int]]] = OrderedDict()
+        self.entries: OrderedDict[tuple[str, int, int | None], tuple[Facets, bool]] = OrderedDict()
 
-    def get(self, key: tuple[str, int]) -> dict[str, dict[str, int]] | None:
+    def get(self, key: tuple[str, int, int | None]) -> tuple[Facets, bool] | None:
         found = self.entries.get(key)
         if found is not None:
             self.entries.move_to_end(key)
         return found
 
-    def put(self, key: tuple[str, int], counts: dict[str, dict[str, int]]) -> None:
-        self.entries[key] = counts
+    def put(self, key: tuple[str, int, int | None], counted: tuple[Facets, bool]) -> None:
+        self.entries[key] = counted
         if len(self.entries) > self.size:
             self.entries.popitem(last=False)
 
 
-async def facet_counts(conn: AsyncConnection, conditions: list[Any]) -> dict[str, dict[str, int]]:
-    """Counts per kind, country and status, from one pass over the matching rows."""
+async def facet_counts(
+    conn: AsyncConnection, conditions: list[Any], limit: int | None = None
+) -> tuple[Facets, bool]:
+    """Counts per kind, country and status, from one pass over the matching rows, and
+    whether they are exact. With a `limit`, at most that many rows and one more are read:
+    past it the counts are lower bounds (those of the rows read), and not exact."""
     columns = list(FACETS.values())
-    rows = await conn.execute(select(*columns, func.count()).where(*conditions).group_by(*columns))
+    if limit is None:
+        rows = await conn.execute(
+            select(*columns, func.count()).where(*conditions).group_by(*columns)
+        )
+    else:
+        first = select(*columns).where(*conditions).limit(limit + 1).subquery()
+        rows = await conn.execute(select(*first.c, func.count()).group_by(*first.c))
     counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    read = 0
     for *values, n in rows:
+        read += n
         for name, value in zip(FACETS, values, strict=True):
             if value is not None:
                 counts[name][value] += n
-    return {name: dict(counter.most_common()) for name, counter in counts.items()}
+    exact = limit is None or read <= limit
+    return {name: dict(counter.most_common()) for name, counter in counts.items()}, exact
 
 
 async def _facets(
-    conn: AsyncConnection, query: SearchQuery, conditions: list[Any], cache: FacetCache | None
-) -> dict[str, dict[str, int]]:
+    conn: AsyncConnection,
+    query: SearchQuery,
+    conditions: list[Any],
+    cache: FacetCache | None,
+    limit: int | None,
+) -> tuple[Facets, bool]:
     if cache is None or query.moderation != PUBLISHED:
-        return await facet_counts(conn, conditions)
+        return await facet_counts(conn, conditions, limit)
     latest = await catalog_version(conn)
-    key = (replace(query, sort="", limit=0, cursor=None).fingerprint(), latest)
-    counts = cache.get(key)
-    if counts is None:
-        counts = await facet_counts(conn, conditions)
-        cache.put(key, counts)
-    return counts
+    key = (replace(query, sort="", limit=0, cursor=None).fingerprint(), latest, limit)
+    counted = cache.get(key)
+    if counted is None:
+        counted = await facet_counts(conn, conditions, limit)
+        cache.put(key, counted)
+    return counted
 
 
 async def search(
-    engine: AsyncEngine, query: SearchQuery, cache: FacetCache | None = None
+    engine: AsyncEngine,
+    query: SearchQuery,
+    cache: FacetCache | None = None,
+    count_limit: int | None = None,
 ) -> SearchPage:
+    """A page of results; with `query.facets`, the total and facets too, counted exactly or,
+    with a `count_limit`, up to that many matches (`total_exact` says which)."""
     dialect = engine.dialect.name
     conditions = filter_conditions(query, dialect)
     sort_expr, descending = _sort_key(query, dialect)
@@ -236,9 +261,9 @@ async def search(
                 row.id: row
                 for row in await conn.execute(select_assets().where(assets.c.id.in_(ids)))
             }
-        facets = None
+        facets, exact = None, True
         if query.facets and key is None:  # on numbered pages too: they show the total
-            facets = await _facets(conn, query, conditions, cache)
+            facets, exact = await _facets(conn, query, conditions, cache, count_limit)
     next_cursor = None
     if more and picked:
         last = picked[-1]
@@ -248,9 +273,10 @@ async def search(
         items=[stored_from_row(rows[row.id]) for row in picked],
         next_cursor=next_cursor,
         facets=facets,
+        total_exact=exact,
     )
-    if facets is not None:
-        page.total = sum(facets["kind"].values())
+    if facets is not None:  # past the limit: more than `count_limit` (total_exact False)
+        page.total = sum(facets["kind"].values()) if exact else count_limit
     if query.sort == "distance":
         page.distances = {row.id: row.sort_key for row in picked}
     return page

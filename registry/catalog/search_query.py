@@ -86,6 +86,7 @@ class SearchPage:
     next_cursor: str | None
     facets: dict[str, dict[str, int]] | None = None
     total: int | None = None
+    total_exact: bool = True  # False: the search stopped counting; total and facets are at least
     distances: dict[int, float] = field(default_factory=dict)
 
 

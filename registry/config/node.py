@@ -107,6 +107,23 @@ class SearchSection:
         20, "Results per page when the client does not ask for a size.", minimum=1, maximum=500
     )
     max_page_size: int = key(100, "Largest page a client may ask for.", minimum=1, maximum=1000)
+    count_limit: int = key(
+        10000,
+        "A search counts its matches and their facets up to this many: past it the API "
+        "says total_exact false (more than this many; facet counts are at least), so that "
+        "a broad search in a large catalog costs no more than this many rows.",
+        minimum=100,
+        maximum=10_000_000,
+    )
+    map_summary_seconds: float = key(
+        30,
+        "How far behind the catalog, in seconds, the whole-world map's clusters may be. "
+        "They are counted from a summary of the public catalog per kind and grid cell, "
+        "rebuilt in the background when the catalog has changed; 0: only a summary that "
+        "counts the catalog as it is now (meanwhile the positions are counted exactly).",
+        minimum=0,
+        maximum=3600,
+    )
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ async def page_json(request: Request, page: SearchPage) -> dict[str, Any]:
         body["next"] = str(request.url.include_query_params(cursor=page.next_cursor))
     if page.facets is not None:
         body["total"] = page.total
+        body["total_exact"] = page.total_exact  # false: more than `total`, facets at least
         body["facets"] = page.facets
     return body
 
@@ -51,7 +52,7 @@ async def list_assets(request: Request) -> Response:
         principal=principal,
         audience=audience_of(principal),
     )
-    page = await search(svc.engine, query, svc.facet_cache)
+    page = await search(svc.engine, query, svc.facet_cache, svc.settings.search.count_limit)
     return json_response(await page_json(request, page))
 
 

@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from registry.catalog.map_layer import MAX_ZOOM, MapRequest, map_layer
+from registry.catalog.map_grid import MAX_ZOOM
+from registry.catalog.map_layer import MapRequest, map_layer
 from registry.catalog.search_query import InvalidParameter, parse_bbox, parse_query
 from registry.catalog.visibility import PUBLIC_AUDIENCE, audience_of
 from registry.http.auth import optional_principal, runtime
@@ -44,8 +45,9 @@ async def map_data(request: Request) -> Response:
     # The sort, page and facets do not change what is on the map: one cache entry for all.
     query = replace(query, sort="", limit=0, cursor=None)
     public = query.audience == PUBLIC_AUDIENCE
-    cache = svc.map_cache if query.moderation == "published" and public else None
-    body = await map_layer(svc.engine, query, map_request(dict(params)), cache)
+    shared = query.moderation == "published" and public
+    cache, summaries = (svc.map_cache, svc.map_summaries) if shared else (None, None)
+    body = await map_layer(svc.engine, query, map_request(dict(params)), cache, summaries)
     return Response(body, media_type="application/json")
 
 

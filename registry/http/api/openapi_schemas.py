@@ -176,6 +176,11 @@ SEARCH_PAGE = {
         "cursor": {"type": ["string", "null"]},
         "next": {"type": ["string", "null"]},
         "total": {"type": "integer"},
+        "total_exact": {
+            "type": "boolean",
+            "description": "false when the search stopped counting at search.count_limit: "
+            "there are more than `total` results, and each facet count is a lower bound",
+        },
         "facets": {
             "type": "object",
             "additionalProperties": {

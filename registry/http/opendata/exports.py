@@ -143,12 +143,12 @@ async def dcat(request: Request) -> Response:
     base = settings.base_url
     query = await _query(request, DCAT_PAGE, DCAT_PAGE)
     query = dataclasses.replace(query, facets=query.cursor is None)
-    page = await search(svc.engine, query)
+    page = await search(svc.engine, query, count_limit=settings.search.count_limit)
     page_info = vocab.PageInfo(
         page=public_url(request),
         first=public_url(request, cursor=None),
         next=public_url(request, cursor=page.next_cursor) if page.next_cursor else None,
-        total_items=page.total,
+        total_items=page.total if page.total_exact else None,
         items_per_page=query.limit,
     )
     meta = vocab.CatalogMeta(

@@ -184,7 +184,7 @@ async def items(request: Request) -> Response:
     cid = _collection_id(request)
     svc = runtime(request)
     query = _items_query(request, cid)
-    page = await search(svc.engine, query, svc.facet_cache)
+    page = await search(svc.engine, query, svc.facet_cache, svc.settings.search.count_limit)
     features = [_feature(a) for a in page.items]
     links = [
         _link(public_url(request), "self", GEOJSON, "This page"),
@@ -199,7 +199,7 @@ async def items(request: Request) -> Response:
         "timeStamp": vocab.document.iso_utc(datetime.now(UTC)),
         "links": links,
     }
-    if page.total is not None:
+    if page.total is not None and page.total_exact:  # optional: left out when not counted
         body["numberMatched"] = page.total
     return json_response(body, media_type=GEOJSON)
 

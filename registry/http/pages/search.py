@@ -172,7 +172,7 @@ async def search_page(request: Request) -> Response:
                 principal=None,
             )
             query = replace(query, offset=(number - 1) * query.limit)
-            page = await search(svc.engine, query, svc.facet_cache)
+            page = await search(svc.engine, query, svc.facet_cache, svc.settings.search.count_limit)
         except BadRequest as problem:
             error = problem.detail
     suggestion = None
@@ -201,6 +201,9 @@ async def search_page(request: Request) -> Response:
         "page_numbers": page_numbers(number, last),
         "page_link": lambda n: link(request, _items(request, ("page", "cursor"), page=str(n))),
         "range": (first_shown, query.offset + len(page.items) if page else 0, total),
+        # Past the count limit the total and facet counts are lower bounds: "10,000+".
+        "more": "" if page is None or page.total_exact else "+",
+        "total_label": f"{total:,}" + ("" if page is None or page.total_exact else "+"),
         "chips": chips(request, query, lang) if page else [],
         "suggestion": suggestion,
         "countries": countries.picker(sorted(set(catalog_countries) | set(query.countries)), lang),
