@@ -81,17 +81,21 @@ def query_words(q: str) -> list[str]:
     return words[:MAX_QUERY_WORDS]
 
 
+def fts5_expression(words: list[str]) -> str:
+    """The FTS5 query of every word (or one of its stems) as a word prefix."""
+    return " AND ".join(
+        "(" + " OR ".join('"' + a.replace('"', '""') + '"*' for a in alternatives(w)) + ")"
+        for w in words
+    )
+
+
 def match_clause(dialect: str, words: list[str]) -> ColumnElement[bool]:
     """Rows whose name or text holds every query word (or one of its stems) as a word prefix."""
     if dialect == "sqlite":
-        expression = " AND ".join(
-            "(" + " OR ".join('"' + a.replace('"', '""') + '"*' for a in alternatives(w)) + ")"
-            for w in words
-        )
         matching = (
             select(literal_column("rowid"))
             .select_from(text("asset_fts"))
-            .where(text("asset_fts MATCH :fts_query").bindparams(fts_query=expression))
+            .where(text("asset_fts MATCH :fts_query").bindparams(fts_query=fts5_expression(words)))
         )
         return assets.c.id.in_(matching)
     expression = " & ".join(

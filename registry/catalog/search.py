@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.catalog import fulltext
+from registry.catalog.ranked_pick import pick_by_score
 from registry.catalog.search_query import FACETS, Near, SearchPage, SearchQuery, invalid_parameter
 from registry.catalog.store import select_assets, stored_from_row
 from registry.catalog.version import catalog_version
@@ -69,8 +70,9 @@ def _near_box(near: Near) -> tuple[float, float, float, float]:
     return (min_lon, min_lat, max_lon, max_lat)
 
 
-def filter_conditions(query: SearchQuery, dialect: str) -> list[Any]:
-    """The WHERE clauses of a query's filters (no paging): the search's and the map's."""
+def filter_conditions(query: SearchQuery, dialect: str, *, text: bool = True) -> list[Any]:
+    """The WHERE clauses of a query's filters (no paging): the search's and the map's; with
+    `text` False, without the full-text match (for a caller that joins the index itself)."""
     conditions: list[Any] = [assets.c.deleted_at.is_(None), listed(query.audience)]
     if query.moderation != "all":
         conditions.append(assets.c.moderation == query.moderation)
@@ -105,7 +107,8 @@ def filter_conditions(query: SearchQuery, dialect: str) -> list[Any]:
         conditions.append(distance_expression(dialect, query.near) <= query.near.km)
     words = fulltext.query_words(query.q)
     if query.q and words:
-        conditions.append(fulltext.match_clause(dialect, words))
+        if text:
+            conditions.append(fulltext.match_clause(dialect, words))
     elif query.q:
         conditions.append(literal(False))  # only punctuation: nothing can match
     return conditions
@@ -217,6 +220,21 @@ async def _facets(
     return counted
 
 
+async def _pick_by_score(
+    conn: AsyncConnection, query: SearchQuery, words: list[str], key: list[Any] | None
+) -> list[Any]:
+    """The relevance page one score at a time (registry.catalog.ranked_pick)."""
+    after = None
+    if key is not None:
+        if len(key) != 2 or type(key[0]) is not int:
+            raise invalid_parameter("cursor", "not a cursor this registry issued")
+        after = (key[0], key[1])
+    skipped = query.offset if key is None else 0
+    base = filter_conditions(query, conn.dialect.name, text=False)
+    picked = await pick_by_score(conn, words, base, wanted=skipped + query.limit + 1, after=after)
+    return picked[skipped:]
+
+
 async def search(
     engine: AsyncEngine,
     query: SearchQuery,
@@ -250,8 +268,12 @@ async def search(
     picking = select(*columns).where(*page_conditions).order_by(*order).limit(query.limit + 1)
     if query.offset and key is None:
         picking = picking.offset(query.offset)
+    words = fulltext.query_words(query.q)
     async with db.read(engine) as conn:
-        picked = list(await conn.execute(picking))
+        if query.sort == "relevance" and words:
+            picked = await _pick_by_score(conn, query, words, key)
+        else:
+            picked = list(await conn.execute(picking))
         more = len(picked) > query.limit
         picked = picked[: query.limit]
         rows = {}

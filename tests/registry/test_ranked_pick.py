@@ -1,0 +1,55 @@
+"""Relevance pages picked one score at a time come in exactly the order of the one-statement
+ranking, page after page, by cursor and by numbered page, over the fablabs, on both
+databases."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry.catalog import fulltext
+from registry.catalog.assets import AssetService
+from registry.catalog.importers import adapter_for, run_import
+from registry.catalog.search import filter_conditions, search
+from registry.catalog.search_query import SearchQuery
+from registry.config import Settings
+from registry.core import db
+from registry.core.schema import assets
+from tests.sample_data import FABLABS_FILE
+
+QUERIES = ["fab", "lab barcelona", "makerspace", "fab lab de", "zzzz", "centro"]
+
+
+async def ranked_in_one_statement(engine: AsyncEngine, q: str) -> list[int]:
+    query = SearchQuery(q=q, sort="relevance")
+    dialect = engine.dialect.name
+    score = fulltext.score(dialect, fulltext.query_words(q))
+    statement = (
+        select(assets.c.id)
+        .where(*filter_conditions(query, dialect))
+        .order_by(score.desc(), assets.c.id.desc())
+    )
+    async with db.read(engine) as conn:
+        return [row.id for row in await conn.execute(statement)]
+
+
+async def test_pages_by_score_are_the_one_statement_ranking(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    await run_import(AssetService(engine, settings), adapter_for(FABLABS_FILE, None), FABLABS_FILE)
+    for q in QUERIES:
+        expected = await ranked_in_one_statement(engine, q)
+        by_cursor: list[int] = []
+        cursor = None
+        while True:
+            query = SearchQuery(q=q, sort="relevance", limit=97, cursor=cursor, facets=False)
+            page = await search(engine, query)
+            by_cursor += [item.id for item in page.items]
+            if not (cursor := page.next_cursor):
+                break
+        assert by_cursor == expected, q
+        numbered = await search(
+            engine, SearchQuery(q=q, sort="relevance", limit=20, offset=40, facets=False)
+        )
+        assert [item.id for item in numbered.items] == expected[40:60], q
+    assert len(await ranked_in_one_statement(engine, "fab")) > 1000
