@@ -223,14 +223,14 @@ async def _facets(
 async def _pick_by_score(
     conn: AsyncConnection, query: SearchQuery, words: list[str], key: list[Any] | None
 ) -> list[Any]:
-    """The relevance page one score at a time (registry.catalog.ranked_pick)."""
+    """The relevance page one score at a time (registry.catalog.ranked_pick), on SQLite."""
     after = None
     if key is not None:
         if len(key) != 2 or type(key[0]) is not int:
             raise invalid_parameter("cursor", "not a cursor this registry issued")
         after = (key[0], key[1])
     skipped = query.offset if key is None else 0
-    base = filter_conditions(query, conn.dialect.name, text=False)
+    base = filter_conditions(query, "sqlite", text=False)
     picked = await pick_by_score(conn, words, base, wanted=skipped + query.limit + 1, after=after)
     return picked[skipped:]
 
@@ -270,7 +270,7 @@ async def search(
         picking = picking.offset(query.offset)
     words = fulltext.query_words(query.q)
     async with db.read(engine) as conn:
-        if query.sort == "relevance" and words:
+        if dialect == "sqlite" and query.sort == "relevance" and words:
             picked = await _pick_by_score(conn, query, words, key)
         else:
             picked = list(await conn.execute(picking))
