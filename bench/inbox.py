@@ -14,7 +14,7 @@ import vocab
 from bench import httpload, probe
 from bench.dataset import generate
 from bench.results import Figure
-from bench.servers import BENCH_ENV, Cluster
+from bench.servers import Cluster
 from federation.httpsig.cavage import sign_request
 from federation.tables import following
 from registry.core import db
@@ -50,11 +50,7 @@ def signed_post(remote: RemoteActor, inbox_url: str, host: str, activity: dict) 
 async def run(cluster: Cluster, size: dict) -> Figure:
     count = size["b1_activities"]
     connections = size["connections"]
-    # On PostgreSQL the node runs as deployed there (docs/deployment.md): two web processes,
-    # one per core, each receiving and applying; SQLite has one writer and one process.
-    # A --node-env COMMONS_SERVER_WORKERS setting wins.
-    two = cluster.db == "postgresql" and "COMMONS_SERVER_WORKERS" not in BENCH_ENV
-    node = cluster.node("b1", env={"COMMONS_SERVER_WORKERS": "2"} if two else None)
+    node = cluster.node("b1")
     host = f"127.0.0.1:{node.port}"
     inbox_url = f"{node.base_url}/inbox"
     engine = probe.engine_for(node.database_url)
