@@ -34,6 +34,7 @@ class LoadResult:
     statuses: Counter[int] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     bytes_received: int = 0
+    retried: int = 0  # answers of 429 that were sent again (`run(retry_busy=True)`)
 
     def status_counts(self) -> dict[str, int]:
         return {str(status): count for status, count in sorted(self.statuses.items())}
@@ -65,10 +66,13 @@ async def run(
     connections: int = 16,
     duration: float | None = None,
     record_latency: bool = False,
+    retry_busy: bool = False,
 ) -> LoadResult:
     """Send `requests` over `connections` keep-alive connections; each connection takes the
     next request when its previous answer has arrived. With `duration`, cycle through the
-    requests until the time is up; otherwise send each once."""
+    requests until the time is up; otherwise send each once. With `retry_busy`, a request
+    answered 429 is sent again a second later, as a fediverse server retries a delivery
+    (`retried` counts them; only the final answers are in `statuses`)."""
     result = LoadResult()
     index = 0
     total = len(requests)
@@ -92,6 +96,11 @@ async def run(
                 sent_at = time.perf_counter()
                 writer.write(payload)
                 status, size = await _read_response(reader)
+                while retry_busy and status == 429:
+                    result.retried += 1
+                    await asyncio.sleep(1.0)  # the node's Retry-After for busy admission
+                    writer.write(payload)
+                    status, size = await _read_response(reader)
                 if record_latency:
                     result.latencies.append(time.perf_counter() - sent_at)
                 result.statuses[status] += 1
