@@ -110,7 +110,9 @@ async def build_summary(engine: AsyncEngine) -> MapSummary:
         placed = await conn.execute(
             select(assets.c.kind, cell, func.count(), func.sum(lat), func.sum(lon))
             .where(*conditions, lat.is_not(None), lon.is_not(None))
-            .group_by(assets.c.kind, cell)
+            # Cell first: grouped by kind first, SQLite reads the rows in kind order from the
+            # facets index and fetches each position from the table (16 s at 1M, not 4).
+            .group_by(cell, assets.c.kind)
         )
         for kind, at, n, lat_sum, lon_sum in placed:
             row, col = divmod(int(at), GRID_COLUMNS)
