@@ -92,18 +92,27 @@ def _from_summary(
     shown = sum(n for _, _, n in cells)
     if shown <= POINT_LIMIT:
         return None  # points need names: the exact path reads them
-    answer: dict[str, Any] = {}
-    if not where.view:
-        answer = {"placed": shown, "total": summary.total(query.kinds)}
-    clusters = [[round(a, 5), round(b, 5), n] for a, b, n in cells]
+    totals = {} if where.view else {"placed": shown, "total": summary.total(query.kinds)}
+    return _answer(totals, shown, where.zoom, cells, [])
+
+
+def _answer(
+    totals: dict[str, int],
+    shown: int,
+    zoom: int,
+    cells: list[tuple[float, float, int]],
+    points: list[list[Any]],
+) -> dict[str, Any]:
+    """The map answer: the points when there are few enough, else the cells as clusters."""
+    clustered = shown > POINT_LIMIT
     return {
-        **answer,
+        **totals,
         "shown": shown,
-        "mode": "clusters",
-        "zoom": where.zoom,
-        "focus": focus(cells),
-        "points": [],
-        "clusters": clusters,
+        "mode": "clusters" if clustered else "points",
+        "zoom": zoom,
+        "focus": focus([(p[0], p[1], 1) for p in points] if points else cells),
+        "points": points,
+        "clusters": [[round(a, 5), round(b, 5), n] for a, b, n in cells] if clustered else [],
     }
 
 
@@ -151,13 +160,12 @@ async def map_layer(
         shown = sum(n for _, _, n in cells)
         if summaries is not None and shown > POINT_LIMIT:
             summaries.keep_up(engine, latest)
-        answer: dict[str, Any] = {}
+        totals: dict[str, int] = {}
         if not where.view:  # results without a place: few, and found by the same index
             unplaced = select(func.count()).where(*conditions, lat.is_(None))
-            answer["placed"] = shown
-            answer["total"] = shown + ((await conn.execute(unplaced)).scalar() or 0)
+            totals["placed"] = shown
+            totals["total"] = shown + ((await conn.execute(unplaced)).scalar() or 0)
         points: list[list[Any]] = []
-        clusters: list[list[Any]] = []
         if shown <= POINT_LIMIT:
             rows = await conn.execute(
                 select(lat, lon, assets.c.name, assets.c.uid, assets.c.origin).where(
@@ -166,19 +174,7 @@ async def map_layer(
             )
             for r in rows:
                 points.append([round(r[0], 5), round(r[1], 5), r[2], _page_path(r[3], r[4])])
-        else:
-            clusters = [[round(a, 5), round(b, 5), n] for a, b, n in cells]
-    body = orjson.dumps(
-        {
-            **answer,
-            "shown": shown,
-            "mode": "clusters" if shown > POINT_LIMIT else "points",
-            "zoom": where.zoom,
-            "focus": focus([(p[0], p[1], 1) for p in points] if points else cells),
-            "points": points,
-            "clusters": clusters,
-        }
-    )
+    body = orjson.dumps(_answer(totals, shown, where.zoom, cells, points))
     if cache is not None:
         cache.put(key, body)
     return body

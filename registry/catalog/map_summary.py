@@ -142,8 +142,7 @@ class MapSummaries:
         return None
 
     def keep_up(self, engine: AsyncEngine, latest: int) -> None:
-        """Start a rebuild if the summary does not count version `latest`, unless one is
-        running (or the last failed moments ago)."""
+        """Rebuild (`rebuild`) if the summary does not count version `latest`."""
         if self.current is None or self.current.version != latest:
             self.rebuild(engine)
 

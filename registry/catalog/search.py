@@ -220,6 +220,38 @@ async def _facets(
     return counted
 
 
+def _picking(
+    query: SearchQuery,
+    conditions: list[Any],
+    sort_expr: ColumnElement[Any] | None,
+    descending: bool,
+    key: list[Any] | None,
+) -> Any:
+    """The one statement that picks a page: keyset after the cursor `key`, or by offset."""
+    page_conditions = list(conditions)
+    if key is not None:
+        last_id = key[-1]
+        after_id = assets.c.id < last_id if descending else assets.c.id > last_id
+        if sort_expr is None:
+            page_conditions.append(after_id)
+        else:
+            if len(key) != 2 or not isinstance(key[0], (int, float, str)):
+                raise invalid_parameter("cursor", "not a cursor this registry issued")
+            beyond = sort_expr < key[0] if descending else sort_expr > key[0]
+            page_conditions.append(or_(beyond, and_(sort_expr == key[0], after_id)))
+    columns: list[Any] = [assets.c.id]
+    order = []
+    if sort_expr is not None:
+        columns.append(sort_expr.label("sort_key"))
+        order.append(sort_expr.desc() if descending else sort_expr.asc())
+    order.append(assets.c.id.desc() if descending else assets.c.id.asc())
+    # Two steps: pick the page from the slim assets rows, then read only its documents.
+    picking = select(*columns).where(*page_conditions).order_by(*order).limit(query.limit + 1)
+    if query.offset and key is None:
+        picking = picking.offset(query.offset)
+    return picking
+
+
 async def _pick_by_score(
     conn: AsyncConnection, query: SearchQuery, words: list[str], key: list[Any] | None
 ) -> list[Any]:
@@ -247,32 +279,13 @@ async def search(
     conditions = filter_conditions(query, dialect)
     sort_expr, descending = _sort_key(query, dialect)
     key = decode_cursor(query)
-    page_conditions = list(conditions)
-    if key is not None:
-        last_id = key[-1]
-        after_id = assets.c.id < last_id if descending else assets.c.id > last_id
-        if sort_expr is None:
-            page_conditions.append(after_id)
-        else:
-            if len(key) != 2 or not isinstance(key[0], (int, float, str)):
-                raise invalid_parameter("cursor", "not a cursor this registry issued")
-            beyond = sort_expr < key[0] if descending else sort_expr > key[0]
-            page_conditions.append(or_(beyond, and_(sort_expr == key[0], after_id)))
-    columns: list[Any] = [assets.c.id]
-    order = []
-    if sort_expr is not None:
-        columns.append(sort_expr.label("sort_key"))
-        order.append(sort_expr.desc() if descending else sort_expr.asc())
-    order.append(assets.c.id.desc() if descending else assets.c.id.asc())
-    # Two steps: pick the page from the slim assets rows, then read only its documents.
-    picking = select(*columns).where(*page_conditions).order_by(*order).limit(query.limit + 1)
-    if query.offset and key is None:
-        picking = picking.offset(query.offset)
     words = fulltext.query_words(query.q)
+    by_score = dialect == "sqlite" and query.sort == "relevance" and bool(words)
     async with db.read(engine) as conn:
-        if dialect == "sqlite" and query.sort == "relevance" and words:
+        if by_score:
             picked = await _pick_by_score(conn, query, words, key)
         else:
+            picking = _picking(query, conditions, sort_expr, descending, key)
             picked = list(await conn.execute(picking))
         more = len(picked) > query.limit
         picked = picked[: query.limit]
