@@ -95,3 +95,27 @@ def test_activitypub_documents_take_the_fast_path(document, monkeypatch) -> None
 
     monkeypatch.setattr(proofs.rfc8785, "dumps", refuse)
     assert canonical_json(document) == expected
+
+
+documents_with_context = st.dictionaries(keys, json_values, max_size=4).flatmap(
+    lambda rest: st.builds(lambda context: {"@context": context, **rest}, json_values)
+)
+
+
+@given(documents_with_context)
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_context_seen_before_gives_the_same_bytes(document: dict[str, Any]) -> None:
+    # The second time, the context may be recognised from memory instead of walked.
+    assert ours(document) == reference(document)
+    assert ours(document) == reference(document)
+
+
+@pytest.mark.parametrize("first, then", [(1, 1.0), (1.0, 1), (1, True), (True, 1), (0, False)])
+def test_a_context_equal_in_python_but_written_otherwise_is_not_taken_for_a_known_one(
+    first: Any, then: Any
+) -> None:
+    # 1 == 1.0 == True in Python, yet JCS writes "1", "1" and "true", and orjson "1.0" for 1.0.
+    context = ["https://www.w3.org/ns/activitystreams", {"@version": first, "x": "y"}]
+    assert ours({"@context": context, "a": 1}) == reference({"@context": context, "a": 1})
+    again = {"@context": [context[0], {"@version": then, "x": "y"}], "a": 1}
+    assert ours(again) == reference(again)
