@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import vocab
 from registry.catalog import visibility
+from registry.catalog.parsed_documents import PARSED
 from registry.catalog.projection import Projection, content_hash, project
 from registry.catalog.version import catalog_version
 from registry.core import db, iris
@@ -159,7 +160,7 @@ def select_assets() -> Select[Any]:
 
 def stored_from_row(row: Any) -> StoredAsset:
     document = orjson.loads(row.document)
-    record, meta = vocab.read_asset_document(document)
+    record, meta = PARSED.read(row.document, document)
     pending = orjson.loads(row.pending_document) if row.pending_document else None
     return StoredAsset(
         id=row.id,
