@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import orjson
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.catalog.assets import AssetService
 from registry.catalog.importers import adapter_for, run_import
+from registry.catalog.importers.base import BATCH_SIZE
 from registry.config import Settings
 from tests.sample_data import FABLABS_FILE, fablab_records
 
@@ -233,3 +236,42 @@ async def test_cursor_of_another_query_is_refused(
         "/api/assets", params={"limit": 1, "kind": "fablab", "cursor": cursor}
     )
     assert response.status_code == 400
+
+
+async def test_an_import_batch_inserts_its_assets_in_one_statement(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    """Asking RETURNING to follow the parameters' order made SQLAlchemy insert one row per
+    statement on SQLite (655 us each; the whole import went twice as slow): ids are matched
+    back by uid instead, and every batch is one INSERT."""
+    statements: list[tuple[str, int]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO ASSETS "):
+            statements.append((statement, len(parameters) if executemany else 1))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        report = await run_import(
+            AssetService(engine, settings), adapter_for(FABLABS, None), FABLABS
+        )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    batches = -(-report.created // BATCH_SIZE)
+    assert report.created > 1000
+    assert len(statements) <= 2 * batches, f"{len(statements)} INSERTs for {batches} batches"
+
+    # Every asset got its own document and text: the ids were matched back right.
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT assets.iri, assets.search_name, d.document, s.search_name AS indexed "
+                    "FROM assets JOIN asset_documents d ON d.asset_id = assets.id "
+                    "JOIN asset_search s ON s.asset_id = assets.id"
+                )
+            )
+        ).all()
+    assert len(rows) == report.created
+    assert all(orjson.loads(r.document)["id"] == r.iri for r in rows)
+    assert all(r.indexed == r.search_name for r in rows)
