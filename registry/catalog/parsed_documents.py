@@ -26,9 +26,13 @@ class ParsedDocuments:
         self.max_entries = max_entries
         self._entries: OrderedDict[bytes, tuple[vocab.AssetRecord, vocab.AssetMeta]] = OrderedDict()
 
-    def read(self, text: str | bytes, document: Any) -> tuple[vocab.AssetRecord, vocab.AssetMeta]:
+    def read(
+        self, text: str | bytes, document: Any, *, remember: bool = True
+    ) -> tuple[vocab.AssetRecord, vocab.AssetMeta]:
         """`vocab.read_asset_document(document)`, where `document` was parsed from `text`;
-        raises as it does (a refused document is not remembered)."""
+        raises as it does (a refused document is not remembered). With `remember` False
+        (a whole export walking the catalog once) a kept answer is used but nothing is
+        added, so the walk does not push out what listings read again and again."""
         raw = text.encode() if isinstance(text, str) else text
         key = hashlib.sha256(raw).digest()
         found = self._entries.get(key)
@@ -36,6 +40,8 @@ class ParsedDocuments:
             self._entries.move_to_end(key)
             return found
         found = vocab.read_asset_document(document)
+        if not remember:
+            return found
         self._entries[key] = found
         if len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)

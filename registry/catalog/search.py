@@ -272,9 +272,12 @@ async def search(
     query: SearchQuery,
     cache: FacetCache | None = None,
     count_limit: int | None = None,
+    *,
+    remember: bool = True,
 ) -> SearchPage:
     """A page of results; with `query.facets`, the total and facets too, counted exactly or,
-    with a `count_limit`, up to that many matches (`total_exact` says which)."""
+    with a `count_limit`, up to that many matches (`total_exact` says which). `remember`
+    False: the page's documents are not kept read (registry.catalog.parsed_documents)."""
     dialect = engine.dialect.name
     conditions = filter_conditions(query, dialect)
     sort_expr, descending = _sort_key(query, dialect)
@@ -305,7 +308,7 @@ async def search(
         next_key = [last.id] if sort_expr is None else [last.sort_key, last.id]
         next_cursor = encode_cursor(query, next_key)
     page = SearchPage(
-        items=[stored_from_row(rows[row.id]) for row in picked],
+        items=[stored_from_row(rows[row.id], remember=remember) for row in picked],
         next_cursor=next_cursor,
         facets=facets,
         total_exact=exact,

@@ -158,9 +158,10 @@ def select_assets() -> Select[Any]:
     )
 
 
-def stored_from_row(row: Any) -> StoredAsset:
+def stored_from_row(row: Any, *, remember: bool = True) -> StoredAsset:
+    """The asset of a `select_assets` row; `remember`: see `ParsedDocuments.read`."""
     document = orjson.loads(row.document)
-    record, meta = PARSED.read(row.document, document)
+    record, meta = PARSED.read(row.document, document, remember=remember)
     pending = orjson.loads(row.pending_document) if row.pending_document else None
     return StoredAsset(
         id=row.id,

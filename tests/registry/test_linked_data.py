@@ -13,6 +13,8 @@ import pytest
 import rdflib
 
 import vocab
+from registry.catalog import store
+from registry.catalog.parsed_documents import ParsedDocuments
 from tests.registry.test_assets_api import GARDEN, create
 
 AS = "https://www.w3.org/ns/activitystreams#"
@@ -195,10 +197,16 @@ async def test_dcat_catalog_parses_with_rdflib_and_pages(
 
 
 async def test_geojson_with_search_filters(
-    client: httpx.AsyncClient, group_token: str, auth: Callable[[str], dict]
+    client: httpx.AsyncClient,
+    group_token: str,
+    auth: Callable[[str], dict],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await seed(client, group_token, auth)
+    parsed = ParsedDocuments()
+    monkeypatch.setattr(store, "PARSED", parsed)
     response = await client.get("/api/assets.geojson", params={"bbox": "2,48,3,49"})
+    assert len(parsed) == 0  # a walk of the catalog leaves the parsed documents be
     assert response.headers["content-type"] == "application/geo+json"
     body = response.json()
     assert body["type"] == "FeatureCollection" and len(body["features"]) == 2

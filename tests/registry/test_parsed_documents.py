@@ -55,3 +55,12 @@ def test_a_refused_document_raises_and_is_not_remembered() -> None:
     with pytest.raises(vocab.ValidationError):
         parsed.read(text, orjson.loads(text))
     assert len(parsed) == 0
+
+
+def test_a_walk_that_does_not_remember_uses_what_is_kept_and_adds_nothing() -> None:
+    parsed = ParsedDocuments()
+    kept_text, other_text = stored_text("Kept"), stored_text("Other")
+    kept = parsed.read(kept_text, orjson.loads(kept_text))
+    assert parsed.read(kept_text, orjson.loads(kept_text), remember=False)[0] is kept[0]
+    assert parsed.read(other_text, orjson.loads(other_text), remember=False)[0].name == "Other"
+    assert len(parsed) == 1

@@ -51,10 +51,12 @@ async def _query(
 
 
 async def _every(request: Request, first: SearchQuery) -> AsyncIterator[list[StoredAsset]]:
-    """Every matching asset, a batch at a time (keyset pages, so nothing is seen twice)."""
+    """Every matching asset, a batch at a time (keyset pages, so nothing is seen twice). A
+    walk of the whole catalog reads each document once: it leaves the parsed-document cache
+    to what is read again."""
     engine, query = runtime(request).engine, first
     while True:
-        page = await search(engine, query)
+        page = await search(engine, query, remember=False)
         yield page.items
         if not page.next_cursor:
             return
