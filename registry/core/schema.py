@@ -144,7 +144,20 @@ assets = Table(
         "origin",
         "visibility",
     ),
-    Index("ix_assets_kind", "kind"),
+    # Covers a box of one kind (search `kind=…&bbox=…`, its facets): the kind's entries in the
+    # box's latitude band only, where `ix_assets_map` reads the band of every kind.
+    Index(
+        "ix_assets_kind_map",
+        "moderation",
+        "deleted_at",
+        "kind",
+        "latitude",
+        "longitude",
+        "country",
+        "status",
+        "origin",
+        "visibility",
+    ),
     Index("ix_assets_country", "country"),
     Index("ix_assets_status", "status"),
     Index("ix_assets_position", "latitude", "longitude"),
