@@ -2,8 +2,7 @@
 
 The first sync is the backfill: the feed from 0 lists every live asset and every remembered
 deletion. Each page is applied, together with the new checkpoint, in one transaction, so a
-sync killed half-way resumes after the last page it finished and never applies a page twice
-(registry/fediverse/feed_pages.py; while one page is written the next is checked).
+sync killed half-way resumes after the last page it finished and never applies a page twice.
 A partner whose feed horizon has passed our checkpoint may have forgotten deletions we never
 saw; then its whole catalog is listed and copies it no longer has are deleted, but only when
 the listing completed, and only if that does not delete more than the guard allows.
@@ -16,26 +15,23 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict
-from datetime import timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy import select, update
 
 from federation.fetcher import FetchError, HttpStatusError
+from federation.hosts import InvalidHost
 from federation.tables import following
 from registry.catalog.changes import purge_tombstones
 from registry.core import db
 from registry.core.schema import assets, partners
 from registry.fediverse.federation import Federation
-from registry.fediverse.feed_pages import CheckedPage, SyncReport, check_page, store_page
-from registry.fediverse.mirror import (
-    CopyRefused,
-    apply_delete,
-    on_host,
-)
+from registry.fediverse.mirror import CopyRefused, apply_copies, apply_delete, check_copy, on_host
 from registry.fediverse.partners import Partner, list_partners, record_failure
+from registry.fediverse.rekeying import moved_target, rekey_copies, verified_moves
 from vocab.times import utcnow
 
 log = logging.getLogger("registry.fediverse.sync")
@@ -47,6 +43,30 @@ MAX_WAIT_SECONDS = 300
 
 class SyncError(Exception):
     pass
+
+
+@dataclass
+class SyncReport:
+    partner: str
+    pages: int = 0
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    refused: int = 0
+    full_diff: bool = False
+    diff_deleted: int = 0
+    checkpoint: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        diff = f", full comparison deleted {self.diff_deleted}" if self.full_diff else ""
+        return (
+            f"{self.partner}: {self.pages} pages, {self.created} created, {self.updated} "
+            f"updated, {self.deleted} deleted, {self.unchanged} unchanged, {self.refused} "
+            f"refused{diff} in {self.seconds:.1f} s (checkpoint {self.checkpoint})"
+        )
 
 
 async def _get_page(federation: Federation, url: str) -> dict[str, Any]:
@@ -84,18 +104,6 @@ def _fetch(
     return asyncio.create_task(get())
 
 
-async def _store(
-    federation: Federation,
-    partner: Partner,
-    checked: CheckedPage,
-    report: SyncReport,
-    progress: Callable[[SyncReport], None] | None,
-) -> None:
-    await store_page(federation, partner, checked, report)
-    if progress is not None:
-        progress(report)
-
-
 def _page_items(page: Any, url: str) -> tuple[list[Any], str | None]:
     if not isinstance(page, dict):
         raise SyncError(f"{url} is not a collection page")
@@ -120,30 +128,23 @@ async def sync_partner(
     seen_urls: set[str] = set()
     horizon = 0
     fetching = _fetch(federation, partner, url, seen_urls)
-    storing: asyncio.Task[None] | None = None
     try:
         while fetching is not None:
             page, url = await fetching
             items, url = _page_items(page, url)
-            # Pipelined: the next page is on its way while this one is checked, and the one
-            # before is written meanwhile (the database works while this process checks).
+            # Pipelined: the next page is on its way while this one is checked and stored.
             fetching = _fetch(federation, partner, url, seen_urls)
             announced = page.get("commons:horizon")
             horizon = max(horizon, announced if isinstance(announced, int) else 0)
-            checked = await check_page(federation, partner, items, page.get("@context"), report)
-            if storing is not None:
-                await storing  # pages are stored in order, each with its checkpoint
-            storing = asyncio.create_task(_store(federation, partner, checked, report, progress))
-        if storing is not None:
-            await storing
+            await _apply_page(federation, partner, items, page.get("@context"), report)
+            report.pages += 1
+            if progress is not None:
+                progress(report)
     finally:
         if fetching is not None:  # a failed page: the fetch ahead is not wanted any more
             fetching.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await fetching
-        if storing is not None and not storing.done():  # a page checked before the failure
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await storing
     if horizon > partner.checkpoint_seq and partner.backfilled_at is not None:
         # Deletions between our checkpoint and the horizon may be forgotten by the partner.
         await _full_diff(federation, partner, report, force=force)
@@ -165,6 +166,72 @@ async def sync_partner(
     report.seconds = time.monotonic() - started
     log.info("sync %s", report.line())
     return report
+
+
+async def _apply_page(
+    federation: Federation, partner: Partner, items: list[Any], context: Any, report: SyncReport
+) -> None:
+    copies, deletions, moves, last_seq = [], [], [], report.checkpoint
+    for item in items:
+        if not isinstance(item, dict):
+            report.refused += 1
+            continue
+        seq = item.get("commons:seq")
+        if isinstance(seq, int):
+            last_seq = max(last_seq, seq)
+        obj = item.get("object")
+        if item.get("type") == "Delete":
+            iri = obj.get("id") if isinstance(obj, dict) else obj
+            if isinstance(iri, str):
+                deleted = _when((obj or {}).get("deleted")) if isinstance(obj, dict) else None
+                deletions.append((iri, deleted))
+                moved = moved_target(obj)
+                if moved is not None and on_host(iri, partner.host):
+                    moves.append((iri, moved))
+            continue
+        if isinstance(obj, dict) and "@context" not in obj and context is not None:
+            obj = {"@context": context, **obj}  # the page carried the context once
+        try:
+            copies.append(
+                await check_copy(obj, from_host=partner.host, directory=federation.directory)
+            )
+        except CopyRefused as exc:
+            report.refused += 1
+            if len(report.errors) < 20:
+                report.errors.append(str(exc))
+    # A moved asset (its origin says where in the tombstone): re-key the copy like a Move,
+    # once the new IRI proves it, instead of deleting it; the Move itself may have been lost.
+    rekeyed = await verified_moves(federation.directory, moves)
+    async with db.write(federation.engine) as conn:
+        await rekey_copies(conn, rekeyed)
+        outcome = await apply_copies(conn, copies)
+        report.created += outcome["created"]
+        report.updated += outcome["updated"]
+        report.unchanged += outcome["unchanged"]
+        for iri, deleted in deletions:
+            if iri in rekeyed:
+                continue
+            try:
+                _what, changed = await apply_delete(conn, iri, from_host=partner.host, at=deleted)
+            except (CopyRefused, InvalidHost):
+                report.refused += 1
+                continue
+            report.deleted += int(changed)
+        # The checkpoint moves with the page, in the same transaction: a crash replays
+        # nothing and loses nothing.
+        await conn.execute(
+            update(partners).where(partners.c.id == partner.id).values(checkpoint_seq=last_seq)
+        )
+    report.checkpoint = last_seq
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 async def _full_diff(
