@@ -59,10 +59,7 @@ def _orjson_agrees(value: Any) -> bool:
             if not _orjson_agrees(context):
                 return False
             _remember_context(context)
-        pending = [item for key, item in value.items() if key != "@context"]
-        for key in value:
-            if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
-                return False
+        pending = [{key: item for key, item in value.items() if key != "@context"}]
     while pending:
         item = pending.pop()
         kind = type(item)
