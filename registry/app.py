@@ -39,8 +39,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if check:
             await check_schema(engine)
-        if db.is_sqlite(engine):
-            await db.analyze(engine)  # cheap, and a restored or copied file may lack stats
+        await db.ensure_statistics(engine)  # a restored or copied SQLite file may lack them
         await runtime.start_federation(run_workers=settings.federation.workers_in_server)
         runtime.map_summaries.rebuild(engine)  # counted while the node starts
         try:

@@ -16,7 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from federation.transactions import WRITE_OPTION, read, write
 
-__all__ = ["analyze", "create_engine", "distance_km", "is_sqlite", "read", "write"]
+__all__ = [
+    "analyze",
+    "create_engine",
+    "distance_km",
+    "ensure_statistics",
+    "is_sqlite",
+    "read",
+    "write",
+]
 
 
 def async_url(url: str) -> str:
@@ -90,3 +98,21 @@ async def analyze(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         await conn.exec_driver_sql("ANALYZE")
         await conn.commit()
+
+
+async def ensure_statistics(engine: AsyncEngine) -> None:
+    """ANALYZE a SQLite database whose catalog has no statistics (a restored or copied file)
+    or has grown to over twice what they describe (written a row at a time since). A full
+    ANALYZE reads every index whole, tens of seconds at a million assets, so a node whose
+    statistics still hold starts without it; imports and backfills refresh them as they load."""
+    async with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            return
+        has_table = "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        described = "SELECT stat FROM sqlite_stat1 WHERE tbl = 'assets' AND idx IS NOT NULL"
+        if (await conn.exec_driver_sql(has_table)).first():
+            stat = (await conn.exec_driver_sql(described)).scalar()
+            newest = (await conn.exec_driver_sql("SELECT max(id) FROM assets")).scalar() or 0
+            if stat and newest <= 2 * int(stat.split()[0]) + 1000:
+                return
+    await analyze(engine)

@@ -8,8 +8,13 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from registry.catalog.assets import AssetService
+from registry.catalog.importers import adapter_for, run_import
 from registry.catalog.search import _picking, _sort_key, filter_conditions
 from registry.catalog.search_query import FACETS, parse_query
+from registry.config import Settings
+from registry.core import db
+from tests.sample_data import FABLABS_FILE
 
 
 async def plan(engine: AsyncEngine, statement: object) -> str:
@@ -19,11 +24,10 @@ async def plan(engine: AsyncEngine, statement: object) -> str:
         return " | ".join(row[3] for row in rows)
 
 
-async def test_a_box_of_one_kind_reads_that_kind_only(engine: AsyncEngine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL chooses by its statistics: an empty table is read whole")
+def box_statements(params: dict[str, str]) -> tuple[object, object]:
+    """The page and the facets statements of a search."""
     query = parse_query(
-        {"kind": "fablab", "bbox": "1.17,40.88,3.17,41.88"},
+        params,
         page_size=20,
         max_page_size=100,
         principal=None,
@@ -32,9 +36,42 @@ async def test_a_box_of_one_kind_reads_that_kind_only(engine: AsyncEngine) -> No
     sort_expr, descending = _sort_key(query, "sqlite")
     page = _picking(query, conditions, sort_expr, descending, None)
     first = select(*FACETS.values()).where(*conditions).limit(10_001).subquery()
-    facets = select(*first.c, func.count()).group_by(*first.c)
-    for statement in (page, facets):
+    return page, select(*first.c, func.count()).group_by(*first.c)
+
+
+async def test_a_box_of_one_kind_reads_that_kind_only(engine: AsyncEngine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL chooses by its statistics: an empty table is read whole")
+    for statement in box_statements({"kind": "fablab", "bbox": "1.17,40.88,3.17,41.88"}):
         found = await plan(engine, statement)
         assert "COVERING INDEX ix_assets_kind_map (moderation=? AND deleted_at=? AND kind=?" in (
             found
         ), found
+
+
+async def test_a_node_starts_without_analyzing_again(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    """A full ANALYZE reads every index whole (tens of seconds at a million assets): the node
+    runs it at start only when the catalog has no statistics (a restored or copied file) or
+    has outgrown them; the import that loaded the catalog has left them."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL gathers statistics on its own")
+    await run_import(AssetService(engine, settings), adapter_for(FABLABS_FILE, None), FABLABS_FILE)
+    stats = "SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_assets_map'"
+    async with engine.begin() as conn:
+        assert (await conn.execute(text(stats))).scalar_one().startswith("2237 ")
+        await conn.execute(text("UPDATE sqlite_stat1 SET stat = '1200 1' WHERE tbl = 'assets'"))
+    await db.ensure_statistics(engine)  # they still describe about as many: kept as they are
+    async with engine.begin() as conn:
+        assert (await conn.execute(text(stats))).scalar_one() == "1200 1"
+        await conn.execute(text("UPDATE sqlite_stat1 SET stat = '600 1' WHERE tbl = 'assets'"))
+    await db.ensure_statistics(engine)  # the catalog has grown past twice that: gathered again
+    async with engine.begin() as conn:
+        assert (await conn.execute(text(stats))).scalar_one().startswith("2237 ")
+        await conn.execute(text("DELETE FROM sqlite_stat1"))
+    await db.ensure_statistics(engine)  # has none: gathered
+    async with engine.connect() as conn:
+        assert (await conn.execute(text(stats))).scalar_one().startswith("2237 ")
+    for statement in box_statements({"kind": "fablab", "bbox": "1.17,40.88,3.17,41.88"}):
+        assert "ix_assets_kind_map (moderation=?" in await plan(engine, statement)
