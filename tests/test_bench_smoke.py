@@ -1,6 +1,7 @@
 """The benchmarks keep working: every one runs at tiny size, through the documented command,
 and produces its figure and baseline. Timings are not asserted (a shared CI machine is no
-place for them; docs/performance.md records real runs). About 25 s per database."""
+place for them; docs/performance.md records real runs). Each database's run is its own
+`python -m bench --db …` process, and the two run side by side (about 35 s for both)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -16,37 +18,57 @@ from tests.conftest import PG_URL
 
 ROOT = Path(__file__).resolve().parents[1]
 IDS = {"B1", "B2", "B3", "B4", "B5", "B6", "B9"}
+DATABASES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+def run_bench(tmp_path: Path, *args: str, timeout: float) -> tuple[dict[str, Any], str]:
+    """`python -m bench --size tiny ARGS`, once per database at the same time: the results
+    file of each (by database) and everything they printed."""
+    runs = {}
+    for name in DATABASES:
+        out = tmp_path / f"{name}.json"
+        command = [sys.executable, "-m", "bench", "--size", "tiny", *args, "--db", name]
+        runs[name] = (
+            out,
+            subprocess.Popen(
+                [*command, "--out", str(out)],
+                cwd=ROOT,
+                env={**os.environ, "BENCH_DATABASE_URL": PG_URL},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            ),
+        )
+    results, output = {}, ""
+    for name, (out, process) in runs.items():
+        try:
+            printed, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            for _, other in runs.values():
+                other.kill()
+            raise
+        output += printed
+        assert process.returncode == 0, f"{name}:\n{printed[-4000:]}"
+        results[name] = orjson.loads(out.read_bytes())
+    return results, output
 
 
 def test_every_benchmark_produces_figures_at_tiny_size(tmp_path: Path) -> None:
-    databases = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
-    out = tmp_path / "bench.json"
-    db = "both" if PG_URL else "sqlite"
-    run = subprocess.run(
-        [sys.executable, "-m", "bench", "--size", "tiny", "--db", db, "--out", str(out)],
-        cwd=ROOT,
-        env={**os.environ, "BENCH_DATABASE_URL": PG_URL},
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-4000:]
-    result = orjson.loads(out.read_bytes())
-    for name in databases:
-        figures = [f for f in result["figures"] if f["db"] == name]
+    results, output = run_bench(tmp_path, timeout=240)
+    for name, result in results.items():
+        figures = result["figures"]
+        assert {f["db"] for f in figures} == {name}
         assert {f["id"] for f in figures} == IDS, output
+        assert len(figures) == 9  # B3 gives one figure per query kind
         for figure in figures:
             for value in (figure["value"], figure["baseline"]):
                 assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, (
                     figure
                 )
-    assert len(result["figures"]) == 9 * len(databases)  # B3 gives one figure per query kind
-    assert result["generator_capacity_per_second"] > 0
-    assert result["machine"]["cpu"] and result["machine"]["cores"]
+        assert result["generator_capacity_per_second"] > 0
+        assert result["machine"]["cpu"] and result["machine"]["cores"]
     # The table is printed with each figure beside its baseline.
-    assert "baseline (same run)" in run.stdout and "B6" in run.stdout
+    assert "baseline (same run)" in output and "B6" in output
 
 
 def test_the_network_benchmark_runs_at_tiny_size(tmp_path: Path) -> None:
@@ -88,25 +110,12 @@ def test_the_network_benchmark_runs_at_tiny_size(tmp_path: Path) -> None:
 def test_the_growth_benchmark_runs_at_tiny_size(tmp_path: Path) -> None:
     """B7: one node grown through two sizes (on both databases when PostgreSQL is there);
     every measure at each size, the second size's baseline being the first's figure."""
-    out = tmp_path / "b7.json"
-    db = "both" if PG_URL else "sqlite"
-    command = [sys.executable, "-m", "bench", "--size", "tiny", "--only", "B7", "--db", db]
-    run = subprocess.run(
-        [*command, "--b7-sizes", "60,150", "--out", str(out)],
-        cwd=ROOT,
-        env={**os.environ, "BENCH_DATABASE_URL": PG_URL},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-4000:]
-    figures = orjson.loads(out.read_bytes())["figures"]
+    results, output = run_bench(tmp_path, "--only", "B7", "--b7-sizes", "60,150", timeout=300)
     measures = {"import", "search full text", "search kind + bbox", "search near", "map"}
     measures |= {"geojson", "dcat", "rss"}
-    for name in ["sqlite", "postgresql"] if PG_URL else ["sqlite"]:
-        mine = [f for f in figures if f["db"] == name]
+    for name, result in results.items():
+        mine = result["figures"]
+        assert {f["db"] for f in mine} == {name}
         assert {f["details"]["key"] for f in mine} == measures, output
         first = {f["details"]["key"]: f for f in mine if f["details"]["size"] == 60}
         second = {f["details"]["key"]: f for f in mine if f["details"]["size"] == 150}
@@ -115,4 +124,4 @@ def test_the_growth_benchmark_runs_at_tiny_size(tmp_path: Path) -> None:
             assert figure["baseline"] == first[key]["value"] and figure["value"] > 0, figure
         assert second["geojson"]["details"]["measured"]["geojson"]["features"] == 150
         assert second["geojson"]["details"]["measured"]["geojson"]["complete"]
-    assert "x 150/60" in run.stdout  # the growth table, ratio between the sizes
+    assert "x 150/60" in output  # the growth table, ratio between the sizes

@@ -215,13 +215,20 @@ async def forwarded_for_counts_only_from_the_proxy(proxy: Proxy, node: Node) -> 
         straight = await direct.get(node.local_url + "/healthz?via=direct", headers=spoof)
     assert via_proxy.status_code == straight.status_code == 200
 
-    def line_for(query: str) -> dict[str, Any]:
+    def found(query: str) -> dict[str, Any] | None:
         for raw in node.log_path.read_text().splitlines():
             if raw.startswith("{") and query in raw:
                 return json.loads(raw)
-        raise AssertionError(f"no JSON access line for {query}:\n{node.log()}")
+        return None
 
-    proxied, direct_line = line_for("via=proxy"), line_for("via=direct")
+    async def line_for(query: str) -> dict[str, Any]:
+        # The access line is written once the response has gone: it may trail the answer.
+        async def written() -> dict[str, Any] | None:
+            return found(query)
+
+        return await eventually(written, timeout=5, interval=0.1, what=f"access line {query}")
+
+    proxied, direct_line = await line_for("via=proxy"), await line_for("via=direct")
     assert proxied["message"].startswith("127.0.0.7 GET /healthz"), proxied
     assert direct_line["message"].startswith("127.0.0.5 GET /healthz"), direct_line
     assert proxied["request_id"] == via_proxy.headers["x-request-id"]
