@@ -20,6 +20,9 @@ from federation.tables import following
 from registry.core import db
 from tests.remote_actor import RemoteActor, serving
 
+# Worker processes per database, as measured best on two cores (docs/performance.md): SQLite
+# has one writer, so a second worker gains nothing; PostgreSQL applies in both.
+WORKERS = {"sqlite": 1, "postgresql": 2}
 DONE = "SELECT count(*) FROM inbox_items WHERE state <> 'pending'"
 APPLIED = "SELECT count(*) FROM inbox_items WHERE state = 'done'"
 
@@ -50,12 +53,15 @@ def signed_post(remote: RemoteActor, inbox_url: str, host: str, activity: dict) 
 async def run(cluster: Cluster, size: dict) -> Figure:
     count = size["b1_activities"]
     connections = size["connections"]
-    # On PostgreSQL the node runs as docs/deployment.md deploys it there: two web processes,
-    # one per core, each receiving and applying (a --node-env COMMONS_SERVER_WORKERS wins).
-    # Only one of them sees the warm-up, so the other fetches the senders' keys during the
-    # run and answers 429 to what comes meanwhile: the generator sends those again.
-    two = cluster.db == "postgresql" and "COMMONS_SERVER_WORKERS" not in BENCH_ENV
-    node = cluster.node("b1", env={"COMMONS_SERVER_WORKERS": "2"} if two else None)
+    # The node runs as docs/deployment.md deploys it: one web process receiving, and
+    # `commons-registry worker` processes applying (`federation.workers_in_server = false`).
+    # `--node-env COMMONS_FEDERATION_WORKERS_IN_SERVER=true` measures a node without them.
+    in_server = BENCH_ENV.get("COMMONS_FEDERATION_WORKERS_IN_SERVER", "false") == "true"
+    node = cluster.node("b1", env={"COMMONS_FEDERATION_WORKERS_IN_SERVER": str(in_server).lower()})
+    workers = 0 if in_server else WORKERS[cluster.db]
+    for n in range(workers):
+        log = (node.workdir / f"worker-{n}.log").open("ab")
+        cluster.processes.append(node.spawn("worker", stdout=log, start_new_session=True))
     host = f"127.0.0.1:{node.port}"
     inbox_url = f"{node.base_url}/inbox"
     engine = probe.engine_for(node.database_url)
@@ -130,6 +136,8 @@ async def run(cluster: Cluster, size: dict) -> Figure:
             "seconds_to_answer_all": sent.seconds,
             "seconds_to_apply_all": seconds,
             "connections": connections,
+            "web_processes": int(BENCH_ENV.get("COMMONS_SERVER_WORKERS", "1")),
+            "worker_processes": workers,
             "presigning_seconds": signing,
             "warmup_processed": warmed,
             "baseline_statuses": baseline.status_counts(),

@@ -131,9 +131,9 @@ async def list_domain_blocks(engine: AsyncEngine) -> list[DomainBlock]:
 async def blocked_in_database(conn: AsyncConnection, host: str) -> bool:
     """The authoritative check, inside a transaction (a few primary-key lookups; once per
     host in a batch of inbox activities)."""
-    query = select(domain_blocks.c.domain).where(domain_blocks.c.domain.in_(suffixes(host)))
 
-    async def ask() -> bool:
+    async def ask() -> bool:  # the statement is built only when the batch has no answer yet
+        query = select(domain_blocks.c.domain).where(domain_blocks.c.domain.in_(suffixes(host)))
         return (await conn.execute(query.limit(1))).first() is not None
 
     return await remembered(conn, ("blocked", host), ask)
