@@ -121,17 +121,21 @@ async def write_assets(
 
 
 async def become_partners(*nodes: Node) -> None:
-    for node in nodes:
-        for other in nodes:
-            if other is not node:
-                node.cli("partner", "add", other.base_url)
+    # The commands run side by side: each is a process that spends ~1 s importing.
+    await asyncio.gather(
+        *(
+            asyncio.to_thread(node.cli, "partner", "add", other.base_url)
+            for node in nodes
+            for other in nodes
+            if other is not node
+        )
+    )
 
     async def all_accepted() -> bool:
-        for node in nodes:
-            out = node.cli("partner", "list")
-            if out.count("\taccepted\t") != len(nodes) - 1:
-                return False
-        return True
+        lists = await asyncio.gather(
+            *(asyncio.to_thread(node.cli, "partner", "list") for node in nodes)
+        )
+        return all(out.count("\taccepted\t") == len(nodes) - 1 for out in lists)
 
     await eventually(all_accepted, timeout=60, what="every partnership accepted")
 
