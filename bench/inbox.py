@@ -60,8 +60,8 @@ async def run(cluster: Cluster, size: dict) -> Figure:
     node = cluster.node("b1", env={"COMMONS_FEDERATION_WORKERS_IN_SERVER": str(in_server).lower()})
     workers = 0 if in_server else WORKERS[cluster.db]
     for n in range(workers):
-        log = (node.workdir / f"worker-{n}.log").open("ab")
-        cluster.processes.append(node.spawn("worker", stdout=log, start_new_session=True))
+        with (node.workdir / f"worker-{n}.log").open("ab") as log:  # the child keeps its own
+            cluster.processes.append(node.spawn("worker", stdout=log, start_new_session=True))
     host = f"127.0.0.1:{node.port}"
     inbox_url = f"{node.base_url}/inbox"
     engine = probe.engine_for(node.database_url)

@@ -18,6 +18,7 @@ from federation.transactions import WRITE_OPTION, read, write
 
 __all__ = [
     "analyze",
+    "catalog_size",
     "create_engine",
     "distance_km",
     "ensure_statistics",
@@ -100,6 +101,11 @@ async def analyze(engine: AsyncEngine) -> None:
         await conn.commit()
 
 
+async def catalog_size(conn: AsyncConnection) -> int:
+    """About how many assets the catalog holds: the newest id (a count reads a large table)."""
+    return (await conn.exec_driver_sql("SELECT max(id) FROM assets")).scalar() or 0
+
+
 async def ensure_statistics(engine: AsyncEngine) -> None:
     """ANALYZE a SQLite database whose catalog has no statistics (a restored or copied file)
     or has grown to over twice what they describe (written a row at a time since). A full
@@ -112,7 +118,6 @@ async def ensure_statistics(engine: AsyncEngine) -> None:
         described = "SELECT stat FROM sqlite_stat1 WHERE tbl = 'assets' AND idx IS NOT NULL"
         if (await conn.exec_driver_sql(has_table)).first():
             stat = (await conn.exec_driver_sql(described)).scalar()
-            newest = (await conn.exec_driver_sql("SELECT max(id) FROM assets")).scalar() or 0
-            if stat and newest <= 2 * int(stat.split()[0]) + 1000:
+            if stat and await catalog_size(conn) <= 2 * int(stat.split()[0]) + 1000:
                 return
     await analyze(engine)

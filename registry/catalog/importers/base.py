@@ -129,7 +129,8 @@ async def run_import(
                 conn, name if group_slug is None else group_slug, group_slug or slug
             )
     batch: dict[str, vocab.AssetRecord] = {}
-    analyze_at = max(ANALYZE_AFTER, await _catalog_size(assets) if not dry_run else 0)
+    async with db.read(assets.engine) as conn:
+        analyze_at = max(ANALYZE_AFTER, await db.catalog_size(conn))
     analyzed = True  # whether the statistics have seen every row written so far
 
     async def flush() -> None:
@@ -167,9 +168,3 @@ async def run_import(
     if not analyzed:
         await db.analyze(assets.engine)
     return report
-
-
-async def _catalog_size(assets: AssetService) -> int:
-    """About how many rows the catalog holds (the newest id: no count of a large table)."""
-    async with db.read(assets.engine) as conn:
-        return (await conn.exec_driver_sql("SELECT max(id) FROM assets")).scalar() or 0
