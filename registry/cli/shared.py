@@ -62,7 +62,20 @@ def with_engine(
         finally:
             await engine.dispose()
 
-    return asyncio.run(run())
+    return run_loop(run())
+
+
+def run_loop(main: Awaitable[int]) -> int:
+    """Run a command's coroutine on uvloop, as uvicorn runs the web server, where it is
+    installed (it comes with uvicorn[standard]): the worker and the sync hand every SQLite
+    statement to aiosqlite's thread and back, and the stdlib loop's wake-up through its
+    self-pipe cost them about a tenth of their time."""
+    try:
+        import uvloop
+    except ImportError:  # not built for this platform: the stdlib loop does the same work
+        return asyncio.run(main)  # type: ignore[arg-type]
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)  # type: ignore[arg-type]
 
 
 def with_federation(

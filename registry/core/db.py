@@ -3,16 +3,24 @@
 Writes on SQLite start with BEGIN IMMEDIATE so that two writers queue on the lock instead of
 failing when a deferred read transaction tries to upgrade. Reads use plain deferred
 transactions, so they never wait for a writer (WAL).
+
+A BEGIN IMMEDIATE that finds another process writing waits in short sleeps of its own
+(`_begin_immediate`), not in SQLite's busy handler: that one sleeps 1, 2, 5, 10 ... then
+100 ms at a time, so a web process and a worker process sharing one file (the deployed
+node) each sat idle for tens of milliseconds after the other's transaction had ended.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import await_
 
 from federation.transactions import WRITE_OPTION, read, write
 
@@ -83,14 +91,43 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
         dbapi_connection.create_function("distance_km", 4, distance_km, deterministic=True)
 
     @event.listens_for(sync_engine, "begin")
     def on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        immediate = conn.get_execution_options().get(WRITE_OPTION)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if conn.get_execution_options().get(WRITE_OPTION):
+            _begin_immediate(conn)
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+BUSY_TIMEOUT_MS = 30_000  # how long a statement waits for another process's lock
+WRITE_LOCK_POLL = 0.001  # seconds between two tries for the write lock
+
+
+def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
+    """BEGIN IMMEDIATE, trying again every millisecond (the event loop runs meanwhile) while
+    another process holds the write lock, for at most BUSY_TIMEOUT_MS. The last try goes
+    through SQLAlchemy, so that a failure is its OperationalError, as any other statement's."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    busy = conn.dialect.dbapi.OperationalError
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except busy as exc:
+                if "locked" not in str(exc):
+                    break
+            await_(asyncio.sleep(WRITE_LOCK_POLL))
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
 
 
 async def analyze(engine: AsyncEngine) -> None:
