@@ -67,7 +67,7 @@ def with_engine(
 
 def run_loop(main: Awaitable[int]) -> int:
     """Run a command's coroutine on uvloop, as uvicorn runs the web server, where it is
-    installed (it comes with uvicorn[standard]): the worker and the sync hand every SQLite
+    installed (a dependency wherever it has wheels): the worker and the sync hand every SQLite
     statement to aiosqlite's thread and back, and the stdlib loop's wake-up through its
     self-pipe cost them about a tenth of their time."""
     try:
