@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 
 from federation import safejson
@@ -56,15 +55,15 @@ async def read_json(request: Request, max_bytes: int) -> Any:
     if not body.strip():
         raise MalformedBody(N_("the request body is empty; send a JSON object"))
     depth = request.app.state.runtime.settings.limits.max_json_depth
-    if safejson.too_deep(body, depth):
+    try:
+        data = safejson.loads(body, max_depth=depth)
+    except safejson.TooDeep:
         raise BadRequest(
             f"the JSON nests deeper than {depth} levels",
             errors=[{"field": "", "message": f"at most {depth} levels of nesting"}],
-        )
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody(f"the body is not valid JSON: {exc}") from None
+        ) from None
+    except safejson.JsonError as exc:
+        raise MalformedBody(f"the body is not valid JSON: {exc.__cause__ or exc}") from None
     where = _nul_at(data) if b"\\u0000" in body else None
     if where is not None:
         raise Unprocessable(

@@ -1,6 +1,7 @@
+import orjson
 import pytest
 
-from federation.safejson import JsonError, loads, too_deep
+from federation.safejson import JsonError, TooDeep, loads, nesting_exceeds
 
 
 def test_parses_normal_documents() -> None:
@@ -18,13 +19,20 @@ def test_depth_limit_counts_arrays_and_objects() -> None:
 
 def test_brackets_inside_strings_do_not_count() -> None:
     text = b'{"a": "[[[[[[[[[[[[ \\" {{{{{{{{"}'
-    assert not too_deep(text, 1)
     assert loads(text, max_depth=1) == {"a": '[[[[[[[[[[[[ " {{{{{{{{'}
 
 
 def test_a_20000_deep_bomb_is_refused_quickly() -> None:
-    with pytest.raises(JsonError):
+    with pytest.raises(TooDeep, match="deeper than 64"):
         loads(b"[" * 20000 + b"]" * 20000)
+
+
+def test_depth_is_that_of_the_deepest_branch() -> None:
+    wide = {"a": [1, 2, {"b": []}], "c": {"d": {"e": [[]]}}, "f": "x"}  # {c{d{e[[ : 5 levels
+    assert not nesting_exceeds(wide, 5) and nesting_exceeds(wide, 4)
+    assert not nesting_exceeds("text", 0) and nesting_exceeds([], 0)
+    with pytest.raises(TooDeep):
+        loads(orjson.dumps(wide), max_depth=4)
 
 
 @pytest.mark.parametrize("bad", [b"", b"{", b"[}", b'{"a":NaN}', b"\xff\xfe", b"[1,]"])
