@@ -108,6 +108,21 @@ class StoredAsset:
 
 
 @dataclass(frozen=True)
+class StoredForm:
+    """The CPU part of writing a document: its stored text, content hash and projection.
+    Made once, where it is cheapest (a mirror makes it where it checks the copy, before the
+    write transaction, in a worker process during a large sync)."""
+
+    text: str
+    content_hash: str
+    projection: Projection
+
+
+def stored_form(record: vocab.AssetRecord, document: dict[str, Any]) -> StoredForm:
+    return StoredForm(dump(document), content_hash(document), project(record))
+
+
+@dataclass(frozen=True)
 class AssetRow:
     """Everything one write of an asset needs."""
 
@@ -117,14 +132,21 @@ class AssetRow:
     group_id: int | None
     moderation: str
     record: vocab.AssetRecord
-    document: dict[str, Any]
+    document: dict[str, Any] | None  # None only with `form`
     created: datetime
     updated: datetime
     seq: int
     source_ref: str | None = None
     visibility: str = "public"
+    form: StoredForm | None = None  # made beforehand; otherwise made from record and document
 
-    def hot_columns(self, projection: Projection) -> dict[str, Any]:
+    def stored(self) -> StoredForm:
+        if self.form is not None:
+            return self.form
+        assert self.document is not None, "an AssetRow needs its document or its stored form"
+        return stored_form(self.record, self.document)
+
+    def hot_columns(self, form: StoredForm) -> dict[str, Any]:
         return {
             "uid": self.uid,
             "iri": self.iri,
@@ -134,8 +156,8 @@ class AssetRow:
             "moderation_reason": None,
             "has_pending": False,
             "source_ref": self.source_ref,
-            **projection.columns(),
-            "content_hash": content_hash(self.document),
+            **form.projection.columns(),
+            "content_hash": form.content_hash,
             "created_at": self.created,
             "updated_at": self.updated,
             "deleted_at": None,
@@ -195,8 +217,9 @@ async def next_change_seq(conn: AsyncConnection) -> int:
     return await catalog_version(conn) + 1
 
 
-def _detail_rows(asset_id: int, row: AssetRow, projection: Projection) -> tuple[dict, dict, list]:
-    document = {"asset_id": asset_id, "document": dump(row.document), "pending_document": None}
+def _detail_rows(asset_id: int, form: StoredForm) -> tuple[dict, dict, list]:
+    document = {"asset_id": asset_id, "document": form.text, "pending_document": None}
+    projection = form.projection
     search = {
         "asset_id": asset_id,
         "search_name": projection.search_name,
@@ -210,17 +233,17 @@ async def insert_assets(conn: AsyncConnection, rows: list[AssetRow]) -> list[int
     """Insert new assets in one round trip per table; returns their ids in order."""
     if not rows:
         return []
-    projections = [project(row.record) for row in rows]
+    forms = [row.stored() for row in rows]
     # Ids matched back by uid: RETURNING in parameter order is one row per statement on SQLite.
     result = await conn.execute(
         insert(assets).returning(assets.c.id, assets.c.uid),
-        [row.hot_columns(p) for row, p in zip(rows, projections, strict=True)],
+        [row.hot_columns(form) for row, form in zip(rows, forms, strict=True)],
     )
     by_uid = {r.uid: r.id for r in result}
     ids = [by_uid[row.uid] for row in rows]
     documents, searches, tags = [], [], []
-    for asset_id, row, projection in zip(ids, rows, projections, strict=True):
-        document, search, asset_tags_rows = _detail_rows(asset_id, row, projection)
+    for asset_id, form in zip(ids, forms, strict=True):
+        document, search, asset_tags_rows = _detail_rows(asset_id, form)
         documents.append(document)
         searches.append(search)
         tags += asset_tags_rows
@@ -235,10 +258,10 @@ async def replace_assets(conn: AsyncConnection, changes: list[tuple[int, AssetRo
     """Overwrite existing assets (and clear any tombstone or pending change)."""
     if not changes:
         return
-    projections = [project(row.record) for _, row in changes]
+    forms = [row.stored() for _, row in changes]
     hot = []
-    for (asset_id, row), projection in zip(changes, projections, strict=True):
-        columns = row.hot_columns(projection)
+    for (asset_id, row), form in zip(changes, forms, strict=True):
+        columns = row.hot_columns(form)
         for fixed in ("uid", "iri", "origin"):
             columns.pop(fixed)
         hot.append({"target_id": asset_id, **columns})
@@ -253,8 +276,8 @@ async def replace_assets(conn: AsyncConnection, changes: list[tuple[int, AssetRo
     await conn.execute(delete(asset_search).where(asset_search.c.asset_id.in_(ids)))
     await conn.execute(delete(asset_tags).where(asset_tags.c.asset_id.in_(ids)))
     documents, searches, tags = [], [], []
-    for (asset_id, row), projection in zip(changes, projections, strict=True):
-        document, search, asset_tags_rows = _detail_rows(asset_id, row, projection)
+    for (asset_id, _row), form in zip(changes, forms, strict=True):
+        document, search, asset_tags_rows = _detail_rows(asset_id, form)
         documents.append(document)
         searches.append(search)
         tags += asset_tags_rows

@@ -9,11 +9,13 @@ or Update cannot bring back.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,7 +25,7 @@ from federation.actors import ActorDirectory, ActorError
 from federation.hosts import InvalidHost, host_of
 from registry.catalog import store as asset_store
 from registry.catalog import visibility
-from registry.catalog.store import AssetRow, next_change_seq
+from registry.catalog.store import AssetRow, StoredForm, next_change_seq, stored_form
 from registry.core.schema import LOCAL, PUBLISHED
 from vocab.document import post_language
 from vocab.times import as_utc, utcnow
@@ -37,11 +39,43 @@ class CopyRefused(Exception):
 
 @dataclass(frozen=True)
 class RemoteCopy:
-    document: dict[str, Any]
+    """A checked copy, ready to store: its stored form is made here, outside the write
+    transaction. It crosses processes (copy_checks) as that form: the document's dict,
+    costly to pickle, is read back from the stored text only where it is used."""
+
+    form: StoredForm
     record: vocab.AssetRecord
     meta: vocab.AssetMeta
     origin: str  # the host the asset belongs to
     proof_checked: bool
+    visibility: str  # registry.catalog.visibility, as the document addresses it
+
+    @classmethod
+    def of(
+        cls,
+        document: dict[str, Any],
+        record: vocab.AssetRecord,
+        meta: vocab.AssetMeta,
+        origin: str,
+        proof_checked: bool,
+    ) -> RemoteCopy:
+        copy = cls(
+            stored_form(record, document),
+            record,
+            meta,
+            origin,
+            proof_checked,
+            visibility.of_document(document),
+        )
+        copy.__dict__["document"] = document  # what `document` would read back
+        return copy
+
+    @functools.cached_property
+    def document(self) -> dict[str, Any]:
+        return orjson.loads(self.form.text)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: value for name, value in self.__dict__.items() if name != "document"}
 
 
 def is_commons_asset(value: Any) -> bool:
@@ -129,7 +163,8 @@ def examine(document: Any, from_host: str, key: ed25519.Ed25519PublicKey | None)
         raise CopyRefused(f"{from_host} may not speak for {meta.iri}: only its own host may")
     if key is not None:
         proofs.verify_object(document, key)
-    return RemoteCopy(understood(document, record, meta), record, meta, origin, key is not None)
+    kept = understood(document, record, meta)
+    return RemoteCopy.of(kept, record, meta, origin, key is not None)
 
 
 def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.AssetMeta) -> Any:
@@ -217,12 +252,13 @@ def copy_row(copy: RemoteCopy, *, uid: str, seq: int, updated: datetime) -> Asse
         group_id=None,
         moderation=PUBLISHED,
         record=copy.record,
-        document=copy.document,
+        document=None,  # its stored form is made: the document is not read again
         created=copy.meta.published or updated,
         updated=updated,
         seq=seq,
         # A copy keeps the origin's rule: a partners-only asset stays with partners here.
-        visibility=visibility.of_document(copy.document),
+        visibility=copy.visibility,
+        form=copy.form,
     )
 
 

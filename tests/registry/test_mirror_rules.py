@@ -32,7 +32,7 @@ def copy(name: str, updated: datetime, iri: str = IRI) -> RemoteCopy:
     meta = vocab.AssetMeta(iri=iri, published=T0, updated=updated)
     document = vocab.asset_document(record, meta, f"https://{ORIGIN}/tags/")
     record, meta = vocab.read_asset_document(document)
-    return RemoteCopy(document, record, meta, ORIGIN, proof_checked=False)
+    return RemoteCopy.of(document, record, meta, ORIGIN, proof_checked=False)
 
 
 async def held(engine: AsyncEngine, iri: str = IRI) -> Row | None:

@@ -316,7 +316,7 @@ async def test_a_partners_copy_stays_with_partners(engine, client) -> None:  # t
         document = origin.asset("p1", name=NAMES["partners"])
         document["to"] = [f"{origin.actor}/followers"]
         document["cc"] = []
-        copy = mirror.RemoteCopy(
+        copy = mirror.RemoteCopy.of(
             document, *_read(document), origin=f"127.0.0.1:{origin.port}", proof_checked=False
         )
         async with db.write(engine) as conn:
