@@ -154,15 +154,21 @@ async def sync_partners(runtime: Runtime, federation: Federation, args: Namespac
         )
 
     failed = 0
-    for partner in chosen:
-        try:
-            report = await sync.sync_partner(federation, partner, force=args.force, progress=show)
-            print(file=sys.stderr)
-            print(report.line())
-        except sync.SyncError as exc:
-            failed += 1
-            await partners.record_failure(federation.engine, partner.id, str(exc))
-            print(f"\n{partner.host}: sync failed: {exc}", file=sys.stderr)
+    pool = sync.check_pool(federation)  # one set of worker processes for every partner
+    try:
+        for partner in chosen:
+            try:
+                report = await sync.sync_partner(
+                    federation, partner, force=args.force, progress=show, pool=pool
+                )
+                print(file=sys.stderr)
+                print(report.line())
+            except sync.SyncError as exc:
+                failed += 1
+                await partners.record_failure(federation.engine, partner.id, str(exc))
+                print(f"\n{partner.host}: sync failed: {exc}", file=sys.stderr)
+    finally:
+        pool.close()
     return 1 if failed else 0
 
 

@@ -199,6 +199,14 @@ class MirrorSection:
     page_size: int = key(
         100, "Assets per page of the catalog and changes collections.", minimum=10, maximum=1000
     )
+    check_processes: int = key(
+        -1,
+        "Worker processes that check partners' documents (their proofs, and what is "
+        "understood) while a large sync, such as a backfill, stores the pages before: "
+        "-1 for one per CPU core beyond the first, 0 to check in the syncing process.",
+        minimum=-1,
+        maximum=64,
+    )
 
     unreachable_after_hours: float = key(
         72.0,

@@ -16,26 +16,27 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy import select, update
 
 from federation.fetcher import FetchError, HttpStatusError
-from federation.hosts import InvalidHost
 from federation.tables import following
 from registry.catalog.changes import purge_tombstones
 from registry.core import db
 from registry.core.schema import assets, partners
+from registry.fediverse.copy_checks import CheckPool, CopyChecker, worker_count
 from registry.fediverse.federation import Federation
-from registry.fediverse.mirror import CopyRefused, apply_copies, apply_delete, check_copy, on_host
+from registry.fediverse.feed_pages import PendingPage, check_page, store_page
+from registry.fediverse.mirror import CopyRefused, apply_delete, on_host
 from registry.fediverse.partners import Partner, list_partners, record_failure
-from registry.fediverse.rekeying import moved_target, rekey_copies, verified_moves
 from vocab.times import utcnow
 
 log = logging.getLogger("registry.fediverse.sync")
 
+PAGES_AHEAD = 2  # pages read and being checked while one is stored
 MAX_PAGES = 100_000  # a crawl trap cannot keep a sync going forever
 MAX_WAITS = 5  # Retry-After answers honoured per page before the sync gives up for now
 MAX_WAIT_SECONDS = 300
@@ -104,6 +105,11 @@ def _fetch(
     return asyncio.create_task(get())
 
 
+def check_pool(federation: Federation) -> CheckPool:
+    """Worker processes for a round of syncs, as `mirror.check_processes` says."""
+    return CheckPool(worker_count(federation.settings.mirror.check_processes))
+
+
 def _page_items(page: Any, url: str) -> tuple[list[Any], str | None]:
     if not isinstance(page, dict):
         raise SyncError(f"{url} is not a collection page")
@@ -114,37 +120,83 @@ def _page_items(page: Any, url: str) -> tuple[list[Any], str | None]:
     return items, next_url if isinstance(next_url, str) else None
 
 
+def _count_refusals(report: SyncReport, refusals: list[str]) -> None:
+    report.refused += len(refusals)
+    report.errors += refusals[: max(0, 20 - len(report.errors))]
+
+
 async def sync_partner(
     federation: Federation,
     partner: Partner,
     *,
     force: bool = False,
     progress: Callable[[SyncReport], None] | None = None,
+    pool: CheckPool | None = None,
 ) -> SyncReport:
-    """Apply everything the partner's changes feed lists after our checkpoint."""
+    """Apply everything the partner's changes feed lists after our checkpoint. `pool` checks
+    the copies of large pages in worker processes; without it the sync starts its own."""
     started = time.monotonic()
     report = SyncReport(partner=partner.host, checkpoint=partner.checkpoint_seq)
     url: str | None = f"{partner.changes_url}?since={partner.checkpoint_seq}"
     seen_urls: set[str] = set()
     horizon = 0
-    fetching = _fetch(federation, partner, url, seen_urls)
+    own_pool = pool is None
+    pool = pool or check_pool(federation)
+    checker = CopyChecker(federation.directory, partner.host, pool)
+    # Pipelined: the reader fetches pages and submits their documents for checking (in
+    # worker processes on a large sync) up to PAGES_AHEAD pages ahead of the one stored.
+    ahead: asyncio.Queue[PendingPage | Exception | None] = asyncio.Queue(PAGES_AHEAD)
+
+    async def read_pages() -> None:
+        nonlocal horizon
+        last_seq = partner.checkpoint_seq
+        fetching = _fetch(federation, partner, url, seen_urls)
+        try:
+            while fetching is not None:
+                page, page_url = await fetching
+                items, next_url = _page_items(page, page_url)
+                fetching = _fetch(federation, partner, next_url, seen_urls)
+                announced = page.get("commons:horizon")
+                horizon = max(horizon, announced if isinstance(announced, int) else 0)
+                pending = await check_page(checker, partner, items, page.get("@context"), last_seq)
+                last_seq = pending.last_seq
+                await ahead.put(pending)
+            await ahead.put(None)
+        except Exception as exc:  # raised after the pages before it are stored
+            await ahead.put(exc)
+        finally:
+            if fetching is not None:  # a failed page: the fetch ahead is not wanted any more
+                fetching.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await fetching
+
+    reader = asyncio.create_task(read_pages())
     try:
-        while fetching is not None:
-            page, url = await fetching
-            items, url = _page_items(page, url)
-            # Pipelined: the next page is on its way while this one is checked and stored.
-            fetching = _fetch(federation, partner, url, seen_urls)
-            announced = page.get("commons:horizon")
-            horizon = max(horizon, announced if isinstance(announced, int) else 0)
-            await _apply_page(federation, partner, items, page.get("@context"), report)
+        while (pending := await ahead.get()) is not None:
+            if isinstance(pending, Exception):
+                raise pending
+            checked = await pending.checked
+            _count_refusals(report, checked.refusals)
+            counts = await store_page(federation, partner, checked)
+            report.created += counts["created"]
+            report.updated += counts["updated"]
+            report.unchanged += counts["unchanged"]
+            report.deleted += counts["deleted"]
+            report.refused += counts["refused"]
+            report.checkpoint = checked.last_seq
             report.pages += 1
             if progress is not None:
                 progress(report)
     finally:
-        if fetching is not None:  # a failed page: the fetch ahead is not wanted any more
-            fetching.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await fetching
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        while not ahead.empty():  # pages checked ahead of a failure are not stored
+            left = ahead.get_nowait()
+            if isinstance(left, PendingPage):
+                left.checked.cancel()
+        if own_pool:
+            pool.close()
     if horizon > partner.checkpoint_seq and partner.backfilled_at is not None:
         # Deletions between our checkpoint and the horizon may be forgotten by the partner.
         await _full_diff(federation, partner, report, force=force)
@@ -166,72 +218,6 @@ async def sync_partner(
     report.seconds = time.monotonic() - started
     log.info("sync %s", report.line())
     return report
-
-
-async def _apply_page(
-    federation: Federation, partner: Partner, items: list[Any], context: Any, report: SyncReport
-) -> None:
-    copies, deletions, moves, last_seq = [], [], [], report.checkpoint
-    for item in items:
-        if not isinstance(item, dict):
-            report.refused += 1
-            continue
-        seq = item.get("commons:seq")
-        if isinstance(seq, int):
-            last_seq = max(last_seq, seq)
-        obj = item.get("object")
-        if item.get("type") == "Delete":
-            iri = obj.get("id") if isinstance(obj, dict) else obj
-            if isinstance(iri, str):
-                deleted = _when((obj or {}).get("deleted")) if isinstance(obj, dict) else None
-                deletions.append((iri, deleted))
-                moved = moved_target(obj)
-                if moved is not None and on_host(iri, partner.host):
-                    moves.append((iri, moved))
-            continue
-        if isinstance(obj, dict) and "@context" not in obj and context is not None:
-            obj = {"@context": context, **obj}  # the page carried the context once
-        try:
-            copies.append(
-                await check_copy(obj, from_host=partner.host, directory=federation.directory)
-            )
-        except CopyRefused as exc:
-            report.refused += 1
-            if len(report.errors) < 20:
-                report.errors.append(str(exc))
-    # A moved asset (its origin says where in the tombstone): re-key the copy like a Move,
-    # once the new IRI proves it, instead of deleting it; the Move itself may have been lost.
-    rekeyed = await verified_moves(federation.directory, moves)
-    async with db.write(federation.engine) as conn:
-        await rekey_copies(conn, rekeyed)
-        outcome = await apply_copies(conn, copies)
-        report.created += outcome["created"]
-        report.updated += outcome["updated"]
-        report.unchanged += outcome["unchanged"]
-        for iri, deleted in deletions:
-            if iri in rekeyed:
-                continue
-            try:
-                _what, changed = await apply_delete(conn, iri, from_host=partner.host, at=deleted)
-            except (CopyRefused, InvalidHost):
-                report.refused += 1
-                continue
-            report.deleted += int(changed)
-        # The checkpoint moves with the page, in the same transaction: a crash replays
-        # nothing and loses nothing.
-        await conn.execute(
-            update(partners).where(partners.c.id == partner.id).values(checkpoint_seq=last_seq)
-        )
-    report.checkpoint = last_seq
-
-
-def _when(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 async def _full_diff(
@@ -353,30 +339,14 @@ class SyncWorker:
         self.last_purge = 0.0
 
     async def run_once(self) -> int:
-        done = 0
         claimed = await due_partners(self.federation, self.worker_id)
-        async with renewing_leases(self.federation, self.worker_id):
-            for partner in claimed:
-                try:
-                    await sync_partner(self.federation, partner)
-                except (SyncError, CopyRefused) as exc:
-                    log.warning("sync with %s failed: %s", partner.host, exc)
-                    await record_failure(self.federation.engine, partner.id, str(exc))
-                except Exception as exc:
-                    log.exception("sync with %s failed", partner.host)
-                    await record_failure(
-                        self.federation.engine, partner.id, f"{type(exc).__name__}: {exc}"
-                    )
-                finally:
-                    async with db.write(self.federation.engine) as conn:
-                        await conn.execute(
-                            update(partners)
-                            .where(
-                                partners.c.id == partner.id, partners.c.locked_by == self.worker_id
-                            )
-                            .values(locked_by=None, locked_until=None)
-                        )
-                done += 1
+        pool = check_pool(self.federation)
+        try:
+            async with renewing_leases(self.federation, self.worker_id):
+                for partner in claimed:
+                    await self._sync_one(partner, pool)
+        finally:
+            pool.close()
         if time.monotonic() - self.last_purge > 3600:
             self.last_purge = time.monotonic()
             window = timedelta(days=self.federation.settings.mirror.tombstone_days)
@@ -384,7 +354,24 @@ class SyncWorker:
                 purged = await purge_tombstones(conn, window)
             if purged:
                 log.info("forgot %d deletions older than %s", purged, window)
-        return done
+        return len(claimed)
+
+    async def _sync_one(self, partner: Partner, pool: CheckPool) -> None:
+        try:
+            await sync_partner(self.federation, partner, pool=pool)
+        except (SyncError, CopyRefused) as exc:
+            log.warning("sync with %s failed: %s", partner.host, exc)
+            await record_failure(self.federation.engine, partner.id, str(exc))
+        except Exception as exc:
+            log.exception("sync with %s failed", partner.host)
+            await record_failure(self.federation.engine, partner.id, f"{type(exc).__name__}: {exc}")
+        finally:
+            async with db.write(self.federation.engine) as conn:
+                await conn.execute(
+                    update(partners)
+                    .where(partners.c.id == partner.id, partners.c.locked_by == self.worker_id)
+                    .values(locked_by=None, locked_until=None)
+                )
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

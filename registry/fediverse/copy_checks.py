@@ -1,0 +1,245 @@
+"""Checking a sync's copies on the machine's other cores.
+
+A backfill spends much of its time checking documents: reading each as a commons asset,
+verifying its Ed25519 proof, rebuilding what was understood. That work is pure CPU and the
+same for every document, so during a large sync worker processes check the next page while
+the syncing process stores the one before. What needs the network or the database stays
+here: the cheap precheck and the proof keys, which are sent to the workers as raw bytes. A
+document whose proof fails with the key held comes back and is checked here by
+`check_copy`, which fetches the key again (the origin may have rotated it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Awaitable
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from federation import proofs
+from federation.actors import ActorDirectory
+from registry.fediverse.mirror import (
+    CopyRefused,
+    RemoteCopy,
+    check_copy,
+    examine,
+    precheck,
+    proof_key,
+)
+
+log = logging.getLogger("registry.fediverse.copy_checks")
+
+POOL_MIN_DOCUMENTS = 50  # a page smaller than this is checked here: starting workers costs more
+RETRY_HERE = None  # a worker's answer for a proof that failed with the key it was given
+
+
+def worker_count(setting: int) -> int:
+    """Worker processes for `mirror.check_processes` (-1: one per core beyond the first)."""
+    if setting >= 0:
+        return setting
+    return max(0, (os.cpu_count() or 1) - 1)
+
+
+class CheckPool:
+    """Worker processes checking copies, shared by the syncs of one round; started when the
+    first large page needs them, stopped by `close`."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self.executor: Executor | None = None
+        self.warming: asyncio.Future[None] | None = None
+
+    @property
+    def ready(self) -> bool:
+        if self.warming is None or not self.warming.done():
+            return False
+        if self.warming.cancelled() or self.warming.exception() is not None:
+            self.broken(self.warming.exception())
+            return False
+        return True
+
+    def broken(self, error: BaseException | None) -> None:
+        """Workers that could not start or died: check in this process from now on."""
+        log.warning("checking copies in this process: the worker processes failed: %r", error)
+        self.close()
+        self.processes = 0
+
+    def start(self) -> None:
+        if self.executor is not None or not self.processes:
+            return
+        # spawn: the workers start clean, without this process's threads and connections.
+        self.executor = ProcessPoolExecutor(
+            self.processes, mp_context=multiprocessing.get_context("spawn")
+        )
+        loop = asyncio.get_running_loop()
+        # Start every worker now; until they are up, pages are checked in this process.
+        warm = [loop.run_in_executor(self.executor, _ready) for _ in range(self.processes)]
+        self.warming = asyncio.ensure_future(_all(warm))
+
+    def examine(
+        self, jobs: list[tuple[bytes, bytes | None]], from_host: str
+    ) -> Awaitable[list[Any]]:
+        """`examine_all` of the jobs, shared out among the workers and sent to them now;
+        awaiting what this returns gives the results in order."""
+        loop = asyncio.get_running_loop()
+        share = max(1, -(-len(jobs) // self.processes))
+        parts = [jobs[i : i + share] for i in range(0, len(jobs), share)]
+        sent = [loop.run_in_executor(self.executor, examine_all, part, from_host) for part in parts]
+        return _joined(sent)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = self.warming = None
+
+
+class CopyChecker:
+    """Checks the asset documents of one partner's pages: in the pool's worker processes
+    when a page is large enough to pay for starting them, otherwise in this process."""
+
+    def __init__(self, directory: ActorDirectory, from_host: str, pool: CheckPool) -> None:
+        self.directory = directory
+        self.from_host = from_host
+        self.pool = pool
+        self.raw_keys: dict[str, bytes | None] = {}  # proof key id -> raw Ed25519 key
+
+    async def check(self, documents: list[Any]) -> tuple[list[RemoteCopy], list[str]]:
+        """The copies taken, in order, and why each of the others was refused."""
+        return await (await self.submit(documents))
+
+    async def submit(self, documents: list[Any]) -> asyncio.Future[Checked]:
+        """Start checking: the precheck and keys here, then (once the workers are up) the
+        rest in them. Awaiting what this returns gives what `check` gives, so the caller
+        may submit the next page before this one is done."""
+        if len(documents) >= POOL_MIN_DOCUMENTS:
+            self.pool.start()
+        if not self.pool.ready:
+            return _done(await self._check_here(documents))
+        jobs: list[tuple[bytes, bytes | None]] = []  # the document as JSON (cheaper to send
+        sent: list[tuple[Any, str | None]] = []  # than pickled), its key; what it was here
+        outcomes: list[Any] = []  # per document: a reason, a job's index, or RETRY_HERE
+        for document in documents:
+            try:
+                method = precheck(document, self.from_host)
+                raw = await self._raw_key(method)
+            except CopyRefused as exc:
+                outcomes.append(str(exc))
+                continue
+            if method is not None and raw is None:  # a key no worker can use: check here
+                outcomes.append((RETRY_HERE, document))
+                continue
+            outcomes.append(len(jobs))
+            jobs.append((orjson.dumps(document), raw))
+            sent.append((document, method))
+        try:
+            examined = self.pool.examine(jobs, self.from_host)
+        except BrokenExecutor as exc:  # a worker died since the last page
+            self.pool.broken(exc)
+            return _done(await self._check_here(documents))
+        return asyncio.ensure_future(self._finish(documents, examined, outcomes, sent))
+
+    async def _finish(
+        self,
+        documents: list[Any],
+        examined: Awaitable[list[Any]],
+        outcomes: list[Any],
+        sent: list[tuple[Any, str | None]],
+    ) -> Checked:
+        try:
+            checked = await examined
+        except BrokenExecutor as exc:  # a worker killed (out of memory, say): nothing is lost
+            self.pool.broken(exc)
+            return await self._check_here(documents)
+        copies, refusals = [], []
+        for outcome in outcomes:
+            if isinstance(outcome, int):
+                result = checked[outcome]
+                if result is RETRY_HERE:  # the key may have rotated: resolve it again next page
+                    document, method = sent[outcome]
+                    self.raw_keys.pop(method or "", None)
+                    result = (RETRY_HERE, document)
+                outcome = result
+            if isinstance(outcome, RemoteCopy):
+                copies.append(outcome)
+            elif isinstance(outcome, str):
+                refusals.append(outcome)
+            else:
+                copies_here, refused_here = await self._check_here([outcome[1]])
+                copies += copies_here
+                refusals += refused_here
+        return copies, refusals
+
+    async def _check_here(self, documents: list[Any]) -> tuple[list[RemoteCopy], list[str]]:
+        copies, refusals = [], []
+        for document in documents:
+            try:
+                copies.append(
+                    await check_copy(document, from_host=self.from_host, directory=self.directory)
+                )
+            except CopyRefused as exc:
+                refusals.append(str(exc))
+        return copies, refusals
+
+    async def _raw_key(self, method: str | None) -> bytes | None:
+        """The raw bytes of the proof key `method` (None: no proof, or not an Ed25519 key)."""
+        if method is None:
+            return None
+        if method not in self.raw_keys:
+            key = await proof_key(method, self.directory, fresh=False)
+            self.raw_keys[method] = (
+                key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+                if isinstance(key, ed25519.Ed25519PublicKey)
+                else None
+            )
+        return self.raw_keys[method]
+
+
+Checked = tuple[list[RemoteCopy], list[str]]
+
+
+async def _all(futures: list[asyncio.Future[None]]) -> None:
+    await asyncio.gather(*futures)
+
+
+async def _joined(parts: list[asyncio.Future[list[Any]]]) -> list[Any]:
+    return [result for part in await asyncio.gather(*parts) for result in part]
+
+
+def _done(checked: Checked) -> asyncio.Future[Checked]:
+    done: asyncio.Future[Checked] = asyncio.get_running_loop().create_future()
+    done.set_result(checked)
+    return done
+
+
+def _ready() -> None:
+    """Run in each worker as it starts: importing this module was the work."""
+
+
+_keys: dict[bytes, ed25519.Ed25519PublicKey] = {}
+
+
+def examine_all(jobs: list[tuple[bytes, bytes | None]], from_host: str) -> list[Any]:
+    """In a worker: each document examined with its key. A copy taken, the reason it was
+    refused, or RETRY_HERE when its proof failed with this key."""
+    results: list[Any] = []
+    for text, raw in jobs:
+        document = orjson.loads(text)  # parsed once already, with its nesting checked
+        key = None
+        if raw is not None:
+            key = _keys.get(raw)
+            if key is None:
+                key = _keys[raw] = ed25519.Ed25519PublicKey.from_public_bytes(raw)
+        try:
+            results.append(examine(document, from_host, key))
+        except CopyRefused as exc:
+            results.append(str(exc))
+        except proofs.ProofError:
+            results.append(RETRY_HERE)
+    return results

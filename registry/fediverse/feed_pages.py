@@ -1,0 +1,114 @@
+"""A page of a partner's changes feed: read, its documents checked, then stored.
+
+Checking (see copy_checks) may run in worker processes while the page before is stored;
+storing applies the page and moves the checkpoint in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+
+from federation.hosts import InvalidHost
+from registry.core import db
+from registry.core.schema import partners
+from registry.fediverse.copy_checks import CopyChecker
+from registry.fediverse.federation import Federation
+from registry.fediverse.mirror import CopyRefused, RemoteCopy, apply_copies, apply_delete, on_host
+from registry.fediverse.partners import Partner
+from registry.fediverse.rekeying import moved_target, rekey_copies, verified_moves
+
+
+@dataclass
+class CheckedPage:
+    """A page of the changes feed after its documents were checked, ready to store."""
+
+    copies: list[RemoteCopy]
+    deletions: list[tuple[str, datetime | None]]
+    moves: list[tuple[str, str]]
+    last_seq: int
+    refusals: list[str]
+
+
+@dataclass
+class PendingPage:
+    """A page whose documents are being checked."""
+
+    last_seq: int
+    checked: asyncio.Future[CheckedPage]
+
+
+async def check_page(
+    checker: CopyChecker, partner: Partner, items: list[Any], context: Any, last_seq: int
+) -> PendingPage:
+    """Read a page's items and submit its documents for checking; the page can be stored
+    once `checked` is done, and the next page read meanwhile."""
+    documents, deletions, moves, refusals = [], [], [], []
+    for item in items:
+        if not isinstance(item, dict):
+            refusals.append(f"an item of the changes feed of {partner.host} is not an object")
+            continue
+        seq = item.get("commons:seq")
+        if isinstance(seq, int):
+            last_seq = max(last_seq, seq)
+        obj = item.get("object")
+        if item.get("type") == "Delete":
+            iri = obj.get("id") if isinstance(obj, dict) else obj
+            if isinstance(iri, str):
+                deleted = _when((obj or {}).get("deleted")) if isinstance(obj, dict) else None
+                deletions.append((iri, deleted))
+                moved = moved_target(obj)
+                if moved is not None and on_host(iri, partner.host):
+                    moves.append((iri, moved))
+            continue
+        if isinstance(obj, dict) and "@context" not in obj and context is not None:
+            obj = {"@context": context, **obj}  # the page carried the context once
+        documents.append(obj)
+    checking = await checker.submit(documents)
+
+    async def checked() -> CheckedPage:
+        copies, refused = await checking
+        return CheckedPage(copies, deletions, moves, last_seq, refusals + refused)
+
+    return PendingPage(last_seq, asyncio.ensure_future(checked()))
+
+
+async def store_page(federation: Federation, partner: Partner, page: CheckedPage) -> Counter[str]:
+    """Apply a checked page and move the checkpoint past it, in one transaction; returns how
+    many copies were created, updated, unchanged, deleted and refused."""
+    counts: Counter[str] = Counter()
+    # A moved asset (its origin says where in the tombstone): re-key the copy like a Move,
+    # once the new IRI proves it, instead of deleting it; the Move itself may have been lost.
+    rekeyed = await verified_moves(federation.directory, page.moves)
+    async with db.write(federation.engine) as conn:
+        await rekey_copies(conn, rekeyed)
+        counts.update(await apply_copies(conn, page.copies))
+        for iri, deleted in page.deletions:
+            if iri in rekeyed:
+                continue
+            try:
+                _what, changed = await apply_delete(conn, iri, from_host=partner.host, at=deleted)
+            except (CopyRefused, InvalidHost):
+                counts["refused"] += 1
+                continue
+            counts["deleted"] += int(changed)
+        # The checkpoint moves with the page, in the same transaction: a crash replays
+        # nothing and loses nothing.
+        await conn.execute(
+            update(partners).where(partners.c.id == partner.id).values(checkpoint_seq=page.last_seq)
+        )
+    return counts
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

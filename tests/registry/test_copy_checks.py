@@ -1,0 +1,114 @@
+"""A large sync checks its copies in worker processes (registry.fediverse.copy_checks); the
+workers must take and refuse exactly what the syncing process would: a forged copy, a proof
+made with another host's key or a document without a valid form is refused, and a proof made
+with a key the origin rotated since is checked again here with the key fetched afresh.
+
+Real parts: spawned worker processes, a partner serving its actor and keys on 127.0.0.1, the
+node's own actor directory and database."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from federation import keys, proofs
+from registry.fediverse.copy_checks import (
+    POOL_MIN_DOCUMENTS,
+    CheckPool,
+    CopyChecker,
+    worker_count,
+)
+from registry.runtime import Runtime
+from tests.registry.test_security_helpers import Partner, make_partner, running_node
+
+
+@pytest.fixture
+async def runtime(make_app: Callable[..., object], victim: Partner) -> AsyncIterator[Runtime]:
+    async with running_node(make_app) as (_http, runtime):
+        await make_partner(runtime, victim)
+        yield runtime
+
+
+@pytest.fixture
+async def workers(runtime: Runtime, victim: Partner) -> AsyncIterator[CopyChecker]:
+    """A checker of the victim's documents with one worker process."""
+    checker = CopyChecker(runtime.federation.directory, f"127.0.0.1:{victim.port}", CheckPool(1))
+    try:
+        yield checker
+    finally:
+        checker.pool.close()
+
+
+def signed(partner: Partner, slug: str, key_owner: Partner | None = None) -> dict:
+    signer = key_owner or partner
+    return proofs.sign_object(partner.asset(slug), signer.ed_key, signer.proof_key_id)
+
+
+def page(victim: Partner, attacker: Partner, prefix: str) -> tuple[list[dict], set[str]]:
+    """A page of valid copies with three bad ones among them; the ids that must be taken."""
+    documents = [signed(victim, f"{prefix}{n}") for n in range(POOL_MIN_DOCUMENTS)]
+    forged = signed(victim, f"{prefix}-forged")
+    forged["name"] = "Changed after signing"
+    not_an_asset = signed(victim, f"{prefix}-kindless")
+    del not_an_asset["name"]
+    documents[5:5] = [forged, signed(victim, f"{prefix}-wrong", attacker), not_an_asset]
+    return documents, {d["id"] for d in documents[:5] + documents[8:]}
+
+
+async def checked_by_workers(checker: CopyChecker, documents: list[dict]) -> tuple[list, list]:
+    """Check a page once the workers are up (until then pages are checked here)."""
+    await checker.check(documents)  # starts the workers
+    assert checker.pool.warming is not None
+    await checker.pool.warming
+    return await checker.check(documents)
+
+
+async def test_workers_take_and_refuse_what_the_syncing_process_would(
+    runtime: Runtime, workers: CopyChecker, victim: Partner, attacker: Partner
+) -> None:
+    documents, valid = page(victim, attacker, "w")
+    copies, refusals = await checked_by_workers(workers, documents)
+    assert workers.pool.ready  # the page was checked in a worker process
+    assert [c.meta.iri for c in copies] == [d["id"] for d in documents if d["id"] in valid]
+    assert all(c.proof_checked for c in copies)
+    here = CopyChecker(runtime.federation.directory, workers.from_host, CheckPool(0))
+    expected_copies, expected_refusals = await here.check(documents)
+    assert here.pool.executor is None
+    assert copies == expected_copies
+    assert refusals == expected_refusals and len(refusals) == 3
+    assert any("integrity proof" in r for r in refusals)
+    assert any("not a valid commons asset" in r for r in refusals)
+
+
+async def test_a_rotated_key_is_fetched_again_for_the_workers_refusals(
+    workers: CopyChecker, victim: Partner
+) -> None:
+    before = [signed(victim, f"r{n}") for n in range(POOL_MIN_DOCUMENTS)]
+    copies, _ = await checked_by_workers(workers, before)
+    assert len(copies) == len(before)
+    victim.ed_key = keys.generate_ed25519_key()  # the origin rotates its proof key
+    after = [signed(victim, f"s{n}") for n in range(POOL_MIN_DOCUMENTS)]
+    copies, refusals = await workers.check(after)
+    assert refusals == [] and len(copies) == len(after)
+
+
+async def test_a_worker_killed_mid_sync_loses_nothing(
+    workers: CopyChecker, victim: Partner, attacker: Partner
+) -> None:
+    documents, valid = page(victim, attacker, "k")
+    await checked_by_workers(workers, documents)
+    for child in multiprocessing.active_children():
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
+    copies, refusals = await workers.check(documents)  # checked here instead
+    assert {c.meta.iri for c in copies} == valid and len(refusals) == 3
+    assert workers.pool.processes == 0 and not workers.pool.ready
+
+
+def test_the_default_leaves_one_core_to_the_syncing_process() -> None:
+    assert worker_count(0) == 0 and worker_count(3) == 3
+    assert worker_count(-1) == (os.cpu_count() or 1) - 1
