@@ -99,3 +99,23 @@ def _capped(folded: str) -> str:
 def content_hash(document: dict[str, Any]) -> str:
     """SHA-256 of the document in a canonical form, the same on every node holding a copy."""
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def dump(document: dict[str, Any]) -> str:
+    """A document as the database stores it."""
+    return orjson.dumps(document).decode()
+
+
+@dataclass(frozen=True)
+class StoredForm:
+    """The CPU part of writing a document: its stored text, content hash and projection.
+    Made once, where it is cheapest (a mirror makes it where it checks the copy, before the
+    write transaction, in a worker process during a large sync)."""
+
+    text: str
+    content_hash: str
+    projection: Projection
+
+
+def stored_form(record: vocab.AssetRecord, document: dict[str, Any]) -> StoredForm:
+    return StoredForm(dump(document), content_hash(document), project(record))

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import vocab
 from registry.catalog import visibility
 from registry.catalog.parsed_documents import PARSED
-from registry.catalog.projection import Projection, content_hash, project
+from registry.catalog.projection import StoredForm, dump, stored_form
 from registry.catalog.version import catalog_version
 from registry.core import db, iris
 from registry.core.schema import (
@@ -48,10 +48,6 @@ def next_version_time(previous: datetime) -> datetime:
     at least a second later. Times are kept to the second, and mirrors order versions by
     `updated`, so two edits within one second must not share a stamp."""
     return max(utcnow(), as_utc(previous) + timedelta(seconds=1))
-
-
-def dump(document: dict[str, Any]) -> str:
-    return orjson.dumps(document).decode()
 
 
 @dataclass(frozen=True)
@@ -105,21 +101,6 @@ class StoredAsset:
             "html": page,
         }
         return body
-
-
-@dataclass(frozen=True)
-class StoredForm:
-    """The CPU part of writing a document: its stored text, content hash and projection.
-    Made once, where it is cheapest (a mirror makes it where it checks the copy, before the
-    write transaction, in a worker process during a large sync)."""
-
-    text: str
-    content_hash: str
-    projection: Projection
-
-
-def stored_form(record: vocab.AssetRecord, document: dict[str, Any]) -> StoredForm:
-    return StoredForm(dump(document), content_hash(document), project(record))
 
 
 @dataclass(frozen=True)
@@ -412,12 +393,6 @@ async def insert_tombstone(
 
 
 async def find_by_iris(conn: AsyncConnection, iris: list[str]) -> list[Any]:
-    query = select(
-        assets.c.id,
-        assets.c.iri,
-        assets.c.uid,
-        assets.c.origin,
-        assets.c.updated_at,
-        assets.c.deleted_at,
-    ).where(assets.c.iri.in_(iris))
+    held = ("id", "iri", "uid", "origin", "updated_at", "deleted_at")
+    query = select(*(assets.c[name] for name in held)).where(assets.c.iri.in_(iris))
     return list(await conn.execute(query))

@@ -25,7 +25,8 @@ from federation.actors import ActorDirectory, ActorError
 from federation.hosts import InvalidHost, host_of
 from registry.catalog import store as asset_store
 from registry.catalog import visibility
-from registry.catalog.store import AssetRow, StoredForm, next_change_seq, stored_form
+from registry.catalog.projection import StoredForm, stored_form
+from registry.catalog.store import AssetRow, next_change_seq
 from registry.core.schema import LOCAL, PUBLISHED
 from vocab.document import post_language
 from vocab.times import as_utc, utcnow
