@@ -15,7 +15,7 @@ from sqlalchemy import insert
 from bench import probe
 from bench.dataset import asset_fields
 from bench.results import Figure
-from bench.servers import Cluster, free_port
+from bench.servers import Cluster
 from bench.sink import Sink
 from federation.tables import followers
 from registry.core import db
@@ -66,9 +66,7 @@ async def run(cluster: Cluster, size: dict) -> Figure:
     node = cluster.node("b4")
     token = node.cli("group", "create", "Bench group").split()[-1]
     sink = Sink()
-    ports = [free_port() for _ in range(hosts)]
-    for port in ports:
-        await sink.listen(port)
+    ports = [await sink.listen() for _ in range(hosts)]
     engine = probe.engine_for(node.database_url)
     try:
         async with node.client(token) as client:

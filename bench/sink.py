@@ -40,8 +40,11 @@ class Sink:
         finally:
             writer.close()
 
-    async def listen(self, port: int) -> None:
-        self.servers.append(await asyncio.start_server(self._serve, "127.0.0.1", port))
+    async def listen(self, port: int = 0) -> int:
+        """Listen on `port` (0: one the kernel picks, never one taken meanwhile); returns it."""
+        server = await asyncio.start_server(self._serve, "127.0.0.1", port)
+        self.servers.append(server)
+        return server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
         for server in self.servers:
