@@ -17,7 +17,7 @@ import multiprocessing
 import os
 from collections.abc import Awaitable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -40,6 +40,12 @@ POOL_MIN_DOCUMENTS = 50  # a page smaller than this is checked here: starting wo
 RETRY_HERE = None  # a worker's answer for a proof that failed with the key it was given
 
 
+class _Here(NamedTuple):
+    """A document to check in this process (`check_copy`) rather than in a worker."""
+
+    document: Any
+
+
 def worker_count(setting: int) -> int:
     """Worker processes for `mirror.check_processes` (-1: one per core beyond the first)."""
     if setting >= 0:
@@ -54,7 +60,7 @@ class CheckPool:
     def __init__(self, processes: int) -> None:
         self.processes = processes
         self.executor: Executor | None = None
-        self.warming: asyncio.Future[None] | None = None
+        self.warming: asyncio.Future[list[None]] | None = None
 
     @property
     def ready(self) -> bool:
@@ -81,7 +87,7 @@ class CheckPool:
         loop = asyncio.get_running_loop()
         # Start every worker now; until they are up, pages are checked in this process.
         warm = [loop.run_in_executor(self.executor, _ready) for _ in range(self.processes)]
-        self.warming = asyncio.ensure_future(_all(warm))
+        self.warming = asyncio.gather(*warm)
 
     def examine(
         self, jobs: list[tuple[bytes, bytes | None]], from_host: str
@@ -124,7 +130,7 @@ class CopyChecker:
             return _done(await self._check_here(documents))
         jobs: list[tuple[bytes, bytes | None]] = []  # the document as JSON (cheaper to send
         sent: list[tuple[Any, str | None]] = []  # than pickled), its key; what it was here
-        outcomes: list[Any] = []  # per document: a reason, a job's index, or RETRY_HERE
+        outcomes: list[str | int | _Here] = []  # per document: a reason, a job, or check here
         for document in documents:
             try:
                 method = precheck(document, self.from_host)
@@ -133,7 +139,7 @@ class CopyChecker:
                 outcomes.append(str(exc))
                 continue
             if method is not None and raw is None:  # a key no worker can use: check here
-                outcomes.append((RETRY_HERE, document))
+                outcomes.append(_Here(document))
                 continue
             outcomes.append(len(jobs))
             jobs.append((orjson.dumps(document), raw))
@@ -149,7 +155,7 @@ class CopyChecker:
         self,
         documents: list[Any],
         examined: Awaitable[list[Any]],
-        outcomes: list[Any],
+        outcomes: list[str | int | _Here],
         sent: list[tuple[Any, str | None]],
     ) -> Checked:
         try:
@@ -164,14 +170,14 @@ class CopyChecker:
                 if result is RETRY_HERE:  # the key may have rotated: resolve it again next page
                     document, method = sent[outcome]
                     self.raw_keys.pop(method or "", None)
-                    result = (RETRY_HERE, document)
+                    result = _Here(document)
                 outcome = result
             if isinstance(outcome, RemoteCopy):
                 copies.append(outcome)
             elif isinstance(outcome, str):
                 refusals.append(outcome)
             else:
-                copies_here, refused_here = await self._check_here([outcome[1]])
+                copies_here, refused_here = await self._check_here([outcome.document])
                 copies += copies_here
                 refusals += refused_here
         return copies, refusals
@@ -202,10 +208,6 @@ class CopyChecker:
 
 
 Checked = tuple[list[RemoteCopy], list[str]]
-
-
-async def _all(futures: list[asyncio.Future[None]]) -> None:
-    await asyncio.gather(*futures)
 
 
 async def _joined(parts: list[asyncio.Future[list[Any]]]) -> list[Any]:
