@@ -75,3 +75,18 @@ async def test_a_node_starts_without_analyzing_again(
         assert (await conn.execute(text(stats))).scalar_one().startswith("2237 ")
     for statement in box_statements({"kind": "fablab", "bbox": "1.17,40.88,3.17,41.88"}):
         assert "ix_assets_kind_map (moderation=?" in await plan(engine, statement)
+
+
+async def test_full_text_pending_entries_stay_few(engine: AsyncEngine, settings: Settings) -> None:
+    """Every full-text search on PostgreSQL reads the GIN index's whole pending list; the
+    index keeps it short (migration 0012: 512 kB, 64 pages), where the default 4 MB let an
+    import leave hundreds of pages for each search to read."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("FTS5 has no pending list")
+    await run_import(AssetService(engine, settings), adapter_for(FABLABS_FILE, None), FABLABS_FILE)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE EXTENSION IF NOT EXISTS pgstattuple"))
+        pending = await conn.execute(
+            text("SELECT pending_pages FROM pgstatginindex('ix_asset_search_vector')")
+        )
+        assert pending.scalar_one() <= 65  # merged as soon as it passes 64 pages
