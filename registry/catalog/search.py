@@ -267,6 +267,37 @@ async def _pick_by_score(
     return picked[skipped:]
 
 
+# Fractions of a near search's radius tried first. The nearest results of a busy place lie
+# well inside its circle: the page is picked from a smaller circle whenever that one holds it.
+NEAR_RINGS = (0.25,)
+
+
+async def _pick_nearest(
+    conn: AsyncConnection,
+    query: SearchQuery,
+    dialect: str,
+    sort_expr: ColumnElement[Any],
+    key: list[Any] | None,
+) -> list[Any]:
+    """The distance page from the smallest circle that holds it. Ordered by distance, the
+    matches within a smaller circle are the first of all the matches, so if that circle
+    holds a full page (and the row that says another page follows), it is the page; a
+    circle inside the cursor's distance cannot, and is skipped. So a page near a city centre
+    with thousands of matches costs about what its nearest few hundred do."""
+    assert query.near is not None
+    after = key[0] if key and isinstance(key[0], (int, float)) else 0.0
+    for fraction in (*NEAR_RINGS, 1.0):
+        km = query.near.km * fraction
+        if fraction < 1.0 and km <= after:
+            continue
+        ring = replace(query, near=replace(query.near, km=km))
+        picking = _picking(ring, filter_conditions(ring, dialect), sort_expr, False, key)
+        rows = list(await conn.execute(picking))
+        if len(rows) > query.limit:
+            break
+    return rows
+
+
 async def search(
     engine: AsyncEngine,
     query: SearchQuery,
@@ -287,6 +318,8 @@ async def search(
     async with db.read(engine) as conn:
         if by_score:
             picked = await _pick_by_score(conn, query, words, key)
+        elif query.sort == "distance" and sort_expr is not None:
+            picked = await _pick_nearest(conn, query, dialect, sort_expr, key)
         else:
             picking = _picking(query, conditions, sort_expr, descending, key)
             picked = list(await conn.execute(picking))

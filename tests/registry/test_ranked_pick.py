@@ -4,32 +4,26 @@ one-statement ranking, page after page, by cursor and by numbered page, over the
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.catalog import fulltext
 from registry.catalog.assets import AssetService
 from registry.catalog.importers import adapter_for, run_import
-from registry.catalog.search import filter_conditions, search
+from registry.catalog.search import search
 from registry.catalog.search_query import SearchQuery
 from registry.config import Settings
-from registry.core import db
 from registry.core.schema import assets
 from tests.sample_data import FABLABS_FILE
+from tests.search_orders import ids_by_cursor, ordered_ids
 
 QUERIES = ["fab", "lab barcelona", "makerspace", "fab lab de", "zzzz", "centro"]
 
 
 async def ranked_in_one_statement(engine: AsyncEngine, q: str) -> list[int]:
-    query = SearchQuery(q=q, sort="relevance")
-    score = fulltext.score("sqlite", fulltext.query_words(q))
-    statement = (
-        select(assets.c.id)
-        .where(*filter_conditions(query, "sqlite"))
-        .order_by(score.desc(), assets.c.id.desc())
+    score = fulltext.score(engine.dialect.name, fulltext.query_words(q))
+    return await ordered_ids(
+        engine, SearchQuery(q=q, sort="relevance"), score.desc(), assets.c.id.desc()
     )
-    async with db.read(engine) as conn:
-        return [row.id for row in await conn.execute(statement)]
 
 
 async def test_pages_by_score_are_the_one_statement_ranking(
@@ -40,15 +34,8 @@ async def test_pages_by_score_are_the_one_statement_ranking(
     await run_import(AssetService(engine, settings), adapter_for(FABLABS_FILE, None), FABLABS_FILE)
     for q in QUERIES:
         expected = await ranked_in_one_statement(engine, q)
-        by_cursor: list[int] = []
-        cursor = None
-        while True:
-            query = SearchQuery(q=q, sort="relevance", limit=97, cursor=cursor, facets=False)
-            page = await search(engine, query)
-            by_cursor += [item.id for item in page.items]
-            if not (cursor := page.next_cursor):
-                break
-        assert by_cursor == expected, q
+        query = SearchQuery(q=q, sort="relevance", limit=97, facets=False)
+        assert await ids_by_cursor(engine, query) == expected, q
         numbered = await search(
             engine, SearchQuery(q=q, sort="relevance", limit=20, offset=40, facets=False)
         )
