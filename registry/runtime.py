@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.catalog.assets import AssetService
 from registry.catalog.document_cache import DocumentCache
+from registry.catalog.facets import FacetCache
 from registry.catalog.map_layer import MapCache
 from registry.catalog.map_summary import MapSummaries
 from registry.catalog.places import Geocoder
-from registry.catalog.search import FacetCache
 from registry.catalog.suggest import CatalogWords
 from registry.catalog.version import read_catalog_version
 from registry.config import Settings

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import math
-from collections import Counter, OrderedDict
 from dataclasses import replace
 from typing import Any
 
@@ -19,13 +18,13 @@ from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.catalog import fulltext
+from registry.catalog.facets import FacetCache, cache_key, facet_counts, ranked_page_and_facets
 from registry.catalog.ranked_pick import pick_by_score
-from registry.catalog.search_query import FACETS, Near, SearchPage, SearchQuery, invalid_parameter
+from registry.catalog.search_query import Near, SearchPage, SearchQuery, invalid_parameter
 from registry.catalog.store import select_assets, stored_from_row
-from registry.catalog.version import catalog_version
 from registry.catalog.visibility import listed
 from registry.core import db
-from registry.core.schema import LOCAL, PUBLISHED, asset_tags, assets, groups
+from registry.core.schema import LOCAL, asset_tags, assets, groups
 
 
 def distance_expression(dialect: str, near: Near) -> ColumnElement[float]:
@@ -150,76 +149,6 @@ def decode_cursor(query: SearchQuery) -> list[Any] | None:
     return key
 
 
-Facets = dict[str, dict[str, int]]
-
-
-class FacetCache:
-    """Facet counts of recent queries, valid while no asset changes (by change_seq).
-
-    Counting facets means reading every matching row, which for a broad query (the home page,
-    a whole country) costs far more than the page itself; the counts only move when a write
-    moves `max(change_seq)`, and every write that changes what is published does.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self.entries: OrderedDict[tuple[str, int, int | None], tuple[Facets, bool]] = OrderedDict()
-
-    def get(self, key: tuple[str, int, int | None]) -> tuple[Facets, bool] | None:
-        found = self.entries.get(key)
-        if found is not None:
-            self.entries.move_to_end(key)
-        return found
-
-    def put(self, key: tuple[str, int, int | None], counted: tuple[Facets, bool]) -> None:
-        self.entries[key] = counted
-        if len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-
-
-async def facet_counts(
-    conn: AsyncConnection, conditions: list[Any], limit: int | None = None
-) -> tuple[Facets, bool]:
-    """Counts per kind, country and status, from one pass over the matching rows, and
-    whether they are exact. With a `limit`, at most that many rows and one more are read:
-    past it the counts are lower bounds (those of the rows read), and not exact."""
-    columns = list(FACETS.values())
-    if limit is None:
-        rows = await conn.execute(
-            select(*columns, func.count()).where(*conditions).group_by(*columns)
-        )
-    else:
-        first = select(*columns).where(*conditions).limit(limit + 1).subquery()
-        rows = await conn.execute(select(*first.c, func.count()).group_by(*first.c))
-    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-    read = 0
-    for *values, n in rows:
-        read += n
-        for name, value in zip(FACETS, values, strict=True):
-            if value is not None:
-                counts[name][value] += n
-    exact = limit is None or read <= limit
-    return {name: dict(counter.most_common()) for name, counter in counts.items()}, exact
-
-
-async def _facets(
-    conn: AsyncConnection,
-    query: SearchQuery,
-    conditions: list[Any],
-    cache: FacetCache | None,
-    limit: int | None,
-) -> tuple[Facets, bool]:
-    if cache is None or query.moderation != PUBLISHED:
-        return await facet_counts(conn, conditions, limit)
-    latest = await catalog_version(conn)
-    key = (replace(query, sort="", limit=0, cursor=None).fingerprint(), latest, limit)
-    counted = cache.get(key)
-    if counted is None:
-        counted = await facet_counts(conn, conditions, limit)
-        cache.put(key, counted)
-    return counted
-
-
 def _picking(
     query: SearchQuery,
     conditions: list[Any],
@@ -315,14 +244,26 @@ async def search(
     key = decode_cursor(query)
     words = fulltext.query_words(query.q)
     by_score = dialect == "sqlite" and query.sort == "relevance" and bool(words)
+    # PostgreSQL reads every match to rank them: the facets come from the same read.
+    one_pass = dialect != "sqlite" and query.sort == "relevance" and count_limit is not None
+    want_facets = query.facets and key is None  # numbered pages too: they show the total
     async with db.read(engine) as conn:
-        if by_score:
-            picked = await _pick_by_score(conn, query, words, key)
-        elif query.sort == "distance" and sort_expr is not None:
-            picked = await _pick_nearest(conn, query, dialect, sort_expr, key)
-        else:
-            picking = _picking(query, conditions, sort_expr, descending, key)
-            picked = list(await conn.execute(picking))
+        kept = await cache_key(conn, query, count_limit) if cache and want_facets else None
+        counted = cache.get(kept) if cache and kept else None
+        picked = None
+        if want_facets and counted is None and one_pass and sort_expr is not None:
+            assert count_limit is not None
+            picked, counted = await ranked_page_and_facets(
+                conn, query, conditions, sort_expr, count_limit
+            )
+        if picked is None:
+            if by_score:
+                picked = await _pick_by_score(conn, query, words, key)
+            elif query.sort == "distance" and sort_expr is not None:
+                picked = await _pick_nearest(conn, query, dialect, sort_expr, key)
+            else:
+                picking = _picking(query, conditions, sort_expr, descending, key)
+                picked = list(await conn.execute(picking))
         more = len(picked) > query.limit
         picked = picked[: query.limit]
         rows = {}
@@ -333,8 +274,12 @@ async def search(
                 for row in await conn.execute(select_assets().where(assets.c.id.in_(ids)))
             }
         facets, exact = None, True
-        if query.facets and key is None:  # on numbered pages too: they show the total
-            facets, exact = await _facets(conn, query, conditions, cache, count_limit)
+        if want_facets:
+            if counted is None:
+                counted = await facet_counts(conn, conditions, count_limit)
+            if cache and kept:
+                cache.put(kept, counted)
+            facets, exact = counted
     next_cursor = None
     if more and picked:
         last = picked[-1]
