@@ -90,3 +90,12 @@ async def test_full_text_pending_entries_stay_few(engine: AsyncEngine, settings:
             text("SELECT pending_pages FROM pgstatginindex('ix_asset_search_vector')")
         )
         assert pending.scalar_one() <= 65  # merged as soon as it passes 64 pages
+
+
+async def test_postgresql_sessions_run_without_jit(engine: AsyncEngine) -> None:
+    """Compiling a broad search to machine code cost more than running it (registry.core.db):
+    the node's PostgreSQL sessions do without."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SHOW jit"))).scalar_one() == "off"
