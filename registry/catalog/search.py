@@ -250,6 +250,7 @@ async def search(
     async with db.read(engine) as conn:
         kept = await cache_key(conn, query, count_limit) if cache and want_facets else None
         counted = cache.get(kept) if cache and kept else None
+        cached = counted is not None
         picked = None
         if want_facets and counted is None and one_pass and sort_expr is not None:
             assert count_limit is not None
@@ -277,7 +278,7 @@ async def search(
         if want_facets:
             if counted is None:
                 counted = await facet_counts(conn, conditions, count_limit)
-            if cache and kept:
+            if cache and kept and not cached:
                 cache.put(kept, counted)
             facets, exact = counted
     next_cursor = None
