@@ -22,7 +22,8 @@ def utcnow() -> datetime:
 def iso_utc(when: datetime | None = None) -> str:
     """ISO 8601 in UTC with `Z`, to the second (`2026-12-02T07:15:00Z`); default now."""
     when = as_utc(when) if when is not None else datetime.now(UTC)
-    return when.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat runs in C, several times faster than strftime (every document has two)
+    return when.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def iso(value: datetime | None) -> str | None:

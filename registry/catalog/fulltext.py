@@ -60,6 +60,8 @@ def fold_words(value: str | None) -> list[str]:
     """Split text into accent- and case-folded words."""
     if not value:
         return []
+    if value.isascii():  # nothing to decompose or strip: most names and places
+        return _WORD.findall(value.lower())
     decomposed = unicodedata.normalize("NFKD", value)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _WORD.findall(stripped.casefold())
