@@ -46,3 +46,8 @@ def test_accents_and_case_still_fold() -> None:
 def test_times_are_written_as_strftime_wrote_them(when: datetime) -> None:
     utc = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     assert iso_utc(when) == utc.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_year_before_1000_has_its_four_digits() -> None:
+    """ISO 8601 writes four digits; strftime wrote `999-…` on glibc."""
+    assert iso_utc(datetime(999, 5, 4, 3, 2, 1, tzinfo=UTC)) == "0999-05-04T03:02:01Z"
