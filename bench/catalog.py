@@ -23,6 +23,7 @@ from bench.backfill import load
 from bench.dataset import places, search_terms
 from bench.results import Figure
 from bench.servers import Cluster, Node, free_port, rss_bytes
+from registry.core.stored_documents import from_stored
 
 KINDS = ["fablab", "community-garden", "tool-library", "cooperative", "open-hardware"]
 MB = 1024 * 1024
@@ -185,11 +186,13 @@ async def run(cluster: Cluster, size: dict) -> list[Figure]:
     local = rng.sample(uids, min(len(uids), 500))
     accept = {"Accept": "application/activity+json"}
     gets = [httpload.request_bytes("GET", f"/assets/{uid}", host, accept) for uid in local]
-    document = await probe.scalar(
-        engine,
-        "SELECT d.document FROM asset_documents d JOIN assets a ON a.id = d.asset_id "
-        "WHERE a.uid = :uid",
-        uid=local[0],
+    document = from_stored(
+        await probe.scalar(
+            engine,
+            "SELECT d.document FROM asset_documents d JOIN assets a ON a.id = d.asset_id "
+            "WHERE a.uid = :uid",
+            uid=local[0],
+        )
     )
     await engine.dispose()
     ours = await httpload.run(

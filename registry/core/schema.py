@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 from federation.sql import Id, metadata, utc
+from registry.core.stored_documents import DocumentText
 
 node_keys = Table(
     "node_keys",
@@ -184,8 +185,9 @@ asset_documents = Table(
     "asset_documents",
     metadata,
     Column("asset_id", Id, ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
-    Column("document", Text, nullable=False),
-    Column("pending_document", Text),  # a change waiting for approval; the public one stays
+    # Stored with their contexts by reference (registry.core.stored_documents).
+    Column("document", DocumentText, nullable=False),
+    Column("pending_document", DocumentText),  # a change awaiting approval; the public one stays
 )
 
 # Indexed by FTS5 (SQLite) or a generated tsvector (PostgreSQL); see the first migration.

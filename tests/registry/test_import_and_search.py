@@ -15,6 +15,7 @@ from registry.catalog.importers import adapter_for, run_import
 from registry.catalog.importers import base as importers_base
 from registry.catalog.importers.base import BATCH_SIZE
 from registry.config import Settings
+from registry.core.stored_documents import from_stored
 from tests.sample_data import FABLABS_FILE, fablab_records
 
 FABLABS = FABLABS_FILE
@@ -275,7 +276,7 @@ async def test_an_import_batch_inserts_its_assets_in_one_statement(
             )
         ).all()
     assert len(rows) == report.created
-    assert all(orjson.loads(r.document)["id"] == r.iri for r in rows)
+    assert all(orjson.loads(from_stored(r.document))["id"] == r.iri for r in rows)
     assert all(r.indexed == r.search_name for r in rows)
 
 

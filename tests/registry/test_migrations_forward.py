@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import MetaData, insert, select
+from sqlalchemy import MetaData, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation import activities
@@ -27,6 +27,7 @@ from registry.config import Settings, load_settings
 from registry.core import db, migrate
 from registry.core.errors import Unauthorized
 from registry.core.node_keys import ensure_node_keys, load_node_keys
+from registry.core.stored_documents import MARK, from_stored
 from registry.fediverse import blocks
 from registry.people import accounts
 from tests.conftest import PG_URL
@@ -65,8 +66,18 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[dict[str, Any]]]:
                 continue  # the revision changes by design; FTS5 shadow tables are internal
             order = list(table.primary_key.columns) or list(table.columns)
             rows = await conn.execute(select(table).order_by(*order))
-            tables[table.name] = [dict(row._mapping) for row in rows]
+            tables[table.name] = [as_read(table.name, dict(row._mapping)) for row in rows]
     return tables
+
+
+def as_read(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A row as the node reads it: a document's contexts put back (0013 stores them by
+    reference: registry.core.stored_documents)."""
+    if table == "asset_documents":
+        for name in ("document", "pending_document"):
+            if isinstance(row.get(name), str):
+                row[name] = from_stored(row[name])
+    return row
 
 
 async def populate_0001(settings: Settings, engine: AsyncEngine, tmp_path: Path) -> tuple[str, str]:
@@ -101,10 +112,15 @@ async def copy_as_0001(source: AsyncEngine, target: AsyncEngine) -> None:
             columns = [c.name for c in table.columns if c.name != "search_vector"]
             query = select(*(new.tables[table.name].c[c] for c in columns))
             rows = [
-                {
-                    k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
-                    for k, v in row._mapping.items()
-                }
+                as_read(
+                    table.name,
+                    {
+                        k: v.replace(tzinfo=UTC)
+                        if isinstance(v, datetime) and v.tzinfo is None
+                        else v
+                        for k, v in row._mapping.items()
+                    },
+                )
                 for row in await src.execute(query)
             ]
             if rows:
@@ -198,6 +214,9 @@ async def test_upgrade_keeps_every_row_and_the_node_works(empty_url: str, tmp_pa
             kept = [{k: row[k] for k in rows[0]} for row in after[name]] if rows else []
             assert kept == rows, f"{name} changed in the upgrade"
         assert set(after) - set(before) >= {"partners", "node_state", "domain_blocks", "admin_log"}
+        async with engine.connect() as conn:  # 0013 stored the documents held by reference
+            stored = (await conn.execute(text("SELECT document FROM asset_documents"))).scalars()
+            assert all(document.startswith(MARK) for document in stored)
 
         # The node works on the upgraded data: keys, tokens, search, and the new tables.
         assert (await load_node_keys(engine)).ed25519_private_key is not None

@@ -1,0 +1,102 @@
+"""The text an asset document is stored as: each context the node knows, by reference.
+
+Every asset document carries its JSON-LD context inline (2.5 kB; a signed one a second copy
+inside its proof), so that a consumer needs no fetch to read it. Stored that way, the context
+was most of each row of `asset_documents`: over half of what SQLite writes for an asset, and
+most of the 3 GB of TOAST behind a million-asset catalog on PostgreSQL, read again by every
+search page. So in the stored text each occurrence of a context listed in `stored_contexts/`
+is written `"@context":"~<its id>"`, and the whole text is marked with a leading `~`; reading
+puts the context back, byte for byte, so what is served, hashed and verified is unchanged.
+
+Exact both ways: a JSON text never starts with `~`, and `"@context":` with unescaped quotes
+can only be a key, never part of a string. A text that already holds a `"@context":"~…`
+value is stored as it is, unmarked, and so is any text with none of the known contexts (a
+partner on another version). Rows written before this existed read back unchanged.
+
+A context, once listed, stays listed: stored rows name it. `tests/registry/test_stored_documents.py`
+fails when the documents' context changes and its new text is not yet in `stored_contexts/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Dialect, Text
+from sqlalchemy.types import TypeDecorator
+
+CONTEXTS_DIR = Path(__file__).with_name("stored_contexts")
+MARK = "~"
+_REFERENCE = re.compile(r'"@context":"~([0-9a-f]{16})"')
+
+
+def context_id(text: str) -> str:
+    """The id a context's JSON text is listed under: the start of its SHA-256."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@cache
+def known_contexts() -> dict[str, str]:
+    """Every listed context: id -> its JSON text (as orjson writes it: no spaces)."""
+    found = {}
+    for path in sorted(CONTEXTS_DIR.glob("*.json")):
+        text = path.read_text(encoding="utf-8").strip()
+        found[path.stem] = text
+    return found
+
+
+KEY = '"@context":'
+
+
+def to_stored(text: str) -> str:
+    """The stored form of a document's JSON text."""
+    if KEY + '"' + MARK in text:
+        return text  # a value that would read as a reference: kept verbatim, unmarked
+    contexts = known_contexts()
+    parts: list[str] = []
+    done = 0
+    at = text.find(KEY)
+    while at >= 0:
+        value_at = at + len(KEY)
+        for ident, context in contexts.items():
+            if text.startswith(context, value_at):  # compared in place, no copy
+                parts += (text[done:value_at], f'"{MARK}{ident}"')
+                done = value_at + len(context)
+                break
+        at = text.find(KEY, value_at)
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return MARK + "".join(parts)
+
+
+def from_stored(stored: str) -> str:
+    """The document's JSON text again, contexts inline. A reference to a context this
+    version does not list raises LookupError (rows written by a newer version)."""
+    if not stored.startswith(MARK):
+        return stored
+    contexts = known_contexts()
+
+    def inline(match: re.Match[str]) -> str:
+        ident = match.group(1)
+        if ident not in contexts:
+            raise LookupError(f"a stored document names context {ident}, not known here")
+        return '"@context":' + contexts[ident]
+
+    return _REFERENCE.sub(inline, stored[len(MARK) :])
+
+
+class DocumentText(TypeDecorator[str]):
+    """A TEXT column of JSON documents, stored with their known contexts by reference."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return to_stored(value) if isinstance(value, str) else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return from_stored(value) if isinstance(value, str) else value
