@@ -30,7 +30,9 @@ from sqlalchemy.types import TypeDecorator
 
 CONTEXTS_DIR = Path(__file__).with_name("stored_contexts")
 MARK = "~"
-_REFERENCE = re.compile(r'"@context":"~([0-9a-f]{16})"')
+KEY = '"@context":'
+_REFERENCE_START = KEY + '"' + MARK  # what a reference begins with
+_REFERENCE = re.compile(re.escape(_REFERENCE_START) + '([0-9a-f]{16})"')
 
 
 def context_id(text: str) -> str:
@@ -41,19 +43,15 @@ def context_id(text: str) -> str:
 @cache
 def known_contexts() -> dict[str, str]:
     """Every listed context: id -> its JSON text (as orjson writes it: no spaces)."""
-    found = {}
-    for path in sorted(CONTEXTS_DIR.glob("*.json")):
-        text = path.read_text(encoding="utf-8").strip()
-        found[path.stem] = text
-    return found
-
-
-KEY = '"@context":'
+    return {
+        path.stem: path.read_text(encoding="utf-8").strip()
+        for path in sorted(CONTEXTS_DIR.glob("*.json"))
+    }
 
 
 def to_stored(text: str) -> str:
     """The stored form of a document's JSON text."""
-    if KEY + '"' + MARK in text:
+    if _REFERENCE_START in text:
         return text  # a value that would read as a reference: kept verbatim, unmarked
     contexts = known_contexts()
     parts: list[str] = []
@@ -84,7 +82,7 @@ def from_stored(stored: str) -> str:
         ident = match.group(1)
         if ident not in contexts:
             raise LookupError(f"a stored document names context {ident}, not known here")
-        return '"@context":' + contexts[ident]
+        return KEY + contexts[ident]
 
     return _REFERENCE.sub(inline, stored[len(MARK) :])
 
