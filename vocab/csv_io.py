@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from vocab.compound import Record
 from vocab.document import AssetMeta
 from vocab.errors import ErrorList, FieldError, ValidationError
 from vocab.kinds import Field
 from vocab.languages import MAP_FIELDS, LanguageMap, languages_of, texts
+from vocab.nested import Record
 from vocab.record import FIELDS, AssetRecord, validate_asset_input
 from vocab.times import iso_utc
 

@@ -94,6 +94,10 @@ class Concept(Kind):
     def write_ld(self, value: Any) -> Any:
         return concepts.concept_iri(self.scheme, value)
 
+    def from_compact(self, value: Any) -> Any:
+        found = concepts.concept_by_iri(value)
+        return found.slug if found is not None and found.scheme == self.scheme else INVALID
+
     def read_ld(self, values: list[Any], path: str, errs: ErrorList) -> Any:
         iri = ldvalues.pick_iri(values, path, errs)
         if iri is INVALID:
@@ -126,6 +130,9 @@ class Choice(Kind):
 
     def write_ld(self, value: Any) -> Any:
         return self.iris[value]
+
+    def from_compact(self, value: Any) -> Any:
+        return self.words.get(value, INVALID) if isinstance(value, str) else INVALID
 
     def read_ld(self, values: list[Any], path: str, errs: ErrorList) -> Any:
         iri = ldvalues.pick_iri(values, path, errs)
@@ -167,6 +174,11 @@ class License(Kind):
 
     def write_ld(self, value: Any) -> Any:
         return SPDX_LICENSES + value
+
+    def from_compact(self, value: Any) -> Any:
+        if not isinstance(value, str) or not value.startswith(SPDX_LICENSES):
+            return INVALID
+        return value[len(SPDX_LICENSES) :]
 
     def read_ld(self, values: list[Any], path: str, errs: ErrorList) -> Any:
         iri = ldvalues.pick_iri(values, path, errs)

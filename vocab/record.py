@@ -13,13 +13,14 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from vocab.compound import Agent, Amenities, Description, Geometry, ListOf, Place, Tags
+from vocab.compound import Amenities, Description, Geometry, ListOf, Tags
 from vocab.errors import MAX_ERRORS, ErrorList, FieldError, ValidationError
 from vocab.kinds import Bool, Country, Field, Integer, Number, Summary, Text, nullable
 from vocab.languages import LanguageMap
 from vocab.ldvalues import INVALID
 from vocab.linked import ACCESS_RIGHTS, Concept, License, Url
 from vocab.namespaces import ADMS, AS, COMMONS, DCAT, DCT, LOCN, PROV, SCHEMA, VF
+from vocab.nested import Agent, Place
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from registry.catalog.projection import StoredForm, stored_form
 from registry.catalog.store import AssetRow, next_change_seq
 from registry.core.schema import LOCAL, PUBLISHED
 from vocab.document import post_language
+from vocab.own_form import read_own_form, writes_back
 from vocab.times import as_utc, utcnow
 
 log = logging.getLogger("registry.fediverse.mirror")
@@ -151,6 +152,30 @@ def examine(document: Any, from_host: str, key: ed25519.Ed25519PublicKey | None)
     """The CPU part of `check_copy`, after `precheck`, with the proof's key (None when the
     document has no proof). Raises CopyRefused, or ProofError when the proof fails (the key
     may have been rotated: the caller may try again with a fresh one)."""
+    record, meta, origin, kept = _as_written(document, from_host) or _read(document, from_host)
+    if key is not None:
+        proofs.verify_object(document, key)
+    return RemoteCopy.of(kept, record, meta, origin, key is not None)
+
+
+Examined = tuple[vocab.AssetRecord, vocab.AssetMeta, str, Any]  # record, meta, origin, kept
+
+
+def _as_written(document: Any, from_host: str) -> Examined | None:
+    """A document exactly as our nodes write it, read by term (vocab.own_form) and kept as
+    sent; None for any other, which `_read` reads in full and reports on."""
+    own = read_own_form(document)
+    if own is None:
+        return None
+    record, meta = own
+    if not on_host(meta.iri, from_host):
+        return None
+    if not writes_back(document, _rebuilt(document, record, meta)):
+        return None
+    return record, meta, from_host, document
+
+
+def _read(document: Any, from_host: str) -> Examined:
     try:
         record, meta = vocab.read_asset_document(document)
     except vocab.ValidationError as exc:
@@ -162,10 +187,7 @@ def examine(document: Any, from_host: str, key: ed25519.Ed25519PublicKey | None)
         raise CopyRefused(f"the asset id {meta.iri!r} is not usable: {exc}") from None
     if origin != from_host:
         raise CopyRefused(f"{from_host} may not speak for {meta.iri}: only its own host may")
-    if key is not None:
-        proofs.verify_object(document, key)
-    kept = understood(document, record, meta)
-    return RemoteCopy.of(kept, record, meta, origin, key is not None)
+    return record, meta, origin, understood(document, record, meta)
 
 
 def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.AssetMeta) -> Any:
@@ -181,15 +203,9 @@ def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.
     longer covers what is stored, goes too. Nothing forged is served from `/mirror/{id}` or
     the changes feed.
     """
-    scheme, host = meta.iri.split("://", 1)[0], host_of(meta.iri)
-    # The post in the origin's language, and every language's name, summary and description
-    # in the record's maps: a partner's nameMap/contentMap is kept, not flattened to one.
-    meta = dataclasses.replace(meta, language=meta.language or post_language(document))
-    rebuilt = vocab.asset_document(record, meta, f"{scheme}://{host}/tags")
+    host = host_of(meta.iri)
+    rebuilt = _rebuilt(document, record, meta)
     unsigned = {name: value for name, value in document.items() if name != "proof"}
-    for name in ADDRESSING:  # who it is for (its visibility) and whose it is, kept as sent
-        if name in unsigned and _origin_iris(unsigned[name], host):
-            rebuilt[name] = unsigned[name]
     kept: dict[str, Any] = {}
     for name, value in unsigned.items():
         if name not in rebuilt:
@@ -199,6 +215,22 @@ def understood(document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.
     if kept == unsigned:
         return document
     log.info("stored %s without what was not understood: %s", meta.iri, _extra(unsigned, kept))
+    return rebuilt
+
+
+def _rebuilt(
+    document: dict[str, Any], record: vocab.AssetRecord, meta: vocab.AssetMeta
+) -> dict[str, Any]:
+    """The asset as we write it from what was read, with the addressing the origin may set
+    (who it is for, and whose it is) as sent."""
+    scheme, host = meta.iri.split("://", 1)[0], host_of(meta.iri)
+    # The post in the origin's language, and every language's name, summary and description
+    # in the record's maps: a partner's nameMap/contentMap is kept, not flattened to one.
+    meta = dataclasses.replace(meta, language=meta.language or post_language(document))
+    rebuilt = vocab.asset_document(record, meta, f"{scheme}://{host}/tags")
+    for name in ADDRESSING:
+        if name in document and _origin_iris(document[name], host):
+            rebuilt[name] = document[name]
     return rebuilt
 
 
