@@ -6,14 +6,17 @@ PostgreSQL each paid three round trips and a commit. Here a request hands its ro
 writer and waits; the writer takes every row that arrived while the previous transaction ran
 and stores them together: one upsert of the signatures that also tells which were replays,
 one multi-row insert that skips ids already held. Nothing waits on a timer: under light load
-a batch is one row, under heavy load it is every request in flight.
+a batch is one row, under heavy load it is every request in flight, counted once the
+transaction holds the write lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -64,9 +67,13 @@ class InboxWriter:
 
     async def _write_all(self) -> None:
         while self._waiting:
-            batch, self._waiting = self._waiting[:MAX_ROWS], self._waiting[MAX_ROWS:]
-            outcomes = await self._write_or_split(batch)
-            for waiting, outcome in zip(batch, outcomes, strict=True):
+            taken: list[_Waiting] = []
+            take = partial(self._take, taken)
+            try:
+                outcomes = await self._write(take)
+            except Exception as exc:  # the transaction failed: nothing of it was kept
+                outcomes = await self._one_at_a_time(taken or take(), exc)
+            for waiting, outcome in zip(taken, outcomes, strict=True):
                 if waiting.outcome.done():
                     continue
                 if isinstance(outcome, BaseException):
@@ -74,22 +81,36 @@ class InboxWriter:
                 else:
                     waiting.outcome.set_result(outcome)
 
-    async def _write_or_split(self, batch: list[_Waiting]) -> list[bool | BaseException]:
-        try:
-            return await self._write(batch)
-        except Exception as exc:  # the transaction failed: nothing of it was kept
-            if len(batch) == 1:
-                log.warning("storing a received activity failed: %s", exc)
-                return [exc]
+    def _take(self, into: list[_Waiting]) -> list[_Waiting]:
+        """The next batch of waiting requests, moved into `into`."""
+        into.extend(self._waiting[:MAX_ROWS])
+        del self._waiting[: len(into)]
+        return into
+
+    async def _one_at_a_time(
+        self, batch: list[_Waiting], failure: Exception
+    ) -> list[bool | BaseException]:
+        if len(batch) == 1:
+            log.warning("storing a received activity failed: %s", failure)
+            return [failure]
         # One bad row must not fail the requests it happened to share a transaction with.
         log.warning("storing %d received activities together failed; one at a time", len(batch))
         outcomes: list[bool | BaseException] = []
         for waiting in batch:
-            outcomes.extend(await self._write_or_split([waiting]))
+            try:
+                outcomes.extend(await self._write(lambda waiting=waiting: [waiting]))
+            except Exception as exc:
+                log.warning("storing a received activity failed: %s", exc)
+                outcomes.append(exc)
         return outcomes
 
-    async def _write(self, batch: list[_Waiting]) -> list[bool | BaseException]:
+    async def _write(self, take: Callable[[], list[_Waiting]]) -> list[bool | BaseException]:
+        """One transaction for the rows `take` hands over, asked once the transaction holds
+        the write lock: on SQLite the web process waits for it behind the worker's apply,
+        and every request that arrived meanwhile joins this transaction instead of queuing
+        for the next one (fewer, larger commits under load)."""
         async with write(self.engine) as conn:
+            batch = take()
             free = await self.replays.take(conn, [w.signature for w in batch])
             fresh: list[_Waiting] = []
             for waiting in batch:

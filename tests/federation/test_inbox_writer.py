@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from federation.inbox_writer import InboxWriter, Replayed
 from federation.replay import SharedReplayGuard
 from federation.tables import inbox_items, seen_signatures
+from federation.transactions import write
 from tests.federation.test_dispatch_batch import counting_commits
 
 
@@ -54,6 +55,36 @@ async def test_requests_waiting_together_share_one_transaction(engine: AsyncEngi
     assert await stored_ids(engine) == [f"https://a.example/act/{n}" for n in range(50)]
     async with engine.connect() as conn:
         assert len((await conn.execute(select(seen_signatures))).all()) == 50
+
+
+async def test_requests_arriving_while_the_writer_waits_for_the_lock_join_it(
+    engine: AsyncEngine,
+) -> None:
+    """On SQLite the web process waits for the write lock behind the worker's apply; what
+    arrives meanwhile goes into the transaction that then gets the lock, not the next one."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a PostgreSQL transaction waits for no write lock when it begins")
+    writer = InboxWriter(engine, SharedReplayGuard(3600))
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def another_writer() -> None:
+        async with write(engine) as conn:
+            await conn.execute(select(1))
+            holding.set()
+            await release.wait()
+
+    blocker = asyncio.ensure_future(another_writer())
+    await holding.wait()
+    commits = counting_commits(engine)
+    first = asyncio.ensure_future(writer.store(row(0), "sig-0"))
+    await asyncio.sleep(0.05)  # the writer has taken its turn and waits for the lock
+    later = [asyncio.ensure_future(writer.store(row(n), f"sig-{n}")) for n in range(1, 10)]
+    await asyncio.sleep(0.01)
+    release.set()
+    await blocker
+    assert await asyncio.gather(first, *later) == [True] * 10
+    assert len(commits) == 2, commits  # the other writer's, then one for all ten
+    assert len(await stored_ids(engine)) == 10
 
 
 async def test_each_batch_is_one_insert_per_table_compiled_once(engine: AsyncEngine) -> None:
