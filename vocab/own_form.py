@@ -41,12 +41,12 @@ def read_own_form(doc: Any) -> tuple[AssetRecord, AssetMeta] | None:
     for f in FIELDS:
         if (value := doc.get(f.term)) is not None:
             data[f.name] = f.kind.from_compact(value)
-    errs = ErrorList()
-    record = build_record(data, errs) if INVALID not in data.values() else None
-    meta = _meta(doc)
-    if record is None or meta is None or errs:
+    if INVALID in data.values():
         return None
-    return record, meta
+    errs = ErrorList()
+    record = build_record(data, errs)
+    meta = None if errs else _meta(doc)
+    return None if meta is None else (record, meta)
 
 
 def writes_back(doc: dict[str, Any], rebuilt: dict[str, Any]) -> bool:
@@ -77,18 +77,21 @@ def _meta(doc: dict[str, Any]) -> AssetMeta | None:
             if when is None:
                 return None
             found[name] = when
-    for name, term in (("also_known_as", "alsoKnownAs"), ("followers", "cc")):
-        iris = doc.get(term, [])
-        iris = iris if isinstance(iris, list) else [iris]
-        if not all(_is_iri(i) for i in iris):
-            return None
-        if name == "followers":
-            iris = [i for i in iris if i != AS_PUBLIC][:1]
-            if iris:
-                found[name] = iris[0]
-        elif iris:
-            found[name] = tuple(iris)
+    aliases, cc = _iris(doc.get("alsoKnownAs")), _iris(doc.get("cc"))
+    if aliases is None or cc is None:
+        return None
+    if aliases:
+        found["also_known_as"] = tuple(aliases)
+    followers = [iri for iri in cc if iri != AS_PUBLIC]
+    if followers:
+        found["followers"] = followers[0]
     return AssetMeta(**found)
+
+
+def _iris(value: Any) -> list[str] | None:
+    """An IRI or a list of them (none when absent); None for anything else."""
+    items = [] if value is None else value if isinstance(value, list) else [value]
+    return items if all(_is_iri(item) for item in items) else None
 
 
 def _is_iri(value: Any) -> bool:
