@@ -83,7 +83,10 @@ async def test_down_peer_gets_growing_backoff_then_the_activity(
     await sink.start()
     await sink.stop()  # connection refused from now on
     await send(engine, 1, [sink.url()])
-    worker = workers(engine, backoff_base=timedelta(seconds=0.1), breaker_threshold=100)
+    # A base long enough that "not due yet" holds on a busy machine: at 0.1 s the first delay
+    # (0.08 s with its jitter) ran out before the next round on PostgreSQL now and then.
+    base = 0.3
+    worker = workers(engine, backoff_base=timedelta(seconds=base), breaker_threshold=100)
     for attempt in range(1, 4):
         before = datetime.now(UTC)
         assert await worker.run_once() == 1
@@ -91,7 +94,7 @@ async def test_down_peer_gets_growing_backoff_then_the_activity(
         assert (row.state, row.attempts, row.last_status) == ("pending", attempt, None)
         assert "127.0.0.1" in row.last_error
         due = row.next_attempt_at.replace(tzinfo=UTC)
-        nominal = 0.1 * 2 ** (attempt - 1)
+        nominal = base * 2 ** (attempt - 1)
         assert nominal * 0.8 - 0.01 <= (due - before).total_seconds() <= nominal * 1.2 + 0.1
         assert await worker.run_once() == 0  # not due yet: no request
         await until_due(engine)
