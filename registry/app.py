@@ -20,15 +20,21 @@ from registry.http.middleware.text_guard import RefuseNulMiddleware
 from registry.http.problems import HANDLERS
 from registry.http.router import IndexedRouter
 from registry.http.routes import all_routes
-from registry.ops import metrics
+from registry.ops import collector, metrics
 from registry.ops.requestlog import RequestIdMiddleware
 from registry.runtime import Runtime
 
 
 def create_app(
-    settings: Settings, engine: AsyncEngine | None = None, *, check: bool = True
+    settings: Settings,
+    engine: AsyncEngine | None = None,
+    *,
+    check: bool = True,
+    server_process: bool = False,
 ) -> Starlette:
-    """The node's web application. It owns the engine unless one is handed in."""
+    """The node's web application. It owns the engine unless one is handed in;
+    `server_process`: it is the only application of a server process, whose garbage
+    collector is set for a long run once it has started (registry.ops.collector)."""
     owns_engine = engine is None
     engine = engine or db.create_engine(
         settings.database_url, pool_size=settings.database.pool_size
@@ -42,6 +48,8 @@ def create_app(
         await db.ensure_statistics(engine)  # a restored or copied SQLite file may lack them
         await runtime.start_federation(run_workers=settings.federation.workers_in_server)
         runtime.map_summaries.rebuild(engine)  # counted while the node starts
+        if server_process:
+            collector.settle_after_start()
         try:
             yield
         finally:
@@ -92,4 +100,4 @@ def app_from_environment() -> Starlette:
 
     settings = load_settings()
     logs.configure(settings.server.log_level, settings.server.log_format)
-    return create_app(settings)
+    return create_app(settings, server_process=True)

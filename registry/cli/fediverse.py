@@ -14,6 +14,7 @@ from registry.core import db
 from registry.fediverse import blocks as domain_blocks
 from registry.fediverse import following, partners, sync
 from registry.fediverse.federation import Federation
+from registry.ops import collector
 from registry.people import accounts
 from registry.runtime import Runtime
 from vocab.times import iso
@@ -155,6 +156,7 @@ async def sync_partners(runtime: Runtime, federation: Federation, args: Namespac
 
     failed = 0
     pool = sync.check_pool(federation)  # one set of worker processes for every partner
+    collector.settle_after_start()  # a backfill runs for minutes
     try:
         for partner in chosen:
             try:

@@ -20,6 +20,7 @@ from registry.core import backup as db_backup
 from registry.core import migrate
 from registry.core.node_keys import ensure_node_keys
 from registry.fediverse.federation import Federation
+from registry.ops import collector
 from registry.people import accounts
 from registry.runtime import Runtime
 
@@ -135,6 +136,7 @@ async def worker(runtime: Runtime, federation: Federation, args: argparse.Namesp
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     federation.start()
+    collector.settle_after_start()
     print(
         f"worker {federation.delivery.worker_id} running (inbox and deliveries); stop with Ctrl-C",
         flush=True,
