@@ -79,8 +79,8 @@ class _Work:
 
 PURGE_EVERY = 600.0  # seconds between deletions of rows older than `keep`
 
-# What a claim returns: the columns the worker reads, not the timestamps it would parse for
-# nothing (a quarter of a claim's CPU on SQLite).
+# What a claim returns: the columns the worker reads, not the four timestamps it would parse
+# for nothing on every row.
 CLAIMED = [
     inbox_items.c[name]
     for name in ("id", "activity_id", "actor", "host", "body", "signer", "attempts")
@@ -88,7 +88,8 @@ CLAIMED = [
 
 # Which claimed rows are still this worker's when it applies them, built once (it runs for
 # every batch). The UPDATE also locks them on PostgreSQL until the transaction ends, so that
-# a worker that took an expired lease cannot apply them alongside; SQLite's write lock does.
+# a worker that took an expired lease cannot apply them alongside (on SQLite, the write lock
+# does that).
 STILL_HELD = (
     update(inbox_items)
     .where(
