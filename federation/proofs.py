@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from federation import multibase
+from federation import multibase, shared_contexts
 from vocab.times import iso_utc
 
 PROOF_TYPE = "DataIntegrityProof"
@@ -57,7 +57,7 @@ def _orjson_agrees(value: Any) -> bool:
     pending = [value]
     if type(value) is dict and "@context" in value:
         context = value["@context"]
-        if not _known_context(context):
+        if not (_agreeing_shared(context) or _known_context(context)):
             if not _orjson_agrees(context):
                 return False
             _remember_context(context)
@@ -66,6 +66,8 @@ def _orjson_agrees(value: Any) -> bool:
         item = pending.pop()
         kind = type(item)
         if kind is str or kind is bool or item is None:
+            continue
+        if (kind is dict or kind is list) and _agreeing_shared(item):
             continue
         if kind is dict:
             for key in item:
@@ -91,6 +93,21 @@ def _orjson_agrees(value: Any) -> bool:
 # asset); comparing with `==` runs in C, several times faster than walking it again.
 # The newest first; a peer sending many contexts only pushes the oldest out.
 _KNOWN_CONTEXTS: collections.deque[Any] = collections.deque(maxlen=16)
+
+
+# Shared contexts (federation.shared_contexts) judged once, by identity: id -> whether they agree.
+_SHARED_JUDGED: dict[int, bool] = {}
+
+
+def _agreeing_shared(value: Any) -> bool:
+    """Whether `value` is a shared context that orjson writes as JCS does."""
+    judged = _SHARED_JUDGED.get(id(value))
+    if judged is None:
+        if shared_contexts.shared(value) is None:
+            return False
+        _SHARED_JUDGED[id(value)] = False  # while judging, walk it like any other value
+        judged = _SHARED_JUDGED[id(value)] = _orjson_agrees(value)
+    return judged
 
 
 def _known_context(context: Any) -> bool:
@@ -124,7 +141,7 @@ def canonical_json(value: Any) -> bytes:
     """
     if _orjson_agrees(value):
         try:
-            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+            return shared_contexts.dumps(value, sort_keys=True)
         except orjson.JSONEncodeError:
             pass  # lone surrogates, nesting too deep: let rfc8785 decide
     return rfc8785.dumps(value)
@@ -153,8 +170,9 @@ def _signed_bytes_fast(options: dict[str, Any], body: dict[str, Any]) -> bytes |
     if "@context" in body:
         options = {**options, "@context": body["@context"]}
     try:
-        head = orjson.dumps(options, option=orjson.OPT_SORT_KEYS)
-        document = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        # A shared context is written from its sorted text, which agrees (`_orjson_agrees`).
+        head = shared_contexts.dumps(options, sort_keys=True)
+        document = shared_contexts.dumps(body, sort_keys=True)
     except orjson.JSONEncodeError:
         return None
     return hashlib.sha256(head).digest() + hashlib.sha256(document).digest()
@@ -182,9 +200,10 @@ def sign_object(
         "created": iso_utc(created),
     }
     signed = _signed_bytes_fast(options, body)
-    # Deep copies, so that the signed document shares nothing with `doc`: through orjson
-    # where it writes the body exactly (several times faster than `copy.deepcopy`).
-    duplicate = (lambda value: orjson.loads(orjson.dumps(value))) if signed else copy.deepcopy
+    # Deep copies, so that the signed document shares nothing with `doc` but its shared
+    # contexts (never changed in place): through orjson where it writes the body exactly
+    # (several times faster than `copy.deepcopy`).
+    duplicate = shared_contexts.deep_copy if signed else copy.deepcopy
     unsecured = body if owned else duplicate(body)
     if "@context" in unsecured:
         options["@context"] = duplicate(unsecured["@context"])

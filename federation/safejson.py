@@ -4,7 +4,9 @@ A 20,000-deep array parses into a structure that later recursive code (JSON-LD e
 our own walkers) cannot handle. orjson itself refuses anything deeper than 1,024 levels
 (without recursing), so the document is parsed first and its depth then measured on what
 was parsed, visiting only its arrays and objects: a fifth of what scanning the raw bytes
-for brackets outside strings cost.
+for brackets outside strings cost. A JSON-LD context registered in federation.shared_contexts (the
+asset context, two thirds of an asset document) is not parsed again: the document reads with
+its one shared value, and the depth counts that value's levels.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+
+from federation import shared_contexts
 
 MAX_DEPTH = 64
 
@@ -48,11 +52,11 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     """Parse JSON, refusing documents nested deeper than `max_depth`. Raises `JsonError`
     (`TooDeep` for valid JSON that nests too deep)."""
     try:
-        value = orjson.loads(data)
+        value, depth = shared_contexts.parse(data)
     except orjson.JSONDecodeError as exc:
         if "depth limit" in str(exc):
             raise TooDeep(f"JSON nests deeper than {max_depth} levels") from None
         raise JsonError(f"invalid JSON: {exc}") from exc
-    if nesting_exceeds(value, max_depth):
+    if nesting_exceeds(value, max_depth) if depth is None else depth > max_depth:
         raise TooDeep(f"JSON nests deeper than {max_depth} levels")
     return value

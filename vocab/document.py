@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from vocab import fastpath, ldvalues, loader
-from vocab.context import ASSET_TYPE, asset_context
+from vocab.context import ASSET_CONTEXT, ASSET_TYPE
 from vocab.errors import ContextNotAllowed, ErrorList, FieldError, ValidationError
 from vocab.languages import canonical_tag
 from vocab.ldvalues import INVALID, MISSING
@@ -59,7 +59,8 @@ def parse_utc(text: str) -> datetime | None:
 def asset_document(record: AssetRecord, meta: AssetMeta, tag_base: str) -> dict[str, Any]:
     """The asset as JSON-LD in our compact form (context inline, AS2 first)."""
     doc: dict[str, Any] = {
-        "@context": asset_context(),
+        # Shared by every document, never changed in place (federation.shared_contexts).
+        "@context": ASSET_CONTEXT,
         "id": meta.iri,
         "type": "Page",
         "rdfType": ASSET_TYPE,

@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import Text, and_, delete, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import vocab
 from federation.upserts import upsert
 from registry.catalog.visibility import PUBLIC_AUDIENCE, Audience, as_flag, in_feed
+from registry.core import stored_documents
 from registry.core.schema import LOCAL, PUBLISHED, asset_documents, assets, moved_assets, node_state
 from vocab.times import as_utc, iso, utcnow
 
@@ -56,7 +56,8 @@ async def changes_page(
                 assets.c.change_seq,
                 assets.c.deleted_at,
                 assets.c.updated_at,
-                asset_documents.c.document,
+                # As stored: `load` reads it without parsing its contexts again.
+                type_coerce(asset_documents.c.document, Text).label("document"),
                 moved_assets.c.new_iri,
             )
             .join(asset_documents, asset_documents.c.asset_id == assets.c.id)
@@ -88,7 +89,7 @@ async def changes_page(
                 }
             )
         else:
-            document = orjson.loads(row.document)
+            document = stored_documents.load(row.document)
             if document.get("@context") == vocab.ASSET_CONTEXT:
                 del document["@context"]  # the page carries it once; readers put it back
             items.append({"type": "Update", "commons:seq": row.change_seq, "object": document})

@@ -19,34 +19,43 @@ fails when the documents' context changes and its new text is not yet in `stored
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Dialect, Text
 from sqlalchemy.types import TypeDecorator
 
+import vocab
+from federation import shared_contexts
+from federation.shared_contexts import KEY, MARK, context_id
+
+__all__ = ["KEY", "MARK", "context_id"]
+
+# The context every asset document carries, shared from the start (the listed ones are
+# registered when first read): documents that arrive with it, and those written here, hold
+# this one value.
+shared_contexts.register(vocab.ASSET_CONTEXT)
+
 CONTEXTS_DIR = Path(__file__).with_name("stored_contexts")
-MARK = "~"
-KEY = '"@context":'
 _REFERENCE_START = KEY + '"' + MARK  # what a reference begins with
 _REFERENCE = re.compile(re.escape(_REFERENCE_START) + '([0-9a-f]{16})"')
 
 
-def context_id(text: str) -> str:
-    """The id a context's JSON text is listed under: the start of its SHA-256."""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 @cache
 def known_contexts() -> dict[str, str]:
-    """Every listed context: id -> its JSON text (as orjson writes it: no spaces)."""
-    return {
+    """Every listed context: id -> its JSON text (as orjson writes it: no spaces). Each is
+    shared in memory too (federation.shared_contexts): a stored document reads without parsing
+    its context again (`load`)."""
+    listed = {
         path.stem: path.read_text(encoding="utf-8").strip()
         for path in sorted(CONTEXTS_DIR.glob("*.json"))
     }
+    for text in listed.values():
+        shared_contexts.register(orjson.loads(text))
+    return listed
 
 
 def to_stored(text: str) -> str:
@@ -85,6 +94,21 @@ def from_stored(stored: str) -> str:
         return KEY + contexts[ident]
 
     return _REFERENCE.sub(inline, stored[len(MARK) :])
+
+
+def load(stored: str) -> Any:
+    """The parsed document of a stored text, each listed context as its one shared value:
+    what `orjson.loads(from_stored(stored))` gives, without parsing the contexts again."""
+    if not stored.startswith(MARK):
+        return shared_contexts.parse(stored)[0]
+    known_contexts()  # registers them
+    value = orjson.loads(stored[len(MARK) :])
+    _depth, restored = shared_contexts.restore(value)
+    if restored != stored.count(_REFERENCE_START):
+        # A reference under a key that only ends in "@context", or a `@context` that
+        # reads as one only once parsed (escaped): read the long way.
+        return orjson.loads(from_stored(stored))
+    return value
 
 
 class DocumentText(TypeDecorator[str]):

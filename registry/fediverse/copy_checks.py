@@ -19,11 +19,10 @@ from collections.abc import Awaitable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from typing import Any, NamedTuple
 
-import orjson
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from federation import proofs
+from federation import proofs, shared_contexts
 from federation.actors import ActorDirectory
 from registry.fediverse.mirror import (
     CopyRefused,
@@ -128,8 +127,10 @@ class CopyChecker:
             self.pool.start()
         if not self.pool.ready:
             return _done(await self._check_here(documents))
-        jobs: list[tuple[bytes, bytes | None]] = []  # the document as JSON (cheaper to send
-        sent: list[tuple[Any, str | None]] = []  # than pickled), its key; what it was here
+        # The document as JSON (cheaper to send than pickled; its shared contexts by
+        # reference), its key; what it was here.
+        jobs: list[tuple[bytes, bytes | None]] = []
+        sent: list[tuple[Any, str | None]] = []
         outcomes: list[str | int | _Here] = []  # per document: a reason, a job, or check here
         for document in documents:
             try:
@@ -142,7 +143,7 @@ class CopyChecker:
                 outcomes.append(_Here(document))
                 continue
             outcomes.append(len(jobs))
-            jobs.append((orjson.dumps(document), raw))
+            jobs.append((shared_contexts.dumps(document, by_reference=True), raw))
             sent.append((document, method))
         try:
             examined = self.pool.examine(jobs, self.from_host)
@@ -232,7 +233,7 @@ def examine_all(jobs: list[tuple[bytes, bytes | None]], from_host: str) -> list[
     refused, or RETRY_HERE when its proof failed with this key."""
     results: list[Any] = []
     for text, raw in jobs:
-        document = orjson.loads(text)  # parsed once already, with its nesting checked
+        document = shared_contexts.loads(text)  # parsed once already, with its nesting checked
         key = None
         if raw is not None:
             key = _keys.get(raw)

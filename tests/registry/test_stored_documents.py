@@ -32,6 +32,7 @@ from registry.core.stored_documents import (
     context_id,
     from_stored,
     known_contexts,
+    load,
     to_stored,
 )
 from tests.registry.test_import_and_search import FABLABS
@@ -69,6 +70,9 @@ def test_a_signed_document_keeps_both_contexts_by_reference_and_reads_back_exact
     assert stored.startswith(MARK) and CONTEXT not in stored
     assert len(stored) < len(document) - 2 * len(CONTEXT) + 100
     assert from_stored(stored) == document
+    loaded = load(stored)  # parsed without its contexts, each the one shared value
+    assert loaded == orjson.loads(document)
+    assert loaded["@context"] is loaded["proof"]["@context"] is vocab.ASSET_CONTEXT
 
 
 @pytest.mark.parametrize(
@@ -84,6 +88,19 @@ def test_a_signed_document_keeps_both_contexts_by_reference_and_reads_back_exact
 def test_other_texts_are_stored_as_they_are(document: str) -> None:
     assert to_stored(document) == document
     assert from_stored(to_stored(document)) == document
+    assert load(to_stored(document)) == orjson.loads(document)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{"x\\"@context":' + CONTEXT + "}",  # a key that only ends in "@context"
+        # a `@context` that reads as a reference only once parsed, beside a real one
+        '{"\\u0040context":"~4489987b0c0d6be5","x":{"@context":' + CONTEXT + "}}",
+    ],
+)
+def test_texts_a_reference_could_be_misread_in_load_as_they_were(document: str) -> None:
+    assert load(to_stored(document)) == orjson.loads(document)
 
 
 json_values = st.recursive(
@@ -104,6 +121,7 @@ def test_any_json_text_reads_back_as_it_was_written(value: object, with_context:
         value = {"@context": vocab.asset_context(), "body": value}
     document = orjson.dumps(value).decode()
     assert from_stored(to_stored(document)) == document
+    assert load(to_stored(document)) == value
 
 
 def test_a_reference_to_a_context_not_listed_here_is_an_error_not_a_guess() -> None:
