@@ -1,7 +1,7 @@
 """A page of a partner's changes feed: read, its documents checked, then stored.
 
 Checking (see copy_checks) may run in worker processes while the page before is stored;
-storing applies the page and moves the checkpoint in one transaction.
+storing applies the pages checked meanwhile and moves the checkpoint in one transaction.
 """
 
 from __future__ import annotations
@@ -43,6 +43,65 @@ class PendingPage:
     checked: asyncio.Future[CheckedPage]
 
 
+# Pages already checked when the store is free are stored together (one write lock, one
+# commit): on SQLite storing is what a large sync waits for once its checks run in other
+# processes, and much of a page's store was the transaction around it, not its rows.
+STORE_TOGETHER = 4
+
+
+class _Nothing:
+    """No page held over (None in the queue is the end of the feed)."""
+
+
+_NOTHING = _Nothing()
+
+
+class PagesAhead:
+    """The pages a sync has read and submitted for checking, in order: the reader puts each
+    (then None at the end of the feed, or the exception that stopped it); the store takes
+    them as runs of pages checked by the time it is free."""
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[PendingPage | Exception | None] = asyncio.Queue(size)
+        self.held: PendingPage | Exception | _Nothing | None = _NOTHING  # taken, not stored
+
+    async def put(self, item: PendingPage | Exception | None) -> None:
+        await self.queue.put(item)
+
+    async def take(self) -> list[CheckedPage] | None:
+        """The next page once checked, with those after it already checked (up to
+        STORE_TOGETHER); None at the end of the feed. Raises what stopped the reader."""
+        first = await self.queue.get() if self.held is _NOTHING else self.held
+        self.held = _NOTHING
+        if first is None:
+            return None
+        if isinstance(first, Exception):
+            raise first
+        pages = [await first.checked]
+        while len(pages) < STORE_TOGETHER and not self.queue.empty():
+            following = self.queue.get_nowait()
+            if not _checked_well(following):  # stored later, or raised once these are stored
+                self.held = following
+                break
+            pages.append(following.checked.result())  # type: ignore[union-attr]
+        return pages
+
+    def cancel(self) -> None:
+        """Stop checking the pages not taken."""
+        left = [self.held] if isinstance(self.held, PendingPage) else []
+        while not self.queue.empty():
+            left.append(self.queue.get_nowait())  # type: ignore[arg-type]
+        for page in left:
+            if isinstance(page, PendingPage):
+                page.checked.cancel()
+
+
+def _checked_well(page: PendingPage | Exception | None) -> bool:
+    if not isinstance(page, PendingPage) or not page.checked.done():
+        return False
+    return not page.checked.cancelled() and page.checked.exception() is None
+
+
 async def check_page(
     checker: CopyChecker, partner: Partner, items: list[Any], context: Any, last_seq: int
 ) -> PendingPage:
@@ -78,17 +137,21 @@ async def check_page(
     return PendingPage(last_seq, asyncio.ensure_future(checked()))
 
 
-async def store_page(federation: Federation, partner: Partner, page: CheckedPage) -> Counter[str]:
-    """Apply a checked page and move the checkpoint past it, in one transaction; returns how
-    many copies were created, updated, unchanged, deleted and refused."""
+async def store_pages(
+    federation: Federation, partner: Partner, pages: list[CheckedPage]
+) -> Counter[str]:
+    """Apply checked pages, in order, and move the checkpoint past the last, in one
+    transaction; returns how many copies were created, updated, unchanged, deleted and
+    refused. Pages checked while the one before was stored go together: one write lock and
+    one commit for all of them."""
     counts: Counter[str] = Counter()
     # A moved asset (its origin says where in the tombstone): re-key the copy like a Move,
     # once the new IRI proves it, instead of deleting it; the Move itself may have been lost.
-    rekeyed = await verified_moves(federation.directory, page.moves)
+    rekeyed = await verified_moves(federation.directory, [m for page in pages for m in page.moves])
     async with db.write(federation.engine) as conn:
         await rekey_copies(conn, rekeyed)
-        counts.update(await apply_copies(conn, page.copies))
-        for iri, deleted in page.deletions:
+        counts.update(await apply_copies(conn, [copy for page in pages for copy in page.copies]))
+        for iri, deleted in (deletion for page in pages for deletion in page.deletions):
             if iri in rekeyed:
                 continue
             try:
@@ -97,10 +160,12 @@ async def store_page(federation: Federation, partner: Partner, page: CheckedPage
                 counts["refused"] += 1
                 continue
             counts["deleted"] += int(changed)
-        # The checkpoint moves with the page, in the same transaction: a crash replays
+        # The checkpoint moves with the pages, in the same transaction: a crash replays
         # nothing and loses nothing.
         await conn.execute(
-            update(partners).where(partners.c.id == partner.id).values(checkpoint_seq=page.last_seq)
+            update(partners)
+            .where(partners.c.id == partner.id)
+            .values(checkpoint_seq=pages[-1].last_seq)
         )
     return counts
 

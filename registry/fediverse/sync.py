@@ -29,14 +29,14 @@ from registry.core import db
 from registry.core.schema import assets, partners
 from registry.fediverse.copy_checks import CheckPool, CopyChecker, worker_count
 from registry.fediverse.federation import Federation
-from registry.fediverse.feed_pages import PendingPage, check_page, store_page
+from registry.fediverse.feed_pages import PagesAhead, check_page, store_pages
 from registry.fediverse.mirror import CopyRefused, apply_delete, on_host
 from registry.fediverse.partners import Partner, list_partners, record_failure
 from vocab.times import utcnow
 
 log = logging.getLogger("registry.fediverse.sync")
 
-PAGES_AHEAD = 2  # pages read and being checked while one is stored
+PAGES_AHEAD = 4  # pages read and being checked while one is stored
 MAX_PAGES = 100_000  # a crawl trap cannot keep a sync going forever
 MAX_WAITS = 5  # Retry-After answers honoured per page before the sync gives up for now
 MAX_WAIT_SECONDS = 300
@@ -142,10 +142,15 @@ async def sync_partner(
     horizon = 0
     own_pool = pool is None
     pool = pool or check_pool(federation)
+    if partner.backfilled_at is None:
+        # A first sync is a backfill, large as a rule: the workers start now, beside the
+        # first fetches, instead of when the first page is in (until they are up, pages
+        # are checked in this process, which also stores them).
+        pool.start()
     checker = CopyChecker(federation.directory, partner.host, pool)
     # Pipelined: the reader fetches pages and submits their documents for checking (in
-    # worker processes on a large sync) up to PAGES_AHEAD pages ahead of the one stored.
-    ahead: asyncio.Queue[PendingPage | Exception | None] = asyncio.Queue(PAGES_AHEAD)
+    # worker processes on a large sync) up to PAGES_AHEAD pages ahead of those stored.
+    ahead = PagesAhead(PAGES_AHEAD)
 
     async def read_pages() -> None:
         nonlocal horizon
@@ -172,29 +177,24 @@ async def sync_partner(
 
     reader = asyncio.create_task(read_pages())
     try:
-        while (pending := await ahead.get()) is not None:
-            if isinstance(pending, Exception):
-                raise pending
-            checked = await pending.checked
-            _count_refusals(report, checked.refusals)
-            counts = await store_page(federation, partner, checked)
+        while (pages := await ahead.take()) is not None:
+            for checked in pages:
+                _count_refusals(report, checked.refusals)
+            counts = await store_pages(federation, partner, pages)
             report.created += counts["created"]
             report.updated += counts["updated"]
             report.unchanged += counts["unchanged"]
             report.deleted += counts["deleted"]
             report.refused += counts["refused"]
-            report.checkpoint = checked.last_seq
-            report.pages += 1
+            report.checkpoint = pages[-1].last_seq
+            report.pages += len(pages)
             if progress is not None:
                 progress(report)
     finally:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
-        while not ahead.empty():  # pages checked ahead of a failure are not stored
-            left = ahead.get_nowait()
-            if isinstance(left, PendingPage):
-                left.checked.cancel()
+        ahead.cancel()  # pages checked ahead of a failure are not stored
         if own_pool:
             pool.close()
     if horizon > partner.checkpoint_seq and partner.backfilled_at is not None:
