@@ -211,29 +211,19 @@ def _with_fragments(value: Any, form: str) -> Any:
     if found is not None:
         return getattr(found, form)
     kind = type(value)
-    if kind is dict:
-        if form == "reference" and _reads_as_reference(value.get("@context")):
-            raise _LooksLikeReference
-        copied = None
-        for key, item in value.items():
-            if type(item) is dict or type(item) is list:
-                replaced = _with_fragments(item, form)
-                if replaced is not item:
-                    if copied is None:
-                        copied = dict(value)
-                    copied[key] = replaced
-        return value if copied is None else copied
-    if kind is list:
-        copied_list = None
-        for at, item in enumerate(value):
-            if type(item) is dict or type(item) is list:
-                replaced = _with_fragments(item, form)
-                if replaced is not item:
-                    if copied_list is None:
-                        copied_list = list(value)
-                    copied_list[at] = replaced
-        return value if copied_list is None else copied_list
-    return value
+    if kind is not dict and kind is not list:
+        return value
+    if kind is dict and form == "reference" and _reads_as_reference(value.get("@context")):
+        raise _LooksLikeReference
+    copied = None
+    for key, item in value.items() if kind is dict else enumerate(value):
+        if type(item) is dict or type(item) is list:
+            replaced = _with_fragments(item, form)
+            if replaced is not item:
+                if copied is None:
+                    copied = kind(value)
+                copied[key] = replaced
+    return value if copied is None else copied
 
 
 class _LooksLikeReference(Exception):
