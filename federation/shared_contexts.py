@@ -85,6 +85,10 @@ def register(value: Any) -> SharedContext:
     return shared
 
 
+def registered() -> list[SharedContext]:
+    return list(_BY_IDENT.values())
+
+
 def shared(value: Any) -> SharedContext | None:
     """The registered context that `value` is (the very object), if it is one."""
     found = _BY_VALUE.get(id(value))

@@ -6,17 +6,19 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from federation import shared_contexts
 from registry.app import create_app
 from registry.config import Settings, load_settings
 from registry.core import db, migrate
@@ -35,6 +37,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         if callspec and callspec.params.get("database") == "postgresql" and not PG_URL:
             item.add_marker(skip_pg)
+
+
+@pytest.fixture(autouse=True)
+def shared_contexts_stay_unchanged() -> Iterator[None]:
+    """Documents share each registered context (federation.shared_contexts): a test, or the
+    code it runs, that changed one in place would change every document after it."""
+    yield
+    for context in shared_contexts.registered():
+        assert orjson.dumps(context.value).decode() == context.text, (
+            f"the shared context {context.ident} was changed in place"
+        )
 
 
 @pytest.fixture(scope="session")
