@@ -190,6 +190,8 @@ def dumps(value: Any, *, sort_keys: bool = False, by_reference: bool = False) ->
     `@context` that would read as a reference is written as it is, unmarked)."""
     option = orjson.OPT_SORT_KEYS if sort_keys else 0
     form = "reference" if by_reference else "sorted" if sort_keys else "compact"
+    if form == "reference" and shared(value) is not None:
+        form = "compact"  # a reference alone would read back as a string
     try:
         written = _with_fragments(value, form)
     except _LooksLikeReference:
@@ -203,9 +205,7 @@ def deep_copy(value: Any) -> Any:
     """A copy of a JSON value that shares nothing with it but its shared contexts; through
     orjson, so only for values that orjson writes exactly as they are (no tuples, no
     integral floats to keep)."""
-    if shared(value) is not None:
-        return value
-    return loads(dumps(value, by_reference=True))
+    return value if shared(value) is not None else loads(dumps(value, by_reference=True))
 
 
 def _with_fragments(value: Any, form: str) -> Any:

@@ -87,6 +87,12 @@ def test_texts_that_could_be_misread_read_as_they_are(text: str) -> None:
         assert shared_contexts.loads(shared_contexts.dumps(value, by_reference=True)) == value
 
 
+def test_a_context_alone_reads_back_as_itself() -> None:
+    written = shared_contexts.dumps(vocab.ASSET_CONTEXT, by_reference=True)
+    assert shared_contexts.loads(written) == vocab.ASSET_CONTEXT
+    assert shared_contexts.deep_copy(vocab.ASSET_CONTEXT) is vocab.ASSET_CONTEXT
+
+
 def test_a_value_that_reads_as_a_reference_is_sent_unmarked() -> None:
     value = {"@context": REFERENCE, "object": {"@context": vocab.ASSET_CONTEXT}}
     written = shared_contexts.dumps(value, by_reference=True)
