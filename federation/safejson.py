@@ -4,9 +4,9 @@ A 20,000-deep array parses into a structure that later recursive code (JSON-LD e
 our own walkers) cannot handle. orjson itself refuses anything deeper than 1,024 levels
 (without recursing), so the document is parsed first and its depth then measured on what
 was parsed, visiting only its arrays and objects: a fifth of what scanning the raw bytes
-for brackets outside strings cost. A JSON-LD context registered in federation.shared_contexts (the
-asset context, two thirds of an asset document) is not parsed again: the document reads with
-its one shared value, and the depth counts that value's levels.
+for brackets outside strings cost. A JSON-LD context registered in `shared_contexts` (the
+asset context, two thirds of an asset document) is not parsed again: the document reads
+with its one shared value, and the depth counts that value's levels.
 """
 
 from __future__ import annotations
