@@ -6,7 +6,8 @@ two thirds of its 7.5 kB. Parsing those copies, walking them and writing them so
 was much of what reading such a document cost. A context the application registers here is
 parsed once. Where its text appears verbatim as the value of `"@context"` (as orjson writes
 it: no spaces), the document reads with the one shared value in that place, and `dumps`
-writes that value from its text (an `orjson.Fragment`) instead of serialising it again.
+with sorted keys writes that value from its sorted text (an `orjson.Fragment`) instead of
+sorting it again.
 
 A shared value must never be changed in place. Nothing here does: documents get a new
 `@context` entry rather than an edited one, and JSON-LD expansion works on its own copy.
@@ -47,7 +48,6 @@ class SharedContext:
     text: str  # as orjson writes it
     value: Any  # parsed once, shared: never changed in place
     depth: int  # levels of arrays and objects in `value`
-    compact: orjson.Fragment  # `text`
     sorted: orjson.Fragment  # the value with every object's keys sorted
     reference: orjson.Fragment  # `"~<ident>"`
 
@@ -74,7 +74,6 @@ def register(value: Any) -> SharedContext:
         text=text,
         value=value,
         depth=_depth(value),
-        compact=orjson.Fragment(text),
         sorted=orjson.Fragment(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)),
         reference=orjson.Fragment(reference),
     )
@@ -185,13 +184,15 @@ def loads(data: bytes | str) -> Any:
 
 def dumps(value: Any, *, sort_keys: bool = False, by_reference: bool = False) -> bytes:
     """`orjson.dumps(value)` (with OPT_SORT_KEYS when `sort_keys`), the same bytes, with each
-    shared context written from its text. `by_reference` writes references instead, for
-    `loads` to read back (then the text is marked with a leading `~`; a value with another
+    shared context written from its sorted text. `by_reference` writes references instead,
+    for `loads` to read back (then the text is marked with a leading `~`; a value with another
     `@context` that would read as a reference is written as it is, unmarked)."""
     option = orjson.OPT_SORT_KEYS if sort_keys else 0
-    form = "reference" if by_reference else "sorted" if sort_keys else "compact"
-    if form == "reference" and shared(value) is not None:
-        form = "compact"  # a reference alone would read back as a string
+    # Unsorted, orjson writes a shared value as fast as the walk would find it; a reference
+    # alone would read back as a string.
+    if not (sort_keys or by_reference) or (by_reference and shared(value) is not None):
+        return orjson.dumps(value, option=option)
+    form = "reference" if by_reference else "sorted"
     try:
         written = _with_fragments(value, form)
     except _LooksLikeReference:
