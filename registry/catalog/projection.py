@@ -15,6 +15,7 @@ import orjson
 import vocab
 from federation import shared_contexts
 from registry.catalog.fulltext import fold
+from registry.core import stored_documents
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,16 @@ class StoredForm:
     Made once, where it is cheapest (a mirror makes it where it checks the copy, before the
     write transaction, in a worker process during a large sync)."""
 
-    text: str
+    text: str  # as stored: its known contexts by reference (registry.core.stored_documents)
     content_hash: str
     projection: Projection
 
 
-def stored_form(record: vocab.AssetRecord, document: dict[str, Any]) -> StoredForm:
-    return StoredForm(dump(document), content_hash(document), project(record))
+def stored_form(
+    record: vocab.AssetRecord, document: dict[str, Any], stored_text: str | None = None
+) -> StoredForm:
+    """`stored_text`: the document already in its stored form, when the caller has it (a
+    check worker is sent each document that way)."""
+    if stored_text is None:
+        stored_text = stored_documents.to_stored(dump(document))
+    return StoredForm(stored_text, content_hash(document), project(record))

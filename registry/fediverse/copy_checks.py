@@ -239,8 +239,11 @@ def examine_all(jobs: list[tuple[bytes, bytes | None]], from_host: str) -> list[
             key = _keys.get(raw)
             if key is None:
                 key = _keys[raw] = ed25519.Ed25519PublicKey.from_public_bytes(raw)
+        # The text as sent is the stored form (its contexts by the references that
+        # registry.core.stored_documents lists): kept as it is for a document stored as sent.
+        stored_text = text.decode()
         try:
-            results.append(examine(document, from_host, key))
+            results.append(examine(document, from_host, key, stored_text))
         except CopyRefused as exc:
             results.append(str(exc))
         except proofs.ProofError:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,6 +26,7 @@ from registry.catalog import store as asset_store
 from registry.catalog import visibility
 from registry.catalog.projection import StoredForm, stored_form
 from registry.catalog.store import AssetRow, next_change_seq
+from registry.core import stored_documents
 from registry.core.schema import LOCAL, PUBLISHED
 from vocab.document import post_language
 from vocab.own_form import read_own_form, writes_back
@@ -60,9 +60,10 @@ class RemoteCopy:
         meta: vocab.AssetMeta,
         origin: str,
         proof_checked: bool,
+        stored_text: str | None = None,
     ) -> RemoteCopy:
         copy = cls(
-            stored_form(record, document),
+            stored_form(record, document, stored_text),
             record,
             meta,
             origin,
@@ -74,7 +75,7 @@ class RemoteCopy:
 
     @functools.cached_property
     def document(self) -> dict[str, Any]:
-        return orjson.loads(self.form.text)
+        return stored_documents.load(self.form.text)
 
     def __getstate__(self) -> dict[str, Any]:
         return {name: value for name, value in self.__dict__.items() if name != "document"}
@@ -148,14 +149,21 @@ async def proof_key(
     return key.public_key  # type: ignore[return-value]  # verify_object refuses any other type
 
 
-def examine(document: Any, from_host: str, key: ed25519.Ed25519PublicKey | None) -> RemoteCopy:
+def examine(
+    document: Any,
+    from_host: str,
+    key: ed25519.Ed25519PublicKey | None,
+    stored_text: str | None = None,
+) -> RemoteCopy:
     """The CPU part of `check_copy`, after `precheck`, with the proof's key (None when the
     document has no proof). Raises CopyRefused, or ProofError when the proof fails (the key
-    may have been rotated: the caller may try again with a fresh one)."""
+    may have been rotated: the caller may try again with a fresh one). `stored_text`: the
+    document in its stored form, kept when the document is stored as sent."""
     record, meta, origin, kept = _as_written(document, from_host) or _read(document, from_host)
     if key is not None:
         proofs.verify_object(document, key)
-    return RemoteCopy.of(kept, record, meta, origin, key is not None)
+    text = stored_text if kept is document else None
+    return RemoteCopy.of(kept, record, meta, origin, key is not None, text)
 
 
 Examined = tuple[vocab.AssetRecord, vocab.AssetMeta, str, Any]  # record, meta, origin, kept
