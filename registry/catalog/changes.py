@@ -89,11 +89,23 @@ async def changes_page(
                 }
             )
         else:
-            document = stored_documents.load(row.document)
-            if document.get("@context") == vocab.ASSET_CONTEXT:
-                del document["@context"]  # the page carries it once; readers put it back
-            items.append({"type": "Update", "commons:seq": row.change_seq, "object": document})
+            items.append(
+                {"type": "Update", "commons:seq": row.change_seq, "object": _object(row.document)}
+            )
     return items, rows[-1].change_seq if rows else since
+
+
+def _object(stored: str) -> Any:
+    """An asset document for the feed without the asset context, which the page carries once
+    (readers put it back): written as stored where it begins with that context (as every
+    document this node writes does), parsed and edited otherwise."""
+    unparsed = stored_documents.without_leading_context(stored, vocab.ASSET_CONTEXT)
+    if unparsed is not None:
+        return unparsed
+    document = stored_documents.load(stored)
+    if document.get("@context") == vocab.ASSET_CONTEXT:
+        del document["@context"]
+    return document
 
 
 async def catalog_page(

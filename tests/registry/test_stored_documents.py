@@ -34,6 +34,7 @@ from registry.core.stored_documents import (
     known_contexts,
     load,
     to_stored,
+    without_leading_context,
 )
 from tests.registry.test_import_and_search import FABLABS
 
@@ -122,6 +123,41 @@ def test_any_json_text_reads_back_as_it_was_written(value: object, with_context:
     document = orjson.dumps(value).decode()
     assert from_stored(to_stored(document)) == document
     assert load(to_stored(document)) == value
+
+
+def _without_context(stored: str) -> bytes:
+    """What a changes-feed page wrote before: the document parsed, its `@context` dropped."""
+    document = load(stored)
+    del document["@context"]
+    return orjson.dumps(document)
+
+
+@given(json_values)
+def test_a_document_without_its_leading_context_is_written_as_parsing_would_write_it(
+    value: object,
+) -> None:
+    signed = orjson.loads(signed_document())
+    document = {"@context": signed["@context"], "body": value, "proof": signed["proof"]}
+    stored = to_stored(orjson.dumps(document).decode())
+    fragment = without_leading_context(stored, vocab.ASSET_CONTEXT)
+    assert fragment is not None
+    assert orjson.dumps({"object": fragment}) == orjson.dumps(
+        {"object": orjson.loads(_without_context(stored))}
+    )
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{"id":"x","@context":' + CONTEXT + "}",  # the context, not first
+        '{"@context":' + CONTEXT + "}",  # the context alone
+        '{"@context":"https://www.w3.org/ns/activitystreams","id":"x"}',  # another context
+        '{"@context":"~4489987b0c0d6be5","id":"x"}',  # stored as it is: not a reference
+    ],
+)
+def test_any_other_stored_text_is_left_to_the_caller_to_parse(document: str) -> None:
+    assert without_leading_context(to_stored(document), vocab.ASSET_CONTEXT) is None
+    assert without_leading_context(to_stored(document), vocab.asset_context()) is None
 
 
 def test_a_reference_to_a_context_not_listed_here_is_an_error_not_a_guess() -> None:
