@@ -141,7 +141,7 @@ def canonical_json(value: Any) -> bytes:
     """
     if _orjson_agrees(value):
         try:
-            return shared_contexts.dumps(value, sort_keys=True)
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:
             pass  # lone surrogates, nesting too deep: let rfc8785 decide
     return rfc8785.dumps(value)
@@ -170,9 +170,8 @@ def _signed_bytes_fast(options: dict[str, Any], body: dict[str, Any]) -> bytes |
     if "@context" in body:
         options = {**options, "@context": body["@context"]}
     try:
-        # A shared context is written from its sorted text, which agrees (`_orjson_agrees`).
-        head = shared_contexts.dumps(options, sort_keys=True)
-        document = shared_contexts.dumps(body, sort_keys=True)
+        head = orjson.dumps(options, option=orjson.OPT_SORT_KEYS)
+        document = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return None
     return hashlib.sha256(head).digest() + hashlib.sha256(document).digest()

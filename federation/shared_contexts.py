@@ -2,12 +2,12 @@
 
 A document may carry its context inline, so that a consumer needs no fetch to read it; the
 registry's asset documents do (2.5 kB), and a signed one holds a second copy in its proof:
-two thirds of its 7.5 kB. Parsing those copies, walking them and writing them sorted again
-was much of what reading such a document cost. A context the application registers here is
+two thirds of its 7.5 kB. Parsing those copies was much of what reading such a document
+cost. A context the application registers here is
 parsed once. Where its text appears verbatim as the value of `"@context"` (as orjson writes
-it: no spaces), the document reads with the one shared value in that place, and `dumps`
-with sorted keys writes that value from its sorted text (an `orjson.Fragment`) instead of
-sorting it again.
+it: no spaces), the document reads with the one shared value in that place. (Writing it
+sorted from a kept sorted text was tried and dropped: finding it, a walk of the document in
+Python, cost more than orjson sorting the whole document, contexts included.)
 
 A shared value must never be changed in place. Nothing here does: documents get a new
 `@context` entry rather than an edited one, and JSON-LD expansion works on its own copy.
@@ -48,7 +48,6 @@ class SharedContext:
     text: str  # as orjson writes it
     value: Any  # parsed once, shared: never changed in place
     depth: int  # levels of arrays and objects in `value`
-    sorted: orjson.Fragment  # the value with every object's keys sorted
     reference: orjson.Fragment  # `"~<ident>"`
 
 
@@ -74,7 +73,6 @@ def register(value: Any) -> SharedContext:
         text=text,
         value=value,
         depth=_depth(value),
-        sorted=orjson.Fragment(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)),
         reference=orjson.Fragment(reference),
     )
     _BY_IDENT[ident] = shared
@@ -182,24 +180,20 @@ def loads(data: bytes | str) -> Any:
     return value
 
 
-def dumps(value: Any, *, sort_keys: bool = False, by_reference: bool = False) -> bytes:
-    """`orjson.dumps(value)` (with OPT_SORT_KEYS when `sort_keys`), the same bytes, with each
-    shared context written from its sorted text. `by_reference` writes references instead,
-    for `loads` to read back (then the text is marked with a leading `~`; a value with another
-    `@context` that would read as a reference is written as it is, unmarked)."""
-    option = orjson.OPT_SORT_KEYS if sort_keys else 0
-    # Unsorted, orjson writes a shared value as fast as the walk would find it; a reference
-    # alone would read back as a string.
-    if not (sort_keys or by_reference) or (by_reference and shared(value) is not None):
-        return orjson.dumps(value, option=option)
-    form = "reference" if by_reference else "sorted"
+def dumps(value: Any, *, by_reference: bool = False) -> bytes:
+    """`orjson.dumps(value)`; `by_reference` writes each shared context as its reference
+    instead, for `loads` to read back (then the text is marked with a leading `~`; a value
+    with another `@context` that would read as a reference is written as it is, unmarked)."""
+    # A reference alone would read back as a string.
+    if not by_reference or shared(value) is not None:
+        return orjson.dumps(value)
     try:
-        written = _with_fragments(value, form)
+        written = _with_references(value)
     except _LooksLikeReference:
-        return orjson.dumps(value, option=option)
-    if form == "reference" and written is not value:
-        return _MARK_BYTES + orjson.dumps(written, option=option)
-    return orjson.dumps(written, option=option)
+        return orjson.dumps(value)
+    if written is not value:
+        return _MARK_BYTES + orjson.dumps(written)
+    return orjson.dumps(written)
 
 
 def deep_copy(value: Any) -> Any:
@@ -209,21 +203,21 @@ def deep_copy(value: Any) -> Any:
     return value if shared(value) is not None else loads(dumps(value, by_reference=True))
 
 
-def _with_fragments(value: Any, form: str) -> Any:
-    """`value` with each shared context inside it replaced by its fragment in `form`,
-    copying only the objects and arrays on the way to one."""
+def _with_references(value: Any) -> Any:
+    """`value` with each shared context inside it replaced by its reference, copying only
+    the objects and arrays on the way to one."""
     found = shared(value)
     if found is not None:
-        return getattr(found, form)
+        return found.reference
     kind = type(value)
     if kind is not dict and kind is not list:
         return value
-    if kind is dict and form == "reference" and _reads_as_reference(value.get("@context")):
+    if kind is dict and _reads_as_reference(value.get("@context")):
         raise _LooksLikeReference
     copied = None
     for key, item in value.items() if kind is dict else enumerate(value):
         if type(item) is dict or type(item) is list:
-            replaced = _with_fragments(item, form)
+            replaced = _with_references(item)
             if replaced is not item:
                 if copied is None:
                     copied = kind(value)

@@ -43,9 +43,6 @@ def test_a_signed_document_reads_with_both_contexts_shared_and_writes_the_same_b
     assert value["@context"] is vocab.ASSET_CONTEXT
     assert value["proof"]["@context"] is vocab.ASSET_CONTEXT
     assert shared_contexts.dumps(value) == text
-    assert shared_contexts.dumps(value, sort_keys=True) == orjson.dumps(
-        orjson.loads(text), option=orjson.OPT_SORT_KEYS
-    )
     by_reference = shared_contexts.dumps(value, by_reference=True)
     assert len(by_reference) < len(text) - len(CONTEXT)
     assert shared_contexts.loads(by_reference) == value
@@ -135,6 +132,3 @@ def test_any_value_reads_and_writes_as_orjson_does(value: Any, where: str) -> No
     assert shared_contexts.loads(shared_contexts.dumps(value, by_reference=True)) == value
     parsed = safejson.loads(text)
     assert shared_contexts.dumps(parsed) == text
-    assert shared_contexts.dumps(parsed, sort_keys=True) == orjson.dumps(
-        value, option=orjson.OPT_SORT_KEYS
-    )
