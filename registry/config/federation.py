@@ -203,7 +203,9 @@ class MirrorSection:
         -1,
         "Worker processes that check partners' documents (their proofs, and what is "
         "understood) while a large sync, such as a backfill, stores the pages before: "
-        "-1 for one per CPU core beyond the first, 0 to check in the syncing process.",
+        "-1 for one per CPU core (none on a one-core machine), 0 to check in the syncing "
+        "process. They run at a lower priority than the node's own processes, and end "
+        "with the sync that started them.",
         minimum=-1,
         maximum=64,
     )

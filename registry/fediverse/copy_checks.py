@@ -12,9 +12,12 @@ document whose proof fails with the key held comes back and is checked here by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Awaitable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from typing import Any, NamedTuple
@@ -46,10 +49,11 @@ class _Here(NamedTuple):
 
 
 def worker_count(setting: int) -> int:
-    """Worker processes for `mirror.check_processes` (-1: one per core beyond the first)."""
+    """Worker processes for `mirror.check_processes` (-1: one per core, none on one core)."""
     if setting >= 0:
         return setting
-    return max(0, (os.cpu_count() or 1) - 1)
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 else 0
 
 
 class CheckPool:
@@ -81,7 +85,9 @@ class CheckPool:
             return
         # spawn: the workers start clean, without this process's threads and connections.
         self.executor = ProcessPoolExecutor(
-            self.processes, mp_context=multiprocessing.get_context("spawn")
+            self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_started,
         )
         loop = asyncio.get_running_loop()
         # Start every worker now; until they are up, pages are checked in this process.
@@ -219,6 +225,27 @@ def _done(checked: Checked) -> asyncio.Future[Checked]:
     done: asyncio.Future[Checked] = asyncio.get_running_loop().create_future()
     done.set_result(checked)
     return done
+
+
+WORKER_NICENESS = 10
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _worker_started() -> None:
+    """Run first in each worker. Its checks take the cores only when the node's own processes
+    (serving requests, storing the pages) do not want them. And it ends with the process
+    that started it, even one killed with SIGKILL: it would otherwise wait for jobs for ever,
+    since it holds the writing end of its own job pipe too (seen after a killed sync)."""
+    with contextlib.suppress(OSError, AttributeError):  # not permitted, or not POSIX
+        os.nice(WORKER_NICENESS)
+    parent = os.getppid()
+    threading.Thread(target=_end_with, args=(parent,), name="end-with-parent", daemon=True).start()
+
+
+def _end_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _ready() -> None:

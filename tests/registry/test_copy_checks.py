@@ -11,12 +11,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from federation import keys, proofs
 from registry.fediverse.copy_checks import (
+    PARENT_CHECK_SECONDS,
     POOL_MIN_DOCUMENTS,
     CheckPool,
     CopyChecker,
@@ -109,6 +113,52 @@ async def test_a_worker_killed_mid_sync_loses_nothing(
     assert workers.pool.processes == 0 and not workers.pool.ready
 
 
-def test_the_default_leaves_one_core_to_the_syncing_process() -> None:
+def test_the_default_is_a_worker_per_core_and_none_on_one_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert worker_count(0) == 0 and worker_count(3) == 3
-    assert worker_count(-1) == (os.cpu_count() or 1) - 1
+    for cores, workers in ((1, 0), (2, 2), (8, 8)):
+        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
+        assert worker_count(-1) == workers
+
+
+# A process that starts a pool's worker, says its pid and the worker's, then waits to be killed.
+POOL_HOLDER = """
+import asyncio, multiprocessing, sys
+from registry.fediverse.copy_checks import CheckPool
+
+async def main():
+    pool = CheckPool(1)
+    pool.start()
+    await pool.warming
+    (worker,) = multiprocessing.active_children()
+    print(worker.pid, flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def test_a_killed_syncs_workers_end_with_it_at_lower_priority() -> None:
+    command = [sys.executable, "-c", POOL_HOLDER]
+    holder = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        worker = int(holder.stdout.readline())
+        # The checks yield the cores to the node's own processes.
+        assert os.getpriority(os.PRIO_PROCESS, worker) >= os.getpriority(os.PRIO_PROCESS, 0) + 1
+    finally:
+        holder.kill()  # SIGKILL: nothing in it can stop its workers
+        holder.wait()
+    deadline = time.monotonic() + 10 * PARENT_CHECK_SECONDS
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(worker), "the worker outlived the killed sync"
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended; its parent is gone
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
