@@ -19,16 +19,9 @@ from federation.outbox import publish
 from federation.tables import followers
 from federation.transactions import read, remembered
 from registry.catalog import visibility
+from registry.fediverse.copy_reading import CopyRefused, RemoteCopy, is_commons_asset
 from registry.fediverse.inbox_context import InboxContext
-from registry.fediverse.mirror import (
-    COPY_OUTCOMES,
-    CopyRefused,
-    RemoteCopy,
-    apply_delete,
-    check_copy,
-    is_commons_asset,
-    store_copies,
-)
+from registry.fediverse.mirror import COPY_OUTCOMES, apply_delete, check_copy, store_copies
 
 log = logging.getLogger("registry.fediverse.mirror")
 

@@ -12,12 +12,9 @@ document whose proof fails with the key held comes back and is checked here by
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import multiprocessing
 import os
-import threading
-import time
 from collections.abc import Awaitable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from typing import Any, NamedTuple
@@ -25,21 +22,15 @@ from typing import Any, NamedTuple
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from federation import proofs, shared_contexts
+from federation import shared_contexts
 from federation.actors import ActorDirectory
-from registry.fediverse.mirror import (
-    CopyRefused,
-    RemoteCopy,
-    check_copy,
-    examine,
-    precheck,
-    proof_key,
-)
+from registry.fediverse.check_worker import RETRY_HERE, examine_all, ready, worker_started
+from registry.fediverse.copy_reading import CopyRefused, RemoteCopy, precheck
+from registry.fediverse.mirror import check_copy, proof_key
 
 log = logging.getLogger("registry.fediverse.copy_checks")
 
 POOL_MIN_DOCUMENTS = 50  # a page smaller than this is checked here: starting workers costs more
-RETRY_HERE = None  # a worker's answer for a proof that failed with the key it was given
 
 
 class _Here(NamedTuple):
@@ -87,11 +78,11 @@ class CheckPool:
         self.executor = ProcessPoolExecutor(
             self.processes,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_worker_started,
+            initializer=worker_started,
         )
         loop = asyncio.get_running_loop()
         # Start every worker now; until they are up, pages are checked in this process.
-        warm = [loop.run_in_executor(self.executor, _ready) for _ in range(self.processes)]
+        warm = [loop.run_in_executor(self.executor, ready) for _ in range(self.processes)]
         self.warming = asyncio.gather(*warm)
 
     def examine(
@@ -225,54 +216,3 @@ def _done(checked: Checked) -> asyncio.Future[Checked]:
     done: asyncio.Future[Checked] = asyncio.get_running_loop().create_future()
     done.set_result(checked)
     return done
-
-
-WORKER_NICENESS = 10
-PARENT_CHECK_SECONDS = 1.0
-
-
-def _worker_started() -> None:
-    """Run first in each worker. Its checks take the cores only when the node's own processes
-    (serving requests, storing the pages) do not want them. And it ends with the process
-    that started it, even one killed with SIGKILL: it would otherwise wait for jobs for ever,
-    since it holds the writing end of its own job pipe too (seen after a killed sync)."""
-    with contextlib.suppress(OSError, AttributeError):  # not permitted, or not POSIX
-        os.nice(WORKER_NICENESS)
-    parent = os.getppid()
-    threading.Thread(target=_end_with, args=(parent,), name="end-with-parent", daemon=True).start()
-
-
-def _end_with(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(0)
-
-
-def _ready() -> None:
-    """Run in each worker as it starts: importing this module was the work."""
-
-
-_keys: dict[bytes, ed25519.Ed25519PublicKey] = {}
-
-
-def examine_all(jobs: list[tuple[bytes, bytes | None]], from_host: str) -> list[Any]:
-    """In a worker: each document examined with its key. A copy taken, the reason it was
-    refused, or RETRY_HERE when its proof failed with this key."""
-    results: list[Any] = []
-    for text, raw in jobs:
-        document = shared_contexts.loads(text)  # parsed once already, with its nesting checked
-        key = None
-        if raw is not None:
-            key = _keys.get(raw)
-            if key is None:
-                key = _keys[raw] = ed25519.Ed25519PublicKey.from_public_bytes(raw)
-        # The text as sent is the stored form (its contexts by the references that
-        # registry.core.stored_documents lists): kept as it is for a document stored as sent.
-        stored_text = text.decode()
-        try:
-            results.append(examine(document, from_host, key, stored_text))
-        except CopyRefused as exc:
-            results.append(str(exc))
-        except proofs.ProofError:
-            results.append(RETRY_HERE)
-    return results

@@ -18,8 +18,9 @@ from federation.hosts import InvalidHost
 from registry.core import db
 from registry.core.schema import partners
 from registry.fediverse.copy_checks import CopyChecker
+from registry.fediverse.copy_reading import CopyRefused, RemoteCopy, on_host
 from registry.fediverse.federation import Federation
-from registry.fediverse.mirror import CopyRefused, RemoteCopy, apply_copies, apply_delete, on_host
+from registry.fediverse.mirror import apply_copies, apply_delete
 from registry.fediverse.partners import Partner
 from registry.fediverse.rekeying import moved_target, rekey_copies, verified_moves
 

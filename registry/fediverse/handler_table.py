@@ -14,8 +14,8 @@ from federation.handlers import Guard, Handler, Handlers
 from registry.fediverse import asset_handlers as assets
 from registry.fediverse import follow_handlers as follows
 from registry.fediverse import move_handlers as moves
+from registry.fediverse.copy_reading import is_commons_asset
 from registry.fediverse.inbox_context import InboxContext
-from registry.fediverse.mirror import is_commons_asset
 
 # (activity type, apply, object test, prepare); handlers with an object test are tried first.
 TABLE = [

@@ -28,8 +28,8 @@ from federation.hosts import InvalidHost, host_of
 from federation.inbox import ref
 from federation.transactions import read
 from registry.fediverse.asset_handlers import require_partner
+from registry.fediverse.copy_reading import CopyRefused, RemoteCopy, on_host
 from registry.fediverse.inbox_context import InboxContext
-from registry.fediverse.mirror import CopyRefused, RemoteCopy, on_host
 from registry.fediverse.portability import ArchiveError, check_authorization
 from registry.fediverse.rekeying import rekey_copy, verified_target
 

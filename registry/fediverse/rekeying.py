@@ -24,14 +24,8 @@ from registry.catalog import store as asset_store
 from registry.catalog.store import next_change_seq
 from registry.core import db
 from registry.core.schema import LOCAL, assets, moved_assets
-from registry.fediverse.mirror import (
-    CopyRefused,
-    RemoteCopy,
-    apply_copies,
-    check_copy,
-    copy_row,
-    is_commons_asset,
-)
+from registry.fediverse.copy_reading import CopyRefused, RemoteCopy, is_commons_asset
+from registry.fediverse.mirror import apply_copies, check_copy, copy_row
 from registry.fediverse.moves import COPY, record_moves
 from registry.fediverse.portability import ArchiveError
 from vocab.times import utcnow

@@ -28,9 +28,10 @@ from registry.catalog.changes import purge_tombstones
 from registry.core import db
 from registry.core.schema import assets, partners
 from registry.fediverse.copy_checks import CheckPool, CopyChecker, worker_count
+from registry.fediverse.copy_reading import CopyRefused, on_host
 from registry.fediverse.federation import Federation
 from registry.fediverse.feed_pages import PagesAhead, check_page, store_pages
-from registry.fediverse.mirror import CopyRefused, apply_delete, on_host
+from registry.fediverse.mirror import apply_delete
 from registry.fediverse.partners import Partner, list_partners, record_failure
 from vocab.times import utcnow
 

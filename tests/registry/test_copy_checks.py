@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from federation import keys, proofs
+from registry.fediverse.check_worker import PARENT_CHECK_SECONDS
 from registry.fediverse.copy_checks import (
-    PARENT_CHECK_SECONDS,
     POOL_MIN_DOCUMENTS,
     CheckPool,
     CopyChecker,

@@ -5,7 +5,7 @@ unchanged document is kept whole rather than rebuilt in English."""
 from __future__ import annotations
 
 import vocab
-from registry.fediverse.mirror import understood
+from registry.fediverse.copy_reading import understood
 
 IRI = "https://partner.example/assets/eines"
 META = vocab.AssetMeta(IRI, url=IRI, attributed_to="https://partner.example/actor")

@@ -14,13 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import vocab
 from registry.core import db
 from registry.core.schema import assets
-from registry.fediverse.mirror import (
-    CopyRefused,
-    RemoteCopy,
-    apply_copies,
-    apply_copy,
-    apply_delete,
-)
+from registry.fediverse.copy_reading import CopyRefused, RemoteCopy
+from registry.fediverse.mirror import apply_copies, apply_copy, apply_delete
 
 ORIGIN = "partner.example"
 IRI = f"https://{ORIGIN}/assets/abc"

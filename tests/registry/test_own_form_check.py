@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vocab
-from registry.fediverse import mirror
+from registry.fediverse import copy_reading
 from vocab.own_form import read_own_form
 
 HOST = "a.example"
@@ -113,10 +113,10 @@ def written(record: vocab.AssetRecord, meta: vocab.AssetMeta) -> dict[str, Any]:
 
 def agrees_with_the_full_reader(document: Any) -> bool:
     """The fast reading is refused, or gives what the full reading gives, document kept."""
-    fast = mirror._as_written(document, HOST)
+    fast = copy_reading._as_written(document, HOST)
     if fast is None:
         return False
-    record, meta, origin, kept = mirror._read(document, HOST)
+    record, meta, origin, kept = copy_reading._read(document, HOST)
     assert (fast[0], fast[1], fast[2]) == (record, meta, origin)
     assert fast[3] is document and kept is document
     return True
@@ -173,8 +173,8 @@ def bent_documents(draw: st.DrawFn) -> dict[str, Any]:
 def test_a_bent_document_is_read_the_long_way_or_read_the_same(document: dict) -> None:
     try:
         agrees_with_the_full_reader(document)
-    except mirror.CopyRefused:
-        assert mirror._as_written(document, HOST) is None  # refused by the full reader only
+    except copy_reading.CopyRefused:
+        assert copy_reading._as_written(document, HOST) is None  # refused by the full reader only
 
 
 @pytest.mark.parametrize(
@@ -203,12 +203,12 @@ def test_what_we_would_not_write_is_read_the_long_way(bend: Any) -> None:
     )
     assert agrees_with_the_full_reader(copy.deepcopy(document))
     bend(document)
-    assert mirror._as_written(document, HOST) is None
+    assert copy_reading._as_written(document, HOST) is None
 
 
 def test_a_copy_from_another_host_is_refused_as_before() -> None:
     meta = vocab.AssetMeta(iri="https://b.example/assets/1", published=WHEN)
     document = written(vocab.validate_asset_input({"name": "X", "kind": "fablab"}), meta)
-    assert mirror._as_written(document, HOST) is None
-    with pytest.raises(mirror.CopyRefused, match="may not speak for"):
-        mirror.examine(document, HOST, None)
+    assert copy_reading._as_written(document, HOST) is None
+    with pytest.raises(copy_reading.CopyRefused, match="may not speak for"):
+        copy_reading.examine(document, HOST, None)

@@ -22,7 +22,7 @@ from federation.tables import deliveries, outbox
 from registry.catalog import visibility
 from registry.core import db
 from registry.core.schema import assets
-from registry.fediverse import group_actors, mirror
+from registry.fediverse import copy_reading, group_actors, mirror
 from registry.http.pages.session import COOKIE
 from registry.people import members
 from tests.registry.test_assets_api import GARDEN
@@ -316,7 +316,7 @@ async def test_a_partners_copy_stays_with_partners(engine, client) -> None:  # t
         document = origin.asset("p1", name=NAMES["partners"])
         document["to"] = [f"{origin.actor}/followers"]
         document["cc"] = []
-        copy = mirror.RemoteCopy.of(
+        copy = copy_reading.RemoteCopy.of(
             document, *_read(document), origin=f"127.0.0.1:{origin.port}", proof_checked=False
         )
         async with db.write(engine) as conn:
