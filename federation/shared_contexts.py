@@ -3,11 +3,11 @@
 A document may carry its context inline, so that a consumer needs no fetch to read it; the
 registry's asset documents do (2.5 kB), and a signed one holds a second copy in its proof:
 two thirds of its 7.5 kB. Parsing those copies was much of what reading such a document
-cost. A context the application registers here is
-parsed once. Where its text appears verbatim as the value of `"@context"` (as orjson writes
-it: no spaces), the document reads with the one shared value in that place. (Writing it
-sorted from a kept sorted text was tried and dropped: finding it, a walk of the document in
-Python, cost more than orjson sorting the whole document, contexts included.)
+cost. A context the application registers here is parsed once. Where its text appears
+verbatim as the value of `"@context"` (as orjson writes it: no spaces), the document reads
+with the one shared value in that place. (Writing it sorted from a kept sorted text was
+tried and dropped: finding it, a walk of the document in Python, cost more than orjson
+sorting the whole document, contexts included.)
 
 A shared value must never be changed in place. Nothing here does: documents get a new
 `@context` entry rather than an edited one, and JSON-LD expansion works on its own copy.

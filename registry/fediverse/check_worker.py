@@ -59,9 +59,10 @@ def examine_all(jobs: list[tuple[bytes, bytes | None]], from_host: str) -> list[
             key = _keys.get(raw)
             if key is None:
                 key = _keys[raw] = ed25519.Ed25519PublicKey.from_public_bytes(raw)
-        # The text as sent is the stored form (its contexts by the references that
-        # registry.core.stored_documents lists): kept as it is for a document stored as sent.
-        stored_text = text.decode()
+        # A text with references (marked) is in the stored form, its references those that
+        # registry.core.stored_documents lists: kept as it is for a document stored as sent.
+        # Any other is written again by `to_stored`, which may find a listed context in it.
+        stored_text = text.decode() if text.startswith(shared_contexts.MARK.encode()) else None
         try:
             results.append(examine(document, from_host, key, stored_text))
         except CopyRefused as exc:

@@ -16,10 +16,13 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 
+import orjson
 import pytest
 
-from federation import keys, proofs
-from registry.fediverse.check_worker import PARENT_CHECK_SECONDS
+from federation import keys, proofs, shared_contexts
+from registry.catalog.projection import dump
+from registry.core.stored_documents import MARK, to_stored
+from registry.fediverse.check_worker import PARENT_CHECK_SECONDS, examine_all
 from registry.fediverse.copy_checks import (
     POOL_MIN_DOCUMENTS,
     CheckPool,
@@ -86,6 +89,22 @@ async def test_workers_take_and_refuse_what_the_syncing_process_would(
     assert refusals == expected_refusals and len(refusals) == 3
     assert any("integrity proof" in r for r in refusals)
     assert any("not a valid commons asset" in r for r in refusals)
+
+
+def test_a_worker_stores_a_copy_as_the_syncing_process_would_whatever_it_was_sent(
+    victim: Partner,
+) -> None:
+    """Sent by reference (its contexts shared), the text is kept as the stored form; sent
+    written out (contexts read as plain values, a partner on another version), it is
+    written again in the stored form, its listed contexts by reference."""
+    document = signed(victim, "t")
+    raw_key = victim.ed_key.public_key().public_bytes_raw()
+    host = f"127.0.0.1:{victim.port}"
+    for sent in (document, orjson.loads(orjson.dumps(document))):
+        text = shared_contexts.dumps(sent, by_reference=True)
+        (copy,) = examine_all([(text, raw_key)], host)
+        assert copy.form.text == to_stored(dump(document))
+        assert copy.form.text.startswith(MARK) and copy.document == document
 
 
 async def test_a_rotated_key_is_fetched_again_for_the_workers_refusals(
