@@ -24,14 +24,15 @@ WORKER_NICENESS = 10
 PARENT_CHECK_SECONDS = 1.0
 
 
-def worker_started() -> None:
-    """Run first in each worker. Its checks take the cores only when the node's own processes
-    (serving requests, storing the pages) do not want them. And it ends with the process
-    that started it, even one killed with SIGKILL: it would otherwise wait for jobs for ever,
-    since it holds the writing end of its own job pipe too (seen after a killed sync)."""
+def worker_started(parent: int) -> None:
+    """Run first in each worker, given the pid of the process that started it. Its checks
+    take the cores only when the node's own processes (serving requests, storing the pages)
+    do not want them. And it ends with that process, even one killed with SIGKILL: it would
+    otherwise wait for jobs for ever, since it holds the writing end of its own job pipe too
+    (seen after a killed sync). The pid comes from the parent, not `os.getppid()` here: a
+    sync killed while its workers were still importing has already left them to init."""
     with contextlib.suppress(OSError, AttributeError):  # not permitted, or not POSIX
         os.nice(WORKER_NICENESS)
-    parent = os.getppid()
     threading.Thread(target=_end_with, args=(parent,), name="end-with-parent", daemon=True).start()
 
 

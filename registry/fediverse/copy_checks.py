@@ -79,6 +79,7 @@ class CheckPool:
             self.processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=worker_started,
+            initargs=(os.getpid(),),
         )
         loop = asyncio.get_running_loop()
         # Start every worker now; until they are up, pages are checked in this process.

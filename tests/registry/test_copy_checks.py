@@ -141,7 +141,8 @@ def test_the_default_is_a_worker_per_core_and_none_on_one_core(
         assert worker_count(-1) == workers
 
 
-# A process that starts a pool's worker, says its pid and the worker's, then waits to be killed.
+# A process that starts a pool's worker, says the worker's pid (once it is up, or at once),
+# then waits to be killed.
 POOL_HOLDER = """
 import asyncio, multiprocessing, sys
 from registry.fediverse.copy_checks import CheckPool
@@ -149,7 +150,8 @@ from registry.fediverse.copy_checks import CheckPool
 async def main():
     pool = CheckPool(1)
     pool.start()
-    await pool.warming
+    if sys.argv[1] == "up":
+        await pool.warming
     (worker,) = multiprocessing.active_children()
     print(worker.pid, flush=True)
     await asyncio.sleep(600)
@@ -158,18 +160,23 @@ asyncio.run(main())
 """
 
 
-def test_a_killed_syncs_workers_end_with_it_at_lower_priority() -> None:
-    command = [sys.executable, "-c", POOL_HOLDER]
-    holder = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("when", ["up", "starting"])
+def test_a_killed_syncs_workers_end_with_it_at_lower_priority(when: str) -> None:
+    """Killed once its worker is up, or while the worker is still importing (a sync killed
+    in its first second: the worker then starts with init as its parent already)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", POOL_HOLDER, when], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None
         worker = int(holder.stdout.readline())
-        # The checks yield the cores to the node's own processes.
-        assert os.getpriority(os.PRIO_PROCESS, worker) >= os.getpriority(os.PRIO_PROCESS, 0) + 1
+        if when == "up":  # the checks yield the cores to the node's own processes
+            ours = os.getpriority(os.PRIO_PROCESS, 0)
+            assert os.getpriority(os.PRIO_PROCESS, worker) >= ours + 1
     finally:
         holder.kill()  # SIGKILL: nothing in it can stop its workers
         holder.wait()
-    deadline = time.monotonic() + 10 * PARENT_CHECK_SECONDS
+    deadline = time.monotonic() + 10 + 10 * PARENT_CHECK_SECONDS  # its start, then its watch
     while _running(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _running(worker), "the worker outlived the killed sync"
