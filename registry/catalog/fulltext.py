@@ -1,11 +1,10 @@
 """Full-text search: SQLite FTS5 or a PostgreSQL tsvector with a GIN index.
 
-Text is folded in Python (Unicode decomposition, accents dropped, case folded, split into
-words) before it reaches either database, so both engines index and match the same words and
-no database extension (unaccent) is needed. Ranking is computed from the matched row alone
-(how many query words start a word of its name), never from corpus-wide
-statistics: a rank that moved whenever another asset was written would make cursor pages
-skip or repeat results.
+Text is folded in Python (registry.catalog.folding) before it reaches either database, so
+both engines index and match the same words and no database extension (unaccent) is needed.
+Ranking is computed from the matched row alone (how many query words start a word of its
+name), never from corpus-wide statistics: a rank that moved whenever another asset was
+written would make cursor pages skip or repeat results.
 
 Words are matched across their languages' inflections by stemming the *query* (Snowball, in
 each interface language): "bibliotecas" is also sought as the prefix "bibliotec", so it finds
@@ -19,16 +18,13 @@ migrations.
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
-from collections.abc import Iterable
 
 import snowballstemmer
 from sqlalchemy import ColumnElement, case, func, literal, literal_column, or_, select, text
 
+from registry.catalog.folding import fold_words
 from registry.core.schema import asset_search, assets
 
-_WORD = re.compile(r"[^\W_]+")
 MAX_QUERY_WORDS = 12
 # The interface's languages, by Snowball's names for them.
 STEM_LANGUAGES = ("english", "spanish", "catalan", "french", "german", "italian")
@@ -54,25 +50,6 @@ def alternatives(word: str) -> tuple[str, ...]:
         if not any(candidate.startswith(shorter) for shorter in kept):
             kept.append(candidate)
     return tuple(kept)
-
-
-def fold_words(value: str | None) -> list[str]:
-    """Split text into accent- and case-folded words."""
-    if not value:
-        return []
-    if value.isascii():  # nothing to decompose or strip: most names and places
-        return _WORD.findall(value.lower())
-    decomposed = unicodedata.normalize("NFKD", value)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _WORD.findall(stripped.casefold())
-
-
-def fold(values: Iterable[str | None]) -> str:
-    """The folded, space-separated form stored in search_name / search_text."""
-    words: list[str] = []
-    for value in values:
-        words.extend(fold_words(value))
-    return " ".join(words)
 
 
 def query_words(q: str) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import vocab
 from federation import proofs
-from registry.catalog import visibility as visibility_rule
+from registry.catalog import addressing
 from registry.catalog.store import AssetRow
 from registry.core import iris
 from registry.core.iris import group_followers_iri
@@ -40,7 +40,7 @@ def local_document(
         # proof covers it); the group actor's own activities carry it attributed to the
         # group (registry.fediverse.publishing).
         followers.append(group_followers_iri(service.base, group_slug))
-    extra.update(visibility_rule.addressing(visibility, followers))
+    extra.update(addressing.addressing(visibility, followers))
     meta = vocab.AssetMeta(
         iri=iri,
         url=iri,

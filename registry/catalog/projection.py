@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 import vocab
-from registry.catalog.fulltext import fold
+from registry.catalog.folding import fold
 from registry.core import stored_documents
 
 

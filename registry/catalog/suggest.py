@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from registry.catalog import fulltext
+from registry.catalog import folding
 from registry.catalog.version import catalog_version
 from registry.catalog.visibility import exported
 from registry.core import db
@@ -44,7 +44,7 @@ class CatalogWords:
             )
             counts: Counter[str] = Counter()
             for name, locality in rows:
-                counts.update(set(fulltext.fold_words(name)) | set(fulltext.fold_words(locality)))
+                counts.update(set(folding.fold_words(name)) | set(folding.fold_words(locality)))
         self.counts = Counter({w: n for w, n in counts.items() if len(w) >= 3})
         self.by_length = defaultdict(list)
         for word in self.counts:
@@ -71,6 +71,6 @@ class CatalogWords:
 async def did_you_mean(engine: AsyncEngine, q: str, words: CatalogWords) -> str | None:
     """The query with each unknown word replaced by its closest catalog word, or None."""
     await words.refresh(engine)
-    asked = fulltext.fold_words(q)
+    asked = folding.fold_words(q)
     fixed = [words.closest(w) or w for w in asked]
     return " ".join(fixed) if fixed != asked else None

@@ -12,24 +12,20 @@ Every output asks this module, as SQL conditions over `assets`, with the `Audien
 request: `readable` (may it be fetched by its IRI or id) and `listed` (may it appear in a list
 or search of someone who asked). Public exports always use `PUBLIC_AUDIENCE`. Federation asks
 `delivered_to_followers` / `delivered_to_partners`, and a copy's visibility is read back from
-how its document is addressed (`addressing`, `of_document`), so a mirror keeps the rule.
+how its document is addressed (registry.catalog.addressing), so a mirror keeps the rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, false, or_, true
 
+# The values themselves live with the federation half of the rule; they are this module's too.
+from registry.catalog.addressing import PARTNERS, PUBLIC, UNLISTED, VISIBILITIES
 from registry.core.errors import Unprocessable
 from registry.core.schema import LOCAL, assets
-
-PUBLIC, UNLISTED, PARTNERS, GROUP = "public", "unlisted", "partners", "group"
-VISIBILITIES = (PUBLIC, UNLISTED, PARTNERS, GROUP)
-AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-_PUBLIC_NAMES = {AS_PUBLIC, "as:Public", "Public"}
 
 
 @dataclass(frozen=True)
@@ -111,46 +107,3 @@ def readable_flag(audience: Audience) -> Any:
 
 def as_flag(condition: ColumnElement[bool]) -> Any:
     return case((condition, true()), else_=false())
-
-
-# -- the rule, for federation ----------------------------------------------------------------
-
-
-def delivered_to_followers(visibility: str) -> bool:
-    """Sent to (and listed in the outbox for) every follower of the node and of its group."""
-    return visibility in (PUBLIC, UNLISTED)
-
-
-def delivered_to_partners(visibility: str) -> bool:
-    return visibility in (PUBLIC, UNLISTED, PARTNERS)
-
-
-def addressing(visibility: str, followers: Iterable[str]) -> dict[str, list[str]]:
-    """`to`/`cc` of an asset document and its activities (Mastodon reads visibility there):
-    public to Public; unlisted to the followers with Public in cc; partners to the followers
-    only (and delivered only to partners); group to nobody."""
-    followers = list(followers)
-    if visibility == PUBLIC:
-        return {"to": [AS_PUBLIC], "cc": followers}
-    if visibility == UNLISTED:
-        return {"to": followers, "cc": [AS_PUBLIC]}
-    if visibility == PARTNERS:
-        return {"to": followers, "cc": []}
-    return {"to": [], "cc": []}
-
-
-def _names(value: Any) -> set[str]:
-    items = value if isinstance(value, list) else [value]
-    return {i.get("id") if isinstance(i, dict) else i for i in items if i} - {None}
-
-
-def of_document(document: dict[str, Any]) -> str:
-    """The visibility a copy keeps, read from its addressing (what `addressing` wrote); a
-    document addressed to nobody at all (older forms) is public, as it always was."""
-    if "to" not in document and "cc" not in document:
-        return PUBLIC
-    if _PUBLIC_NAMES & _names(document.get("to")):
-        return PUBLIC
-    if _PUBLIC_NAMES & _names(document.get("cc")):
-        return UNLISTED
-    return PARTNERS  # neither: it came only to partners, so it stays with them

@@ -8,10 +8,13 @@ fast. Documents live apart from the projections so that the rows every search sc
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Dialect,
     Float,
     ForeignKey,
     Index,
@@ -21,9 +24,25 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy.types import TypeDecorator
 
 from federation.sql import Id, metadata, utc
-from registry.core.stored_documents import DocumentText
+from registry.core.stored_documents import from_stored, to_stored
+
+
+class DocumentText(TypeDecorator[str]):
+    """A TEXT column of JSON documents, stored with their known contexts by reference
+    (registry.core.stored_documents)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return to_stored(value) if isinstance(value, str) else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return from_stored(value) if isinstance(value, str) else value
+
 
 node_keys = Table(
     "node_keys",

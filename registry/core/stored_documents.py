@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Dialect, Text
-from sqlalchemy.types import TypeDecorator
 
 import vocab
 from federation import shared_contexts
@@ -123,16 +121,3 @@ def without_leading_context(stored: str, context: Any) -> orjson.Fragment | None
     if not stored.startswith(head):
         return None
     return orjson.Fragment(from_stored(MARK + "{" + stored[len(head) :]))
-
-
-class DocumentText(TypeDecorator[str]):
-    """A TEXT column of JSON documents, stored with their known contexts by reference."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        return to_stored(value) if isinstance(value, str) else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        return from_stored(value) if isinstance(value, str) else value

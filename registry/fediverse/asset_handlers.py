@@ -18,7 +18,7 @@ from federation.inbox import ref
 from federation.outbox import publish
 from federation.tables import followers
 from federation.transactions import read, remembered
-from registry.catalog import visibility
+from registry.catalog import addressing
 from registry.fediverse.copy_reading import CopyRefused, RemoteCopy, is_commons_asset
 from registry.fediverse.inbox_context import InboxContext
 from registry.fediverse.mirror import COPY_OUTCOMES, apply_delete, check_copy, store_copies
@@ -135,7 +135,7 @@ async def reshare(ctx: InboxContext, conn: AsyncConnection, copy: RemoteCopy) ->
     node = ctx.node
     if not node.settings.mirror.reshare:
         return
-    if not visibility.delivered_to_followers(visibility.of_document(copy.document)):
+    if not addressing.delivered_to_followers(addressing.of_document(copy.document)):
         return  # a partners-only copy stays on this node
 
     async def ask() -> list[str]:

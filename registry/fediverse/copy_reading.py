@@ -17,10 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 import vocab
 from federation import proofs
 from federation.hosts import InvalidHost, host_of
-from registry.catalog import visibility
+from registry.catalog import addressing
 from registry.catalog.projection import StoredForm, stored_form
 from registry.core import stored_documents
 from vocab.document import post_language
+from vocab.namespaces import AS_PUBLIC
 from vocab.own_form import read_own_form, writes_back
 
 log = logging.getLogger("registry.fediverse.mirror")
@@ -41,7 +42,7 @@ class RemoteCopy:
     meta: vocab.AssetMeta
     origin: str  # the host the asset belongs to
     proof_checked: bool
-    visibility: str  # registry.catalog.visibility, as the document addresses it
+    visibility: str  # registry.catalog.addressing, as the document addresses it
 
     @classmethod
     def of(
@@ -59,7 +60,7 @@ class RemoteCopy:
             meta,
             origin,
             proof_checked,
-            visibility.of_document(document),
+            addressing.of_document(document),
         )
         copy.__dict__["document"] = document  # what `document` would read back
         return copy
@@ -203,8 +204,7 @@ def _origin_iris(value: Any, host: str) -> bool:
     addressing and attribution an origin may give its own asset."""
     items = value if isinstance(value, list) else [value]
     return all(
-        isinstance(item, str) and (item == visibility.AS_PUBLIC or on_host(item, host))
-        for item in items
+        isinstance(item, str) and (item == AS_PUBLIC or on_host(item, host)) for item in items
     )
 
 

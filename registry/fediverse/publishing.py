@@ -23,7 +23,7 @@ from federation import activities
 from federation.follows import ACCEPTED
 from federation.outbox import publish
 from federation.tables import followers
-from registry.catalog import visibility as rule
+from registry.catalog import addressing as rule
 from registry.catalog.asset_changes import AssetChange
 from registry.core.schema import groups
 from registry.fediverse import group_actors

@@ -141,6 +141,20 @@ def test_the_default_is_a_worker_per_core_and_none_on_one_core(
         assert worker_count(-1) == workers
 
 
+def test_a_worker_imports_no_database_or_http_code() -> None:
+    """Each large sync starts its workers afresh: what they import is paid every time (the
+    database and HTTP libraries were half of a worker's start)."""
+    heavy = ("sqlalchemy", "httpx", "starlette", "aiosqlite", "asyncpg")
+    probe = (
+        "import sys, registry.fediverse.check_worker; "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert found == "[]", f"a check worker imports {found}"
+
+
 # A process that starts a pool's worker, says the worker's pid (once it is up, or at once),
 # then waits to be killed.
 POOL_HOLDER = """

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.catalog.fulltext import _WORD, fold_words
+from registry.catalog.folding import _WORD, fold_words
 from vocab.times import iso_utc
 
 

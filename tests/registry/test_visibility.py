@@ -28,6 +28,7 @@ from registry.people import members
 from tests.registry.test_assets_api import GARDEN
 from tests.registry.test_security_helpers import Partner
 from tests.remote_actor import serving
+from vocab.namespaces import AS_PUBLIC
 
 NAMES = {
     "public": "Alpha public garden",
@@ -348,7 +349,7 @@ async def test_group_defaults_apply_and_the_licence_travels(client, engine, grou
     assert body["visibility"] == "unlisted" and body["license"] == "CC-BY-SA-4.0"
     document = (await client.get(body["iri"], headers={"accept": "application/ld+json"})).json()
     assert "CC-BY-SA-4.0" in orjson.dumps(document).decode()
-    assert document["cc"] == [visibility.AS_PUBLIC]
+    assert document["cc"] == [AS_PUBLIC]
 
 
 async def group_actors_defaults(engine, slug: str, vis: str, licence: str) -> None:  # type: ignore[no-untyped-def]
