@@ -4,6 +4,7 @@ The nested location and steward objects are in vocab.nested."""
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from typing import Any
@@ -152,6 +153,7 @@ class Tags(ListOf):
         return [n.removeprefix("#") if isinstance(n, str) else n for n in names] or MISSING
 
 
+@functools.lru_cache(maxsize=4096)  # a catalog's tags repeat; each asset's post names them
 def hashtag_name(tag: str) -> str | None:
     """The tag as a fediverse hashtag, or None when it cannot be one. Mastodon keeps only
     word characters (and `_`, `·` inside) and drops a name without a letter, so `open-data`
