@@ -66,6 +66,20 @@ def test_vocab_imports_neither_federation_nor_registry() -> None:
     assert offenders == []
 
 
+def test_only_the_offline_loader_imports_pyld() -> None:
+    """vocab.loader sets pyld's default document loader to the offline one as it imports
+    pyld; pyld is imported on first use (a check worker never needs it), so no other module
+    may import pyld itself and run with pyld's own loader, which fetches over the network."""
+    offenders = [
+        f"{module_name(p)} -> {name}"
+        for package in ("vocab", "federation", "registry", "bench")
+        for p in sources(package)
+        for name in imports(p)
+        if name.split(".")[0] == "pyld" and module_name(p) != "vocab.loader"
+    ]
+    assert offenders == []
+
+
 def test_federation_never_imports_registry_and_of_vocab_only_the_time_format() -> None:
     """federation/ knows nothing about assets: vocab.times is the one shared piece."""
     offenders = [

@@ -2,6 +2,8 @@
 DCAT, GeoJSON and CSV forms. Pure functions over data: no database, no network; never imports
 `federation` or `registry`."""
 
+from typing import TYPE_CHECKING, Any
+
 from vocab.concepts import (
     SCHEMES,
     Concept,
@@ -33,9 +35,8 @@ from vocab.csv_io import (
 )
 from vocab.dcat import CatalogMeta, DatasetLinks, PageInfo, dcat_catalog
 from vocab.document import AssetMeta, asset_document, read_asset_document
-from vocab.errors import ContextNotAllowed, FieldError, ValidationError
+from vocab.errors import FieldError, ValidationError
 from vocab.geojson import feature, feature_collection
-from vocab.loader import LOCK, OfflineLoader, compact, document_loader, expand, to_rdf
 from vocab.record import (
     FIELDS,
     AssetRecord,
@@ -46,6 +47,32 @@ from vocab.record import (
     validate_asset_input,
 )
 from vocab.schema_org import schema_org_dataset
+
+if TYPE_CHECKING:
+    from vocab.loader import (
+        LOCK,
+        ContextNotAllowed,
+        OfflineLoader,
+        compact,
+        document_loader,
+        expand,
+        to_rdf,
+    )
+
+# pyld's names (vocab.loader) are imported on first use: importing pyld (and the HTTP client
+# it brings) was half of a sync check worker's start, and a worker reads only our own form.
+_FROM_LOADER = frozenset(
+    ("LOCK", "ContextNotAllowed", "OfflineLoader", "compact", "document_loader", "expand", "to_rdf")
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_LOADER:
+        from vocab import loader
+
+        return getattr(loader, name)
+    raise AttributeError(f"module 'vocab' has no attribute {name!r}")
+
 
 __all__ = [
     "ASSET_CONTEXT",

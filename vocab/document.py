@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vocab import fastpath, ldvalues, loader
+from vocab import fastpath, ldvalues
 from vocab.context import ASSET_CONTEXT, ASSET_TYPE
-from vocab.errors import ContextNotAllowed, ErrorList, FieldError, ValidationError
+from vocab.errors import ErrorList, FieldError, ValidationError
 from vocab.languages import canonical_tag
 from vocab.ldvalues import INVALID, MISSING
 from vocab.namespaces import AS, AS_PUBLIC, COMMONS, RDF_TYPE
@@ -107,9 +107,13 @@ def read_asset_document(doc: dict[str, Any] | list[Any]) -> tuple[AssetRecord, A
 def expand_with_pyld(doc: Any) -> list[Any]:
     if not isinstance(doc, (dict, list)):
         raise ValidationError([FieldError("", "expected a JSON-LD object or array")])
+    # pyld is imported when a document first needs it: a process that reads only our own
+    # form (a sync's check worker) never pays for importing it.
+    from vocab import loader
+
     try:
         expanded = loader.expand(doc)
-    except ContextNotAllowed as error:
+    except loader.ContextNotAllowed as error:
         raise ValidationError(
             [FieldError("@context", f"context not allowed: {error.url[:300]}")]
         ) from None

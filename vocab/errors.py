@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyld.jsonld import JsonLdError
-
 # Enough to name every field of an asset several times over; a flood of junk input must not
 # turn into a flood of error objects.
 MAX_ERRORS = 100
@@ -28,20 +26,6 @@ class ValidationError(ValueError):
     def __init__(self, errors: list[FieldError]) -> None:
         self.errors = list(errors)
         super().__init__("; ".join(str(error) for error in self.errors) or "invalid input")
-
-
-class ContextNotAllowed(JsonLdError):
-    """A JSON-LD document referred to a context URL that is neither bundled nor allowed."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        super().__init__(
-            f"JSON-LD context {url!r} is not bundled and not allowed; no context is fetched "
-            "over the network",
-            "vocab.ContextNotAllowed",
-            {"url": url},
-            code="loading remote context failed",
-        )
 
 
 class ErrorList:

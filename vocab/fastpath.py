@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from vocab.bundled_contexts import BUNDLED
 from vocab.context import (
     AS_CONTEXT,
     ASSET_CONTEXT,
     COMMONS_CONTEXT_URL,
     COMMONS_TERMS,
 )
-from vocab.loader import BUNDLED
 
 OWN_CONTEXTS: tuple[Any, ...] = (
     ASSET_CONTEXT,

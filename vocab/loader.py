@@ -1,61 +1,40 @@
 """The offline pyld document loader, and the one lock every pyld call in vocab/ takes.
 
-Only bundled contexts are served; any other URL is refused with ContextNotAllowed (no code
-here ever opens a network connection). Bundled documents are returned with `"tag":
-"static"`, which makes pyld keep the resolved context in its shared cache (undocumented pyld
-behaviour; without it pyld calls the loader on every operation). Documents an admin allows
-through `extra_allowed` are served untagged, so they never enter that process-wide cache and
-stay visible only to the calls that pass them.
+Only bundled contexts (vocab.bundled_contexts) are served; any other URL is refused with
+ContextNotAllowed (no code here ever opens a network connection). Bundled documents are
+returned with `"tag": "static"`, which makes pyld keep the resolved context in its shared
+cache (undocumented pyld behaviour; without it pyld calls the loader on every operation).
+Documents an admin allows through `extra_allowed` are served untagged, so they never enter
+that process-wide cache and stay visible only to the calls that pass them.
 
 pyld's caches are not thread-safe, so `expand`, `compact` and `to_rdf` here hold LOCK.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping
-from importlib import resources
 from typing import Any
 
 from pyld import jsonld
-from pyld.documentloader.frozen import BUNDLED_CONTEXTS
 
-from vocab.context import (
-    AS_CONTEXT,
-    COMMONS_CONTEXT_DOCUMENT,
-    COMMONS_CONTEXT_URL,
-    DATA_INTEGRITY_CONTEXT,
-)
-from vocab.errors import ContextNotAllowed
-
-SECURITY_V1 = "https://w3id.org/security/v1"
-SECURITY_V2 = "https://w3id.org/security/v2"
-MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
-DATA_INTEGRITY_V1 = "https://w3id.org/security/data-integrity/v1"
-DATA_INTEGRITY_V2 = DATA_INTEGRITY_CONTEXT
+from vocab.bundled_contexts import BUNDLED
 
 LOCK = threading.Lock()
 
 
-def _pyld_bundled(url: str) -> dict[str, Any]:
-    return json.loads(BUNDLED_CONTEXTS[url].read_text(encoding="utf-8"))
+class ContextNotAllowed(jsonld.JsonLdError):
+    """A JSON-LD document referred to a context URL that is neither bundled nor allowed."""
 
-
-def _ours(name: str) -> dict[str, Any]:
-    text = resources.files("vocab").joinpath("contexts").joinpath(name).read_text("utf-8")
-    return json.loads(text)
-
-
-BUNDLED: Mapping[str, dict[str, Any]] = {
-    AS_CONTEXT: _pyld_bundled(AS_CONTEXT),
-    SECURITY_V1: _pyld_bundled(SECURITY_V1),
-    SECURITY_V2: _pyld_bundled(SECURITY_V2),
-    MULTIKEY_V1: _ours("multikey-v1.jsonld"),
-    DATA_INTEGRITY_V1: _ours("data-integrity-v1.jsonld"),
-    DATA_INTEGRITY_V2: _ours("data-integrity-v2.jsonld"),
-    COMMONS_CONTEXT_URL: COMMONS_CONTEXT_DOCUMENT,
-}
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(
+            f"JSON-LD context {url!r} is not bundled and not allowed; no context is fetched "
+            "over the network",
+            "vocab.ContextNotAllowed",
+            {"url": url},
+            code="loading remote context failed",
+        )
 
 
 def _remote(url: str, document: dict[str, Any], static: bool) -> dict[str, Any]:

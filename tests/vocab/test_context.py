@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import vocab
-from vocab import loader
+from vocab import bundled_contexts, loader
 from vocab.context import COMMONS_TERMS, PREFIXES
 
 AS_TERMS = loader.BUNDLED[vocab.AS_CONTEXT]["@context"]
@@ -22,7 +22,7 @@ def test_the_asset_context_is_activitystreams_data_integrity_then_inline_terms()
 
 def test_no_inline_term_redefines_an_activitystreams_or_data_integrity_term() -> None:
     assert sorted(set(COMMONS_TERMS) & set(AS_TERMS)) == []
-    di_terms = loader.BUNDLED[loader.DATA_INTEGRITY_V2]["@context"]
+    di_terms = loader.BUNDLED[bundled_contexts.DATA_INTEGRITY_V2]["@context"]
     assert sorted(set(COMMONS_TERMS) & set(di_terms)) == []
     assert "Hashtag" not in AS_TERMS  # which is why we define it
 
