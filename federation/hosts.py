@@ -100,6 +100,16 @@ def _normalized(host: str, scheme: str | None) -> str:
 
 def origin_of(iri: str) -> tuple[str, str]:
     """(scheme, normalised host[:port]) of an absolute http(s) IRI. Raises `InvalidHost`."""
+    if not isinstance(iri, str):  # nothing else is an IRI, nor may reach the cache
+        raise InvalidHost(f"not an IRI: {iri!r}"[:300])
+    return _origin_of(iri)
+
+
+@functools.lru_cache(maxsize=4096)
+def _origin_of(iri: str) -> tuple[str, str]:
+    """`origin_of` remembered: an actor's, its key's and its followers' IRIs are asked about
+    with every document it sends, and a copy's own IRI several times while it is checked
+    (errors are raised each time, never cached)."""
     try:
         parts = urlsplit(iri)
     except (ValueError, TypeError) as exc:

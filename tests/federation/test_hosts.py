@@ -106,3 +106,12 @@ def test_every_spelling_of_one_host_compares_equal() -> None:
     assert {host_of(iri) for iri in spellings} == {"registry.test"}
     assert host_of("https://xn--mnchen-3ya.example/") == host_of("https://münchen.example/")
     assert host_of("https://registry.test:8443/") != host_of("https://registry.test/")
+
+
+@pytest.mark.parametrize(
+    "value", [None, 7, ["https://registry.test/a"], {"id": "x"}, b"https://x/"]
+)
+def test_anything_but_a_string_is_no_iri_every_time(value: object) -> None:
+    for _ in range(2):  # remembered answers are for strings only; a refusal is never kept
+        with pytest.raises(InvalidHost):
+            host_of(value)  # type: ignore[arg-type]
