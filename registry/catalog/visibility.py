@@ -11,8 +11,9 @@ An asset's `visibility` is one of:
 Every output asks this module, as SQL conditions over `assets`, with the `Audience` of the
 request: `readable` (may it be fetched by its IRI or id) and `listed` (may it appear in a list
 or search of someone who asked). Public exports always use `PUBLIC_AUDIENCE`. Federation asks
-`delivered_to_followers` / `delivered_to_partners`, and a copy's visibility is read back from
-how its document is addressed (registry.catalog.addressing), so a mirror keeps the rule.
+registry.catalog.addressing (`delivered_to_followers` / `delivered_to_partners`), where a
+copy's visibility is also read back from how its document is addressed, so a mirror keeps
+the rule.
 """
 
 from __future__ import annotations
