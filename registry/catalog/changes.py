@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import Text, and_, delete, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +24,11 @@ from registry.core.schema import LOCAL, PUBLISHED, asset_documents, assets, move
 from vocab.times import as_utc, iso, utcnow
 
 HORIZON_KEY = "changes_horizon"
+# A page of the feed ends before its documents pass this many bytes, whatever its page size:
+# a partner's fetcher refuses a page over `federation.fetch_max_bytes` (1 MiB by default), and
+# an asset may carry a 20,000-character description in each of its languages. A page always
+# holds at least one item, so the feed moves on.
+PAGE_BYTES = 768 * 1024
 FORMER_TYPE = ["as:Page", "commons:CommonsAsset"]  # IRIs: formerType is `@id`-typed
 
 
@@ -45,9 +51,10 @@ async def latest(conn: AsyncConnection) -> int:
 async def changes_page(
     conn: AsyncConnection, since: int, limit: int, audience: Audience = PUBLIC_AUDIENCE
 ) -> tuple[list[dict], int]:
-    """Items after `since` (oldest first) and the number to continue from. An asset the
-    audience may not have (registry.catalog.visibility) is listed as deleted, so that a copy made
-    while it could see it goes away."""
+    """Items after `since` (oldest first), at most `limit` and about PAGE_BYTES of them, and
+    the number to continue from. An asset the audience may not have
+    (registry.catalog.visibility) is listed as deleted, so that a copy made while it could see
+    it goes away."""
     rows = list(
         await conn.execute(
             select(
@@ -71,41 +78,47 @@ async def changes_page(
             .limit(limit)
         )
     )
-    items = []
+    items: list[dict] = []
+    size, last = 0, since
     for row in rows:
         if row.deleted_at is not None or not row.visible:
-            items.append(
-                {
-                    "type": "Delete",
-                    "commons:seq": row.change_seq,
-                    "object": {
-                        "id": row.iri,
-                        "type": "Tombstone",
-                        "formerType": FORMER_TYPE,
-                        "deleted": iso(as_utc(row.deleted_at or row.updated_at)),
-                        # as:movedTo in full: the feed's context does not define `movedTo`.
-                        **({"as:movedTo": {"id": row.new_iri}} if row.new_iri else {}),
-                    },
-                }
-            )
+            item: dict = {
+                "type": "Delete",
+                "commons:seq": row.change_seq,
+                "object": {
+                    "id": row.iri,
+                    "type": "Tombstone",
+                    "formerType": FORMER_TYPE,
+                    "deleted": iso(as_utc(row.deleted_at or row.updated_at)),
+                    # as:movedTo in full: the feed's context does not define `movedTo`.
+                    **({"as:movedTo": {"id": row.new_iri}} if row.new_iri else {}),
+                },
+            }
+            item_bytes = len(orjson.dumps(item))
         else:
-            items.append(
-                {"type": "Update", "commons:seq": row.change_seq, "object": _object(row.document)}
-            )
-    return items, rows[-1].change_seq if rows else since
+            document, item_bytes = _object(row.document)
+            item = {"type": "Update", "commons:seq": row.change_seq, "object": document}
+        if items and size + item_bytes > PAGE_BYTES:
+            break
+        items.append(item)
+        size += item_bytes
+        last = row.change_seq
+    return items, last
 
 
-def _object(stored: str) -> Any:
+def _object(stored: str) -> tuple[orjson.Fragment, int]:
     """An asset document for the feed without the asset context, which the page carries once
-    (readers put it back): written as stored where it begins with that context (as every
-    document this node writes does), parsed and edited otherwise."""
-    unparsed = stored_documents.without_leading_context(stored, vocab.ASSET_CONTEXT)
-    if unparsed is not None:
-        return unparsed
+    (readers put it back), and its size in bytes: written as stored where it begins with that
+    context (as every document this node writes does), parsed and edited otherwise."""
+    text = stored_documents.without_leading_context(stored, vocab.ASSET_CONTEXT)
+    if text is not None:
+        written = text.encode()
+        return orjson.Fragment(written), len(written)
     document = stored_documents.load(stored)
     if document.get("@context") == vocab.ASSET_CONTEXT:
         del document["@context"]
-    return document
+    written = orjson.dumps(document)
+    return orjson.Fragment(written), len(written)
 
 
 async def catalog_page(

@@ -197,7 +197,12 @@ class MirrorSection:
         maximum=100,
     )
     page_size: int = key(
-        100, "Assets per page of the catalog and changes collections.", minimum=10, maximum=1000
+        100,
+        "Assets per page of the catalog and changes collections. A changes page also ends "
+        "before 768 KiB of documents, so that partners' fetchers (1 MiB by default) can read "
+        "it whatever the assets' texts.",
+        minimum=10,
+        maximum=1000,
     )
     check_processes: int = key(
         -1,

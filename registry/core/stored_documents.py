@@ -109,15 +109,16 @@ def load(stored: str) -> Any:
     return value
 
 
-def without_leading_context(stored: str, context: Any) -> orjson.Fragment | None:
-    """The document of a stored text without its `@context` member, for a response that
-    carries `context` once for many documents (a changes-feed page): written as it is stored,
-    the other contexts put back inline, with no parsing. None unless the text begins with that
-    member holding the registered context `context` (then the caller parses and edits)."""
+def without_leading_context(stored: str, context: Any) -> str | None:
+    """The JSON text of a stored document without its `@context` member, for a response that
+    carries `context` once for many documents (a changes-feed page, which writes it as an
+    `orjson.Fragment`): as it is stored, the other contexts put back inline, with no parsing.
+    None unless the text begins with that member holding the registered context `context`
+    (then the caller parses and edits)."""
     shared = shared_contexts.shared(context)
     if shared is None:
         return None
     head = f'{MARK}{{{_REFERENCE_START}{shared.ident}",'
     if not stored.startswith(head):
         return None
-    return orjson.Fragment(from_stored(MARK + "{" + stored[len(head) :]))
+    return from_stored(MARK + "{" + stored[len(head) :])
