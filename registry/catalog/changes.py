@@ -113,11 +113,11 @@ def _object(stored: str) -> tuple[orjson.Fragment, int]:
     text = stored_documents.without_leading_context(stored, vocab.ASSET_CONTEXT)
     if text is not None:
         written = text.encode()
-        return orjson.Fragment(written), len(written)
-    document = stored_documents.load(stored)
-    if document.get("@context") == vocab.ASSET_CONTEXT:
-        del document["@context"]
-    written = orjson.dumps(document)
+    else:
+        document = stored_documents.load(stored)
+        if document.get("@context") == vocab.ASSET_CONTEXT:
+            del document["@context"]
+        written = orjson.dumps(document)
     return orjson.Fragment(written), len(written)
 
 
