@@ -112,7 +112,7 @@ class AssetRow:
     origin: str
     group_id: int | None
     moderation: str
-    record: vocab.AssetRecord
+    record: vocab.AssetRecord | None  # None only with `form`
     document: dict[str, Any] | None  # None only with `form`
     created: datetime
     updated: datetime
@@ -124,7 +124,9 @@ class AssetRow:
     def stored(self) -> StoredForm:
         if self.form is not None:
             return self.form
-        assert self.document is not None, "an AssetRow needs its document or its stored form"
+        assert self.record is not None and self.document is not None, (
+            "an AssetRow needs its record and document, or its stored form"
+        )
         return stored_form(self.record, self.document)
 
     def hot_columns(self, form: StoredForm) -> dict[str, Any]:

@@ -74,8 +74,9 @@ def copy_row(copy: RemoteCopy, *, uid: str, seq: int, updated: datetime) -> Asse
         origin=copy.origin,
         group_id=None,
         moderation=PUBLISHED,
-        record=copy.record,
-        document=None,  # its stored form is made: the document is not read again
+        # Its stored form is made: neither the record nor the document is read again.
+        record=None,
+        document=None,
         created=copy.meta.published or updated,
         updated=updated,
         seq=seq,

@@ -86,6 +86,9 @@ async def test_workers_take_and_refuse_what_the_syncing_process_would(
     expected_copies, expected_refusals = await here.check(documents)
     assert here.pool.executor is None
     assert copies == expected_copies
+    # Each crossed as plain values; its record and document read back from the stored text.
+    assert [c.record for c in copies] == [c.record for c in expected_copies]
+    assert [c.document for c in copies] == [c.document for c in expected_copies]
     assert refusals == expected_refusals and len(refusals) == 3
     assert any("integrity proof" in r for r in refusals)
     assert any("not a valid commons asset" in r for r in refusals)
