@@ -37,9 +37,12 @@ _MARK_PREFIXES = (MARK, _MARK_BYTES)
 _MARKS: dict[type, Any] = {str: '"' + MARK, bytes: ('"' + MARK).encode()}  # a reference's start
 
 
+ID_LENGTH = 16  # hex digits
+
+
 def context_id(text: str) -> str:
     """The id a context's JSON text is known by: the start of its SHA-256."""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hashlib.sha256(text.encode()).hexdigest()[:ID_LENGTH]
 
 
 @dataclass(frozen=True, eq=False)

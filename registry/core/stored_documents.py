@@ -19,7 +19,6 @@ fails when the documents' context changes and its new text is not yet in `stored
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ import orjson
 
 import vocab
 from federation import shared_contexts
-from federation.shared_contexts import KEY, MARK, context_id
+from federation.shared_contexts import ID_LENGTH, KEY, MARK, context_id
 
 __all__ = ["KEY", "MARK", "context_id"]
 
@@ -39,7 +38,6 @@ shared_contexts.register(vocab.ASSET_CONTEXT)
 
 CONTEXTS_DIR = Path(__file__).with_name("stored_contexts")
 _REFERENCE_START = KEY + '"' + MARK  # what a reference begins with
-_REFERENCE = re.compile(re.escape(_REFERENCE_START) + '([0-9a-f]{16})"')
 
 
 @cache
@@ -84,14 +82,18 @@ def from_stored(stored: str) -> str:
     if not stored.startswith(MARK):
         return stored
     contexts = known_contexts()
-
-    def inline(match: re.Match[str]) -> str:
-        ident = match.group(1)
-        if ident not in contexts:
+    # Split at each reference rather than a regular expression's substitution: a feed page
+    # writes a hundred documents out, and this is about twice as fast. In a marked text every
+    # `"@context":"~` is a reference that `to_stored` wrote (a text holding one already is
+    # stored unmarked), so each piece after the first starts with an id and its closing quote.
+    first, *rest = stored[len(MARK) :].split(_REFERENCE_START)
+    parts = [first]
+    for piece in rest:
+        ident = piece[:ID_LENGTH]
+        if ident not in contexts or piece[ID_LENGTH : ID_LENGTH + 1] != '"':
             raise LookupError(f"a stored document names context {ident}, not known here")
-        return KEY + contexts[ident]
-
-    return _REFERENCE.sub(inline, stored[len(MARK) :])
+        parts += (KEY, contexts[ident], piece[ID_LENGTH + 1 :])
+    return "".join(parts)
 
 
 def load(stored: str) -> Any:

@@ -163,6 +163,9 @@ def test_any_other_stored_text_is_left_to_the_caller_to_parse(document: str) -> 
 def test_a_reference_to_a_context_not_listed_here_is_an_error_not_a_guess() -> None:
     with pytest.raises(LookupError, match="0123456789abcdef"):
         from_stored(MARK + '{"@context":"~0123456789abcdef","id":"x"}')
+    known = next(iter(known_contexts()))
+    with pytest.raises(LookupError):  # cut short: a marked text holds only whole references
+        from_stored(MARK + '{"@context":"~' + known[:8] + '","id":"x"}')
 
 
 async def test_the_column_stores_by_reference_and_reads_rows_of_either_form(
