@@ -36,16 +36,24 @@ def _feed_condition() -> Any:
     return and_(assets.c.origin == LOCAL, assets.c.moderation == PUBLISHED)
 
 
+_HORIZON = select(node_state.c.value).where(node_state.c.key == HORIZON_KEY)
+_LATEST = select(func.max(assets.c.change_seq)).where(_feed_condition())
+# Both in one statement, built once: a feed page asks for both, and each statement is a
+# round trip to the database's thread or server (~0.4 ms of CPU on SQLite).
+_MARKS = select(
+    _LATEST.scalar_subquery().label("latest"), _HORIZON.scalar_subquery().label("horizon")
+)
+
+
 async def horizon(conn: AsyncConnection) -> int:
-    row = (
-        await conn.execute(select(node_state.c.value).where(node_state.c.key == HORIZON_KEY))
-    ).first()
-    return int(row.value) if row else 0
+    value = (await conn.execute(_HORIZON)).scalar()
+    return int(value) if value is not None else 0
 
 
-async def latest(conn: AsyncConnection) -> int:
-    query = select(func.max(assets.c.change_seq)).where(_feed_condition())
-    return (await conn.execute(query)).scalar() or 0
+async def latest_and_horizon(conn: AsyncConnection) -> tuple[int, int]:
+    """The feed's newest change number and its horizon (see the module's docstring)."""
+    row = (await conn.execute(_MARKS)).one()
+    return row.latest or 0, int(row.horizon) if row.horizon is not None else 0
 
 
 async def changes_page(

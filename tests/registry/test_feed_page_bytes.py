@@ -35,7 +35,10 @@ async def test_a_catalog_of_long_descriptions_mirrors_in_pages_a_partner_can_rea
         page = await http.get("/changes?since=0", headers={"Accept": "application/activity+json"})
     if page.status_code == 200:  # the feed may ask for a signed GET: then the sync shows it
         assert len(page.content) <= PAGE_BYTES + 16_384, len(page.content)
-        assert 0 < len(page.json()["orderedItems"]) < LONG_ASSETS
+        body = page.json()
+        assert 0 < len(body["orderedItems"]) < LONG_ASSETS
+        assert body["commons:latest"] >= body["orderedItems"][-1]["commons:seq"] + 1
+        assert body["commons:horizon"] == 0  # nothing forgotten yet
     b.cli("partner", "add", a.base_url)
     await eventually(lambda: _accepted(b, a), timeout=60, what="A accepting B")
     out = b.cli("sync")  # after the backfill B's server starts once A accepts

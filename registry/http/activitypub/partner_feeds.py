@@ -55,8 +55,7 @@ async def changes_feed(request: Request) -> Response:
     since = _int(request, "since", None)
     audience = await request_audience(request)
     async with db.read(runtime(request).engine) as conn:
-        latest = await changes.latest(conn)
-        horizon = await changes.horizon(conn)
+        latest, horizon = await changes.latest_and_horizon(conn)
         if since is None:
             body = documents.ordered_collection(base, latest, f"{base}?since=0")
         else:
