@@ -53,10 +53,22 @@ def encode(data: bytes) -> str:
     return "z" + b58encode(data)
 
 
-def decode(text: str) -> bytes:
+def check_encoded(text: object) -> str:
+    """The base58 digits of a multibase base58btc value, checked as `decode` checks them
+    but not decoded (a tenth of the cost). Raises MultibaseError."""
     if not isinstance(text, str) or not text.startswith("z"):
         raise MultibaseError("only base58btc multibase values (starting with 'z') are supported")
-    return b58decode(text[1:])
+    digits = text[1:]
+    if len(digits) > MAX_CHARS:
+        raise MultibaseError(f"a base58 value of {len(digits)} characters (at most {MAX_CHARS})")
+    if digits.strip(ALPHABET):  # strip leaves nothing when every character is a digit
+        bad = next(char for char in digits if char not in _INDEX)
+        raise MultibaseError(f"{bad!r} is not a base58btc character")
+    return digits
+
+
+def decode(text: str) -> bytes:
+    return b58decode(check_encoded(text))
 
 
 def decode_with_prefix(text: str, prefix: bytes, length: int) -> bytes:
