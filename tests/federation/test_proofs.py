@@ -4,7 +4,14 @@ from datetime import UTC, datetime
 import pytest
 
 from federation import keys
-from federation.proofs import ProofError, sign_object, verification_method, verify_object
+from federation.proofs import (
+    MalformedProof,
+    ProofError,
+    check_proof_form,
+    sign_object,
+    verification_method,
+    verify_object,
+)
 
 CREATED = datetime(2023, 2, 24, 23, 36, 38, tzinfo=UTC)
 VECTOR_KEY = keys.ed25519_private_from_multibase("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq")
@@ -163,6 +170,37 @@ def test_malformed_proofs(ed_key, change, reason) -> None:
     signed["proof"].update(change)
     with pytest.raises(ProofError, match=reason):
         verify_object(signed, ed_key.public_key())
+
+
+@pytest.mark.parametrize(
+    ("change", "checked_first"),
+    [
+        ({"cryptosuite": "eddsa-rdfc-2022"}, True),
+        ({"proofValue": "uAAAA"}, True),
+        ({"proofValue": "z0OIl"}, True),  # not base58 digits
+        ({"proofValue": "z" + "5" * 129}, True),
+        ({"proofValue": "z111"}, False),  # base58, but not 64 bytes: only decoding tells
+    ],
+)
+def test_a_malformed_proof_is_one_no_key_could_fix(ed_key, change, checked_first) -> None:
+    """`check_proof_form` (run before any key is fetched) refuses what it can without
+    decoding; `verify_object` refuses the rest as malformed too, so that no caller fetches
+    the key again for it, while a proof that does not verify is a plain ProofError."""
+    signed = sign_object(NOTE, ed_key, KEY_ID)
+    check_proof_form(signed)
+    signed["proof"].update(change)
+    if checked_first:
+        with pytest.raises(MalformedProof):
+            check_proof_form(signed)
+    else:
+        check_proof_form(signed)
+    with pytest.raises(MalformedProof):
+        verify_object(signed, ed_key.public_key())
+    tampered = sign_object({**NOTE, "content": "signed"}, ed_key, KEY_ID)
+    tampered["content"] = "changed"
+    with pytest.raises(ProofError) as caught:
+        verify_object(tampered, ed_key.public_key())
+    assert not isinstance(caught.value, MalformedProof)
 
 
 def test_missing_or_multiple_proofs(ed_key) -> None:

@@ -22,13 +22,14 @@ import pytest
 from federation import keys, proofs, shared_contexts
 from registry.catalog.projection import dump
 from registry.core.stored_documents import MARK, to_stored
-from registry.fediverse.check_worker import PARENT_CHECK_SECONDS, examine_all
+from registry.fediverse.check_worker import PARENT_CHECK_SECONDS, RETRY_HERE, examine_all
 from registry.fediverse.copy_checks import (
     POOL_MIN_DOCUMENTS,
     CheckPool,
     CopyChecker,
     worker_count,
 )
+from registry.fediverse.copy_reading import precheck
 from registry.runtime import Runtime
 from tests.registry.test_security_helpers import Partner, make_partner, running_node
 
@@ -108,6 +109,22 @@ def test_a_worker_stores_a_copy_as_the_syncing_process_would_whatever_it_was_sen
         (copy,) = examine_all([(text, raw_key)], host)
         assert copy.form.text == to_stored(dump(document))
         assert copy.form.text.startswith(MARK) and copy.document == document
+
+
+def test_a_worker_refuses_a_malformed_proof_instead_of_sending_it_back(
+    victim: Partner,
+) -> None:
+    """A value of base58 digits passes the syncing process's precheck (which does not decode
+    it); the worker finds it is no signature and refuses the copy: RETRY_HERE would send it
+    back to fetch the key again, which no key can fix."""
+    document = signed(victim, "short")
+    document["proof"]["proofValue"] = "z111"
+    host = f"127.0.0.1:{victim.port}"
+    assert precheck(document, host) == victim.proof_key_id
+    raw_key = victim.ed_key.public_key().public_bytes_raw()
+    (result,) = examine_all([(shared_contexts.dumps(document, by_reference=True), raw_key)], host)
+    assert result is not RETRY_HERE
+    assert isinstance(result, str) and "malformed" in result and "64" in result
 
 
 async def test_a_rotated_key_is_fetched_again_for_the_workers_refusals(
