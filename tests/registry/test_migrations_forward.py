@@ -217,6 +217,20 @@ async def test_upgrade_keeps_every_row_and_the_node_works(empty_url: str, tmp_pa
         async with engine.connect() as conn:  # 0013 stored the documents held by reference
             stored = (await conn.execute(text("SELECT document FROM asset_documents"))).scalars()
             assert all(document.startswith(MARK) for document in stored)
+            if not db.is_sqlite(conn):  # 0014: new documents compressed with lz4, if offered
+                offered = await conn.scalar(
+                    text(
+                        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                        "WHERE name = 'default_toast_compression'"
+                    )
+                )
+                method = await conn.scalar(
+                    text(
+                        "SELECT attcompression::text FROM pg_attribute WHERE attname = 'document' "
+                        "AND attrelid = 'asset_documents'::regclass"
+                    )
+                )
+                assert method == ("l" if offered else ""), method
 
         # The node works on the upgraded data: keys, tokens, search, and the new tables.
         assert (await load_node_keys(engine)).ed25519_private_key is not None
