@@ -55,7 +55,7 @@ def encode(data: bytes) -> str:
 
 def check_encoded(text: object) -> str:
     """The base58 digits of a multibase base58btc value, checked as `decode` checks them
-    but not decoded (a tenth of the cost). Raises MultibaseError."""
+    but not decoded (decoding is a big-integer loop in Python). Raises MultibaseError."""
     if not isinstance(text, str) or not text.startswith("z"):
         raise MultibaseError("only base58btc multibase values (starting with 'z') are supported")
     digits = text[1:]

@@ -298,8 +298,8 @@ def proof_signature(doc: dict[str, Any], *, proof_purpose: str = ASSERTION) -> b
 
 
 def check_proof_form(doc: dict[str, Any], *, proof_purpose: str = ASSERTION) -> None:
-    """What `proof_signature` checks, its value only read as base58 text, not decoded (a
-    third of the cost: a large sync runs this on every document before its check). A caller
+    """What `proof_signature` checks, its value only read as base58 text, not decoded
+    (decoding was most of the cost, and a large sync runs this on every document). A caller
     runs it before fetching any key, so that a malformed proof costs no network work; a
     value of the wrong length is left to `verify_object`, which raises MalformedProof."""
     try:

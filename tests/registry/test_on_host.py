@@ -8,7 +8,14 @@ import pytest
 from federation.hosts import InvalidHost, host_of
 from registry.fediverse.copy_reading import on_host
 
-HOSTS = ["example.org", "127.0.0.1:8443", "[::1]:8000", "xn--bcher-kva.example"]
+HOSTS = [
+    "example.org",
+    "127.0.0.1:8443",
+    "[::1]:8000",
+    "xn--bcher-kva.example",
+    "example.org:80",  # normalised for https only
+    "Example.org",  # not normalised: never taken as it is
+]
 IRIS = [
     "https://{h}/assets/a",
     "http://{h}/assets/a?x=1#f",
@@ -20,6 +27,7 @@ IRIS = [
     "https://evil.example@{h}/a",
     "https://{h}.evil.example/a",
     "https://{h}:443/a",
+    "http://{h}/a",
     "ftp://{h}/a",
     " https://{h}/a",
     "https://EXAMPLE.org/a",
