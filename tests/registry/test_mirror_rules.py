@@ -54,7 +54,8 @@ async def test_a_copy_from_a_worker_is_stored_without_reading_it_again(
     engine: AsyncEngine,
 ) -> None:
     """A copy crosses from a check worker as its stored form and meta; storing it reads
-    neither its record nor its document back (the full reader costs ~1 ms a document)."""
+    neither its record nor its document back (reading the record back took a sync's
+    process 0.15-0.3 ms more a copy: docs/performance.md, fifteenth pass)."""
     sent = copy("Crossed", T0)
     crossed = pickle.loads(pickle.dumps(sent))
     assert crossed == sent and "record" not in vars(crossed) and "document" not in vars(crossed)
