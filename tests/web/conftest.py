@@ -29,6 +29,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 # A tile server that cannot answer: every page must work without map tiles.
 DEAD_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
+# A map whose markers are all drawn and whose view is fitted to them: map.js holds aria-busy
+# until then (a search map's clusters are added in chunks, then split as the view zooms in).
+MAP_READY = "#map[data-markers]:not([aria-busy='true'])"
 
 BLOCKING = ("serious", "critical")  # axe impacts that fail a page
 

@@ -10,6 +10,7 @@ import pytest
 from tests.web.conftest import (
     ADMIN,
     ADMIN_PASSWORD,
+    MAP_READY,
     MEMBER,
     MEMBER_PASSWORD,
     WebNode,
@@ -72,7 +73,7 @@ def test_every_page_passes_axe(web_node: WebNode, seeded: dict[str, str], browse
     for name, path in public.items():
         page.goto(base + path)
         if page.locator("#map").count():
-            page.wait_for_selector("#map[data-markers]")
+            page.wait_for_selector(MAP_READY)
         check(page, name)
 
     page.get_by_label("Username").fill(MEMBER)

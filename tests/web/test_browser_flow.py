@@ -8,6 +8,7 @@ import re
 from tests.web.conftest import (
     ADMIN,
     ADMIN_PASSWORD,
+    MAP_READY,
     MEMBER,
     MEMBER_PASSWORD,
     WebNode,
@@ -84,7 +85,8 @@ def test_member_registers_asset_admin_approves_member_finds_it(web_node: WebNode
     result = page.locator("ol.results h3 a")
     assert result.count() == 1
     assert result.inner_text() == NAME
-    page.wait_for_selector("#map[data-markers='1']")
+    page.wait_for_selector(MAP_READY)
+    assert page.locator("#map").get_attribute("data-markers") == "1"
     marker = page.locator("#map img.leaflet-marker-icon")
     assert marker.count() == 1
     assert marker.get_attribute("alt") == NAME
@@ -92,7 +94,8 @@ def test_member_registers_asset_admin_approves_member_finds_it(web_node: WebNode
     screenshot(page, "search-results-map")
 
     result.click()
-    page.wait_for_selector("#map[data-markers='1']")
+    page.wait_for_selector(MAP_READY)
+    assert page.locator("#map").get_attribute("data-markers") == "1"
     assert page.get_by_role("heading", level=1).inner_text() == NAME
     assert page.locator("p.lead").inner_text() == SUMMARY
     assert page.locator("a", has_text="GeoJSON").count() == 1

@@ -11,7 +11,7 @@ import pytest
 
 from tests.nodes import Node
 from tests.sample_data import FABLABS_FILE
-from tests.web.conftest import DEAD_TILES, _cli, check, chromium_path, screenshot
+from tests.web.conftest import DEAD_TILES, MAP_READY, _cli, check, chromium_path, screenshot
 
 FABLABS = FABLABS_FILE
 DESKTOP = {"width": 1280, "height": 900}
@@ -74,7 +74,7 @@ def test_every_placed_result_is_on_the_map(fablab_node: Node, browser) -> None: 
     context = browser.new_context(viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
     page.goto(f"{base}/search?q=fab")
-    page.wait_for_selector("#map[data-markers]")
+    page.wait_for_selector(MAP_READY)
     # Every placed result is a marker of the cluster layer; the caption says the true counts.
     assert int(page.locator("#map").get_attribute("data-markers")) == placed
     caption = page.locator("#map-status").inner_text()
@@ -88,7 +88,7 @@ def test_every_placed_result_is_on_the_map(fablab_node: Node, browser) -> None: 
     # swings with the load, 59 ms to 178 ms measured); a later visit is served from the
     # node's map cache, which a write invalidates.
     page.reload()
-    page.wait_for_selector("#map[data-markers]")
+    page.wait_for_selector(MAP_READY)
     again = map_data_ms(page)
     print(f"map data for q=fab: first {first:.1f} ms, again {again:.1f} ms; {placed} of {total}")
     assert again < 100, f"the map data took {again:.0f} ms"
@@ -116,7 +116,7 @@ def test_every_placed_result_is_on_the_map(fablab_node: Node, browser) -> None: 
     assert page.evaluate("() => document.activeElement.id") == "after-map"
 
     # A click on a cluster zooms in; "search this area" then filters to the view.
-    page.wait_for_selector("#map[data-markers]")
+    page.wait_for_selector(MAP_READY)
     page.locator("#map .marker-cluster").first.click()
     page.wait_for_timeout(600)
     page.get_by_role("button", name="Search this area").click()
@@ -124,7 +124,7 @@ def test_every_placed_result_is_on_the_map(fablab_node: Node, browser) -> None: 
     assert "bbox=" in page.url
     chip = page.get_by_role("link", name="Remove filter Area: the map area you chose")
     assert chip.count() == 1
-    page.wait_for_selector("#map[data-markers]")
+    page.wait_for_selector(MAP_READY)
     in_area = int(page.locator("#map").get_attribute("data-markers"))
     assert 0 < in_area < placed
     screenshot(page, "map-search-this-area")
@@ -144,7 +144,7 @@ def test_search_on_a_phone(fablab_node: Node, browser) -> None:  # type: ignore[
         "phone-search-typo": "/search?q=barcleona",
     }.items():
         page.goto(base + path)
-        page.wait_for_selector("#map[data-markers]")
+        page.wait_for_selector(MAP_READY)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{name} is {width}px wide"
         check(page, name)

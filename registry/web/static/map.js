@@ -77,15 +77,23 @@
       });
     }
 
+    // Draws the answer; resolves once every marker is on the map. The cluster layer adds its
+    // markers in chunks after it joins the map, so a count taken sooner would be short.
     function draw(data) {
       if (layer) { map.removeLayer(layer); }
-      if (data.mode === "points") {
-        layer = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
-        var markers = data.points.map(function (p) {
-          return marker([p[0], p[1]], p[2]).bindPopup(popup(p[2], base + p[3]));
-        });
-        layer.addLayers(markers);
-      } else {
+      return new Promise(function (drawn) {
+        if (data.mode === "points") {
+          layer = L.markerClusterGroup({
+            chunkedLoading: true, showCoverageOnHover: false,
+            chunkProgress: function (done, total) { if (done === total) { drawn(); } }
+          });
+          var markers = data.points.map(function (p) {
+            return marker([p[0], p[1]], p[2]).bindPopup(popup(p[2], base + p[3]));
+          });
+          layer.addLayers(markers);
+          layer.addTo(map);
+          return;
+        }
         layer = L.layerGroup();
         data.clusters.forEach(function (c) {
           counted([c[0], c[1]], c[2]).on("click", function () {
@@ -95,11 +103,26 @@
         data.points.forEach(function (p) {
           marker([p[0], p[1]], p[2]).bindPopup(popup(p[2], base + p[3])).addTo(layer);
         });
-      }
-      layer.addTo(map);
-      el.setAttribute("data-markers", String(data.shown));
-      el.setAttribute("data-placed", String(data.placed));
-      caption(data);
+        layer.addTo(map);
+        drawn();
+      }).then(function () {
+        el.setAttribute("data-markers", String(data.shown));
+        el.setAttribute("data-placed", String(data.placed));
+        caption(data);
+      });
+    }
+
+    // aria-busy holds while markers are loaded or the view is fitted to them, for assistive
+    // technology and for anything that reads the map's state.
+    function busy(work) {
+      el.setAttribute("aria-busy", "true");
+      return work.then(function (value) {
+        el.setAttribute("aria-busy", "false");
+        return value;
+      }, function (error) {
+        el.setAttribute("aria-busy", "false");
+        throw error;
+      });
     }
 
     function load(withView) {
@@ -117,28 +140,39 @@
           if (!withView) { whole = data; }  // the view's answers leave out the totals
           if (whole) { data.placed = whole.placed; data.total = whole.total; }
           clustered = data.mode === "clusters";
-          draw(data);
-          return data;
+          return draw(data).then(function () { return data; });
         });
     }
 
-    load(false).then(function (data) {
-      if (data && data.focus) {
-        var f = data.focus;
+    function fit(data) {
+      if (!data || !data.focus) { return data; }
+      var f = data.focus;
+      return new Promise(function (fitted) {
+        map.once("moveend", function () {
+          // The clusters then split or merge in an animation of their own; wait for its end
+          // as the library's zoomToShowLayer does (markercluster 1.5.3).
+          if (layer && layer._inZoomAnimation) {
+            layer.once("animationend", function () { fitted(data); });
+          } else {
+            fitted(data);
+          }
+        });
         map.fitBounds([[f[1], f[0]], [f[3], f[2]]], { maxZoom: 14, padding: [20, 20] });
-      }
-      // Fitting moves the map; only the reader's own moves offer "search this area".
-      setTimeout(function () { settled = true; }, 400);
-      if (clustered) { return load(true); }
-      return null;
-    }).catch(function () {
+      });
+    }
+
+    busy(load(false).then(fit).then(function () {
+      // Fitting moved the map; only the reader's own moves from now on offer "search this area".
+      settled = true;
+      return clustered ? load(true) : null;
+    })).catch(function () {
       if (status) { status.textContent = status.getAttribute("data-failed"); }
     });
 
     map.on("moveend", function () {
       if (!settled) { return; }
       if (areaButton) { areaButton.hidden = false; }
-      if (clustered) { load(true).catch(function () {}); }
+      if (clustered) { busy(load(true)).catch(function () {}); }
     });
     if (areaButton) {
       areaButton.addEventListener("click", function () {
