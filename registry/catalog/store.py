@@ -17,7 +17,7 @@ from sqlalchemy import Select, bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import vocab
-from registry.catalog import visibility
+from registry.catalog import bulk_rows, visibility
 from registry.catalog.parsed_documents import PARSED
 from registry.catalog.projection import StoredForm, dump, stored_form
 from registry.catalog.version import catalog_version
@@ -217,23 +217,19 @@ async def insert_assets(conn: AsyncConnection, rows: list[AssetRow]) -> list[int
     if not rows:
         return []
     forms = [row.stored() for row in rows]
-    # Ids matched back by uid: RETURNING in parameter order is one row per statement on SQLite.
-    result = await conn.execute(
-        insert(assets).returning(assets.c.id, assets.c.uid),
-        [row.hot_columns(form) for row, form in zip(rows, forms, strict=True)],
-    )
-    by_uid = {r.uid: r.id for r in result}
-    ids = [by_uid[row.uid] for row in rows]
-    documents, searches, tags = [], [], []
-    for asset_id, form in zip(ids, forms, strict=True):
-        document, search, asset_tags_rows = _detail_rows(asset_id, form)
-        documents.append(document)
-        searches.append(search)
-        tags += asset_tags_rows
-    await conn.execute(insert(asset_documents), documents)
-    await conn.execute(insert(asset_search), searches)
-    if tags:
-        await conn.execute(insert(asset_tags), tags)
+    hot = [row.hot_columns(form) for row, form in zip(rows, forms, strict=True)]
+    if bulk_rows.copies(conn, len(rows)):
+        ids = await bulk_rows.next_ids(conn, assets, len(rows))
+        for asset_id, columns in zip(ids, hot, strict=True):
+            columns["id"] = asset_id
+        await bulk_rows.insert_rows(conn, assets, hot)
+    else:
+        # Ids matched back by uid: RETURNING in parameter order is one row per statement on
+        # SQLite.
+        result = await conn.execute(insert(assets).returning(assets.c.id, assets.c.uid), hot)
+        by_uid = {r.uid: r.id for r in result}
+        ids = [by_uid[row.uid] for row in rows]
+    await _insert_details(conn, list(zip(ids, forms, strict=True)))
     return ids
 
 
@@ -258,16 +254,20 @@ async def replace_assets(conn: AsyncConnection, changes: list[tuple[int, AssetRo
     await conn.execute(delete(asset_documents).where(asset_documents.c.asset_id.in_(ids)))
     await conn.execute(delete(asset_search).where(asset_search.c.asset_id.in_(ids)))
     await conn.execute(delete(asset_tags).where(asset_tags.c.asset_id.in_(ids)))
+    await _insert_details(conn, list(zip(ids, forms, strict=True)))
+
+
+async def _insert_details(conn: AsyncConnection, forms: list[tuple[int, StoredForm]]) -> None:
+    """The document, search text and tags of each asset (id, stored form)."""
     documents, searches, tags = [], [], []
-    for (asset_id, _row), form in zip(changes, forms, strict=True):
+    for asset_id, form in forms:
         document, search, asset_tags_rows = _detail_rows(asset_id, form)
         documents.append(document)
         searches.append(search)
         tags += asset_tags_rows
-    await conn.execute(insert(asset_documents), documents)
-    await conn.execute(insert(asset_search), searches)
-    if tags:
-        await conn.execute(insert(asset_tags), tags)
+    await bulk_rows.insert_rows(conn, asset_documents, documents)
+    await bulk_rows.insert_rows(conn, asset_search, searches)
+    await bulk_rows.insert_rows(conn, asset_tags, tags)
 
 
 async def mark_deleted(conn: AsyncConnection, asset_id: int, at: datetime, seq: int) -> None:
