@@ -11,6 +11,7 @@ new rows come from their sequence first (`next_ids`).
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import asyncpg
@@ -53,18 +54,19 @@ async def insert_rows(conn: AsyncConnection, table: Table, rows: list[dict[str, 
         await conn.execute(insert(table), rows)
         return
     columns = list(rows[0])
-    # Each value as SQLAlchemy would bind it (the columns' own types and decorators).
-    processors = [
-        table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    # Values as SQLAlchemy would bind them (the columns' own types and decorators); most
+    # columns bind as they are, and a row's values are then picked in C.
+    bound = [
+        (name, process)
         for name in columns
+        if (process := table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
     ]
-    records = [
-        tuple(
-            value if process is None else process(value)
-            for process, value in zip(processors, (row[name] for name in columns), strict=True)
-        )
-        for row in rows
-    ]
+    if bound:
+        rows = [{**row, **{name: process(row[name]) for name, process in bound}} for row in rows]
+    pick = operator.itemgetter(*columns)
+    records = [pick(row) for row in rows]
+    if len(columns) == 1:  # itemgetter of one name gives the value, not a tuple
+        records = [(value,) for value in records]
     try:
         await driver.copy_records_to_table(table.name, records=records, columns=columns)
     except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
