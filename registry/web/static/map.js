@@ -81,7 +81,7 @@
     // markers in chunks after it joins the map, so a count taken sooner would be short.
     function draw(data) {
       if (layer) { map.removeLayer(layer); }
-      return new Promise(function (drawn) {
+      var drawing = new Promise(function (drawn) {
         if (data.mode === "points") {
           layer = L.markerClusterGroup({
             chunkedLoading: true, showCoverageOnHover: false,
@@ -105,7 +105,10 @@
         });
         layer.addTo(map);
         drawn();
-      }).then(function () {
+      });
+      var mine = layer;
+      return drawing.then(function () {
+        if (layer !== mine) { return; }  // a newer answer replaced this one meanwhile
         el.setAttribute("data-markers", String(data.shown));
         el.setAttribute("data-placed", String(data.placed));
         caption(data);
@@ -113,16 +116,17 @@
     }
 
     // aria-busy holds while markers are loaded or the view is fitted to them, for assistive
-    // technology and for anything that reads the map's state.
+    // technology and for anything that reads the map's state; until the last such work ends.
+    var working = 0;
     function busy(work) {
+      working += 1;
       el.setAttribute("aria-busy", "true");
-      return work.then(function (value) {
-        el.setAttribute("aria-busy", "false");
-        return value;
-      }, function (error) {
-        el.setAttribute("aria-busy", "false");
-        throw error;
-      });
+      function done() {
+        working -= 1;
+        if (!working) { el.setAttribute("aria-busy", "false"); }
+      }
+      return work.then(function (value) { done(); return value; },
+        function (error) { done(); throw error; });
     }
 
     function load(withView) {
