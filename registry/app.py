@@ -22,6 +22,7 @@ from registry.http.router import IndexedRouter
 from registry.http.routes import all_routes
 from registry.ops import collector, metrics
 from registry.ops.requestlog import RequestIdMiddleware
+from registry.people import members
 from registry.runtime import Runtime
 
 
@@ -46,6 +47,7 @@ def create_app(
         if check:
             await check_schema(engine)
         await db.ensure_statistics(engine)  # a restored or copied SQLite file may lack them
+        members.warm()  # before the first sign-in, which would otherwise wait for it
         await runtime.start_federation(run_workers=settings.federation.workers_in_server)
         runtime.map_summaries.rebuild(engine)  # counted while the node starts
         if server_process:

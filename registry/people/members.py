@@ -8,6 +8,7 @@ CSRF secret and its expiry.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -29,8 +30,20 @@ from vocab.times import as_utc
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{1,63}")
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()  # argon2id with the library's current recommended costs
-# Verifying against this when the username is unknown keeps both answers equally slow.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """What an unknown username's password is verified against, so that both answers are
+    equally slow. Made when first asked for (a web server asks as it starts: `warm`), not at
+    import: every command and process of the node imports this module, and one argon2 hash
+    is ~0.1 s of CPU."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def warm() -> None:
+    """Make what the first sign-in would otherwise make, so that it is not the slow one."""
+    _dummy_hash()
 
 
 @dataclass(frozen=True)
@@ -195,7 +208,7 @@ async def verify_password(engine: AsyncEngine, username: str, password: str) -> 
     query = _member_query().where(members.c.username == username.strip().lower()[:64])
     async with db.read(engine) as conn:
         row = (await conn.execute(query)).first()
-    stored = row.password_hash if row is not None else _DUMMY_HASH
+    stored = row.password_hash if row is not None else _dummy_hash()
     try:
         _hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
