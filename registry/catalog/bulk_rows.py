@@ -43,14 +43,13 @@ async def insert_rows(conn: AsyncConnection, table: Table, rows: list[dict[str, 
     """Insert `rows` (dicts with the same keys) into `table`, in the caller's transaction."""
     if not rows:
         return
-    if not copies(conn, len(rows)):
-        await conn.execute(insert(table), rows)
-        return
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection
+    driver = (
+        (await conn.get_raw_connection()).driver_connection if copies(conn, len(rows)) else None
+    )
     if driver is None or not driver.is_in_transaction():
-        # The driver begins the caller's transaction at its first statement: a COPY sent
-        # first would run outside it, so the INSERT goes instead (and begins it).
+        # Too few rows or not PostgreSQL; or the driver has not yet begun the caller's
+        # transaction (it does at the first statement), and a COPY sent now would run
+        # outside it: the INSERT goes instead, and begins it.
         await conn.execute(insert(table), rows)
         return
     columns = list(rows[0])
