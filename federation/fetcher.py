@@ -13,7 +13,7 @@ import email.utils
 import http.cookiejar
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -229,12 +229,34 @@ class SafeFetcher:
         """GET a JSON document (ActivityPub by default), following up to `max_redirects`.
 
         `content_types` None means an ActivityPub document (`media_types.is_activitypub`)."""
+        fetched = await self.get_json_text(
+            url, accept=accept, content_types=content_types, sign=sign
+        )
+        return replace(fetched, data=self.parse_json(fetched.url_final, fetched.data))
+
+    async def get_json_text(
+        self,
+        url: str,
+        *,
+        accept: str = AP_ACCEPT,
+        content_types: Iterable[str] | None = None,
+        sign: bool = True,
+    ) -> FetchResult:
+        """`get_json` without the parsing: `data` is the body as sent (its size, status and
+        content type checked), for a caller that parses it elsewhere (`parse_json`)."""
         allowed = None if content_types is None else frozenset(content_types)
         try:
             async with asyncio.timeout(self.deadline):
-                return await self._get_json(url, accept, allowed, sign)
+                return await self._get_body(url, accept, allowed, sign)
         except TimeoutError as exc:
             raise Timeout(f"fetching {url} took longer than {self.deadline:g} s") from exc
+
+    def parse_json(self, url: str, body: bytes) -> Any:
+        """A body from `url` parsed as `get_json` parses it (BadJson when it cannot be)."""
+        try:
+            return safejson.loads(body, max_depth=self.max_json_depth)
+        except safejson.JsonError as exc:
+            raise BadJson(f"{url}: {exc}") from exc
 
     async def get_jrd(self, url: str, *, sign: bool = False) -> FetchResult:
         """GET a WebFinger / NodeInfo-index JRD (unsigned by default, as everyone serves it)."""
@@ -242,7 +264,7 @@ class SafeFetcher:
             url, accept=JRD_ACCEPT, content_types=JRD_CONTENT_TYPES, sign=sign
         )
 
-    async def _get_json(
+    async def _get_body(
         self, url: str, accept: str, allowed: frozenset[str] | None, sign: bool
     ) -> FetchResult:
         seen = {url}
@@ -263,12 +285,8 @@ class SafeFetcher:
                 body = await self._read_capped(response)
             finally:
                 await response.aclose()
-            try:
-                data = safejson.loads(body, max_depth=self.max_json_depth)
-            except safejson.JsonError as exc:
-                raise BadJson(f"{url}: {exc}") from exc
             headers = dict(response.headers)
-            return FetchResult(str(response.url), response.status_code, headers, data)
+            return FetchResult(str(response.url), response.status_code, headers, body)
         raise TooManyRedirects(f"more than {self.max_redirects} redirects, last to {url}")
 
     async def post(

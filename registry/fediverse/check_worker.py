@@ -11,12 +11,13 @@ import contextlib
 import os
 import threading
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from federation import proofs, shared_contexts
-from registry.fediverse.copy_reading import CopyRefused, examine
+from federation import proofs, safejson, shared_contexts
+from registry.fediverse.copy_reading import CopyRefused, examine, precheck
+from registry.fediverse.page_items import BadPage, horizon, page_parts, read_items
 
 RETRY_HERE = None  # a worker's answer for a proof that failed with the key it was given
 
@@ -55,19 +56,76 @@ def examine_all(jobs: list[tuple[bytes, bytes | None]], from_host: str) -> list[
     results: list[Any] = []
     for text, raw in jobs:
         document = shared_contexts.loads(text)  # parsed once already, with its nesting checked
-        key = None
-        if raw is not None:
-            key = _keys.get(raw)
-            if key is None:
-                key = _keys[raw] = ed25519.Ed25519PublicKey.from_public_bytes(raw)
         # A text with references (marked) is in the stored form, its references those that
         # registry.core.stored_documents lists: kept as it is for a document stored as sent.
         # Any other is written again by `to_stored`, which may find a listed context in it.
         stored_text = text.decode() if text.startswith(shared_contexts.MARK.encode()) else None
+        results.append(_examined(document, from_host, raw, stored_text))
+    return results
+
+
+def _examined(document: Any, from_host: str, raw: bytes | None, stored_text: str | None) -> Any:
+    key = None
+    if raw is not None:
+        key = _keys.get(raw)
+        if key is None:
+            key = _keys[raw] = ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    try:
+        return examine(document, from_host, key, stored_text)
+    except CopyRefused as exc:
+        return str(exc)
+    except proofs.ProofError:
+        return RETRY_HERE
+
+
+class Here(NamedTuple):
+    """A document of a page that the syncing process checks: its proof's key was not sent
+    (or failed: `stale`), so the key is fetched there. The document as `dumps` wrote it."""
+
+    method: str
+    text: bytes
+    stale: bool
+
+
+class PageExamined(NamedTuple):
+    """What a worker read of a whole page: what `page_items.read_items` reads, the page's
+    horizon, and per document in order a copy, the reason it was refused, or `Here`."""
+
+    last_seq: int
+    horizon: int
+    deletions: list[Any]
+    moves: list[tuple[str, str]]
+    refusals: list[str]
+    results: list[Any]
+
+
+def examine_page(
+    body: bytes, url: str, next_url: str, from_host: str, keys: dict[str, bytes], max_depth: int
+) -> PageExamined:
+    """In a worker: a page of the changes feed as fetched, parsed and read here (the syncing
+    process knows its next page from the Link header, which must name the page's own
+    `next`), each document examined with the key its proof names, from `keys`."""
+    try:
+        page = safejson.loads(body, max_depth=max_depth)
+    except safejson.JsonError as exc:
+        raise BadPage(f"{url}: {exc}") from None
+    items, _next = page_parts(page, url, next_url)
+    read = read_items(items, page.get("@context"), from_host)
+    results: list[Any] = []
+    for document in read.documents:
         try:
-            results.append(examine(document, from_host, key, stored_text))
+            method = precheck(document, from_host)
         except CopyRefused as exc:
             results.append(str(exc))
-        except proofs.ProofError:
-            results.append(RETRY_HERE)
-    return results
+            continue
+        raw = None if method is None else keys.get(method)
+        if method is not None and raw is None:
+            results.append(Here(method, shared_contexts.dumps(document, by_reference=True), False))
+            continue
+        result = _examined(document, from_host, raw, None)
+        if result is RETRY_HERE:
+            result = Here(method, shared_contexts.dumps(document, by_reference=True), True)
+        results.append(result)
+    return PageExamined(
+        read.last_seq, horizon(page), read.deletions, read.moves, read.refusals, results
+    )

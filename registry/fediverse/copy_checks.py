@@ -7,24 +7,39 @@ the syncing process stores the one before. What needs the network or the databas
 here: the cheap precheck and the proof keys, which are sent to the workers as raw bytes. A
 document whose proof fails with the key held comes back and is checked here by
 `check_copy`, which fetches the key again (the origin may have rotated it).
+
+A page whose next page is known without parsing it (named in a Link header) goes to a worker
+whole, as fetched: the worker parses and reads it too, so this process, which also stores
+the pages, neither parses its documents nor writes them out again to send them. Documents
+whose key the worker was not given come back and are checked here, and their key is sent
+with the next pages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
 from collections.abc import Awaitable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from federation import shared_contexts
 from federation.actors import ActorDirectory
-from registry.fediverse.check_worker import RETRY_HERE, examine_all, ready, worker_started
+from registry.fediverse.check_worker import (
+    RETRY_HERE,
+    Here,
+    PageExamined,
+    examine_all,
+    examine_page,
+    ready,
+    worker_started,
+)
 from registry.fediverse.copy_reading import CopyRefused, RemoteCopy, precheck
 from registry.fediverse.mirror import check_copy, proof_key
 
@@ -97,6 +112,10 @@ class CheckPool:
         sent = [loop.run_in_executor(self.executor, examine_all, part, from_host) for part in parts]
         return _joined(sent)
 
+    def examine_page(self, *args: Any) -> asyncio.Future[PageExamined]:
+        """`examine_page(*args)` in a worker, sent now."""
+        return asyncio.get_running_loop().run_in_executor(self.executor, examine_page, *args)
+
     def close(self) -> None:
         if self.executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
@@ -150,6 +169,57 @@ class CopyChecker:
             return _done(await self._check_here(documents))
         return asyncio.ensure_future(self._finish(documents, examined, outcomes, sent))
 
+    def submit_page(
+        self, body: bytes, url: str, next_url: str, max_depth: int
+    ) -> asyncio.Future[PageExamined | None]:
+        """Send a whole page as fetched to a worker, which parses and reads it as well
+        (`check_worker.examine_page`); for a pool that is `ready`. Awaiting what this returns
+        gives the worker's reading with the copies taken as its `results` and every refusal
+        in `refusals`; or None when the workers failed (then read the page here)."""
+        keys = {method: raw for method, raw in self.raw_keys.items() if raw is not None}
+        try:
+            examined = self.pool.examine_page(body, url, next_url, self.from_host, keys, max_depth)
+        except BrokenExecutor as exc:
+            self.pool.broken(exc)
+            return _done(None)
+        return asyncio.ensure_future(self._finish_page(examined))
+
+    async def _finish_page(self, examined: Awaitable[PageExamined]) -> PageExamined | None:
+        try:
+            page = await examined
+        except BrokenExecutor as exc:
+            self.pool.broken(exc)
+            return None
+        outcomes: list[Any] = []
+        methods = set()  # keys the worker lacked, or whose proofs failed (rotated, maybe)
+        for result in page.results:
+            if isinstance(result, Here):
+                methods.add(result.method)
+                if result.stale:
+                    self.raw_keys.pop(result.method, None)
+                result = _Here(shared_contexts.loads(result.text))
+            outcomes.append(result)
+        copies, refusals = await self._settle(outcomes)  # fetching the keys as needed
+        for method in methods - self.raw_keys.keys():  # the workers have them from now on
+            with contextlib.suppress(CopyRefused):  # a key that cannot be had: refused here
+                await self._raw_key(method)
+        return page._replace(results=copies, refusals=page.refusals + refusals)
+
+    async def _settle(self, outcomes: list[Any]) -> Checked:
+        """Copies in order and the reasons for refusals, from outcomes that are a copy, a
+        reason, or a document to check here."""
+        copies, refusals = [], []
+        for outcome in outcomes:
+            if isinstance(outcome, RemoteCopy):
+                copies.append(outcome)
+            elif isinstance(outcome, str):
+                refusals.append(outcome)
+            else:
+                copies_here, refused_here = await self._check_here([outcome.document])
+                copies += copies_here
+                refusals += refused_here
+        return copies, refusals
+
     async def _finish(
         self,
         documents: list[Any],
@@ -162,7 +232,7 @@ class CopyChecker:
         except BrokenExecutor as exc:  # a worker killed (out of memory, say): nothing is lost
             self.pool.broken(exc)
             return await self._check_here(documents)
-        copies, refusals = [], []
+        settled: list[Any] = []
         for outcome in outcomes:
             if isinstance(outcome, int):
                 result = checked[outcome]
@@ -171,15 +241,8 @@ class CopyChecker:
                     self.raw_keys.pop(method or "", None)
                     result = _Here(document)
                 outcome = result
-            if isinstance(outcome, RemoteCopy):
-                copies.append(outcome)
-            elif isinstance(outcome, str):
-                refusals.append(outcome)
-            else:
-                copies_here, refused_here = await self._check_here([outcome.document])
-                copies += copies_here
-                refusals += refused_here
-        return copies, refusals
+            settled.append(outcome)
+        return await self._settle(settled)
 
     async def _check_here(self, documents: list[Any]) -> tuple[list[RemoteCopy], list[str]]:
         copies, refusals = [], []
@@ -207,13 +270,14 @@ class CopyChecker:
 
 
 Checked = tuple[list[RemoteCopy], list[str]]
+T = TypeVar("T")
 
 
 async def _joined(parts: list[asyncio.Future[list[Any]]]) -> list[Any]:
     return [result for part in await asyncio.gather(*parts) for result in part]
 
 
-def _done(checked: Checked) -> asyncio.Future[Checked]:
-    done: asyncio.Future[Checked] = asyncio.get_running_loop().create_future()
+def _done(checked: T) -> asyncio.Future[T]:
+    done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
     done.set_result(checked)
     return done

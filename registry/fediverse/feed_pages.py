@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 
+from federation.fetcher import FetchError, SafeFetcher
 from federation.hosts import InvalidHost
 from registry.core import db
 from registry.core.schema import partners
 from registry.fediverse.copy_checks import CopyChecker
-from registry.fediverse.copy_reading import CopyRefused, RemoteCopy, on_host
+from registry.fediverse.copy_reading import CopyRefused, RemoteCopy
 from registry.fediverse.federation import Federation
 from registry.fediverse.mirror import apply_copies, apply_delete
+from registry.fediverse.page_items import BadPage, horizon, page_parts, read_items
 from registry.fediverse.partners import Partner
-from registry.fediverse.rekeying import moved_target, rekey_copies, verified_moves
+from registry.fediverse.rekeying import rekey_copies, verified_moves
 
 
 @dataclass
@@ -32,15 +34,16 @@ class CheckedPage:
     copies: list[RemoteCopy]
     deletions: list[tuple[str, datetime | None]]
     moves: list[tuple[str, str]]
-    last_seq: int
+    last_seq: int  # the page's highest sequence number (0: none)
     refusals: list[str]
+    horizon: int = 0  # as the page announces it (page_items.horizon)
+    read_by_worker: bool = field(default=False, compare=False)  # check_page_text's
 
 
 @dataclass
 class PendingPage:
     """A page whose documents are being checked."""
 
-    last_seq: int
     checked: asyncio.Future[CheckedPage]
 
 
@@ -104,44 +107,68 @@ def _checked_well(page: PendingPage | Exception | None) -> bool:
 
 
 async def check_page(
-    checker: CopyChecker, partner: Partner, items: list[Any], context: Any, last_seq: int
+    checker: CopyChecker, partner: Partner, page: dict[str, Any], items: list[Any]
 ) -> PendingPage:
-    """Read a page's items and submit its documents for checking; the page can be stored
-    once `checked` is done, and the next page read meanwhile."""
-    documents, deletions, moves, refusals = [], [], [], []
-    for item in items:
-        if not isinstance(item, dict):
-            refusals.append(f"an item of the changes feed of {partner.host} is not an object")
-            continue
-        seq = item.get("commons:seq")
-        if isinstance(seq, int):
-            last_seq = max(last_seq, seq)
-        obj = item.get("object")
-        if item.get("type") == "Delete":
-            iri = obj.get("id") if isinstance(obj, dict) else obj
-            if isinstance(iri, str):
-                deleted = _when((obj or {}).get("deleted")) if isinstance(obj, dict) else None
-                deletions.append((iri, deleted))
-                moved = moved_target(obj)
-                if moved is not None and on_host(iri, partner.host):
-                    moves.append((iri, moved))
-            continue
-        if isinstance(obj, dict) and "@context" not in obj and context is not None:
-            obj = {"@context": context, **obj}  # the page carried the context once
-        documents.append(obj)
-    checking = await checker.submit(documents)
+    """Read a page's items (`page_parts` of the parsed page) and submit its documents for
+    checking; the page can be stored once `checked` is done, and the next page read
+    meanwhile."""
+    read = read_items(items, page.get("@context"), partner.host)
+    checking = await checker.submit(read.documents)
 
     async def checked() -> CheckedPage:
         copies, refused = await checking
-        return CheckedPage(copies, deletions, moves, last_seq, refusals + refused)
+        return CheckedPage(
+            copies,
+            read.deletions,
+            read.moves,
+            read.last_seq,
+            read.refusals + refused,
+            horizon(page),
+        )
 
-    return PendingPage(last_seq, asyncio.ensure_future(checked()))
+    return PendingPage(asyncio.ensure_future(checked()))
+
+
+def check_page_text(
+    checker: CopyChecker, partner: Partner, body: bytes, url: str, next_url: str
+) -> PendingPage:
+    """A page as fetched, sent whole to a check worker, which parses and reads it too: the
+    syncing process then neither parses its documents nor writes them out again for the
+    workers. For a page whose Link header named `next_url`, with the pool ready."""
+    fetcher = checker.directory.fetcher
+    examining = checker.submit_page(body, url, next_url, fetcher.max_json_depth)
+
+    async def checked() -> CheckedPage:
+        page = await examining
+        if page is None:  # the workers failed: read and check it here
+            parsed = parsed_page(fetcher, url, body)
+            items, _next = page_parts(parsed, url, next_url)
+            return await (await check_page(checker, partner, parsed, items)).checked
+        return CheckedPage(
+            page.results,
+            page.deletions,
+            page.moves,
+            page.last_seq,
+            page.refusals,
+            page.horizon,
+            read_by_worker=True,
+        )
+
+    return PendingPage(asyncio.ensure_future(checked()))
+
+
+def parsed_page(fetcher: SafeFetcher, url: str, body: bytes) -> Any:
+    """A page's body parsed as the fetcher parses JSON; BadPage when it cannot be."""
+    try:
+        return fetcher.parse_json(url, body)
+    except FetchError as exc:
+        raise BadPage(str(exc)) from None
 
 
 async def store_pages(
-    federation: Federation, partner: Partner, pages: list[CheckedPage]
+    federation: Federation, partner: Partner, pages: list[CheckedPage], checkpoint: int
 ) -> Counter[str]:
-    """Apply checked pages, in order, and move the checkpoint past the last, in one
+    """Apply checked pages, in order, and move the checkpoint to `checkpoint`, in one
     transaction; returns how many copies were created, updated, unchanged, deleted and
     refused. Pages checked while the one before was stored go together: one write lock and
     one commit for all of them."""
@@ -164,17 +191,6 @@ async def store_pages(
         # The checkpoint moves with the pages, in the same transaction: a crash replays
         # nothing and loses nothing.
         await conn.execute(
-            update(partners)
-            .where(partners.c.id == partner.id)
-            .values(checkpoint_seq=pages[-1].last_seq)
+            update(partners).where(partners.c.id == partner.id).values(checkpoint_seq=checkpoint)
         )
     return counts
-
-
-def _when(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None

@@ -12,7 +12,6 @@ IRI from coming back, so exactly one live copy remains.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -78,18 +77,6 @@ async def not_yet_moved(engine: AsyncEngine, pairs: list[tuple[str, str]]) -> li
             )
         }
     return [(old, new) for old, new in pairs if old not in done]
-
-
-def moved_target(tombstone: Any) -> str | None:
-    """The new IRI a tombstone names (`movedTo`, in any of its spellings), if any."""
-    if not isinstance(tombstone, dict):
-        return None
-    for name in ("as:movedTo", "movedTo", "https://www.w3.org/ns/activitystreams#movedTo"):
-        value = tombstone.get(name)
-        value = value.get("id") if isinstance(value, dict) else value
-        if isinstance(value, str):
-            return value
-    return None
 
 
 async def verified_target(directory: ActorDirectory, old: str, new: str) -> RemoteCopy:

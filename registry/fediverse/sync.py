@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select, update
 
-from federation.fetcher import FetchError, HttpStatusError
+from federation.fetcher import FetchError, FetchResult, HttpStatusError
 from federation.tables import following
 from registry.catalog.changes import purge_tombstones
 from registry.core import db
@@ -30,8 +30,15 @@ from registry.core.schema import assets, partners
 from registry.fediverse.copy_checks import CheckPool, CopyChecker, worker_count
 from registry.fediverse.copy_reading import CopyRefused, on_host
 from registry.fediverse.federation import Federation
-from registry.fediverse.feed_pages import PagesAhead, check_page, store_pages
+from registry.fediverse.feed_pages import (
+    PagesAhead,
+    check_page,
+    check_page_text,
+    parsed_page,
+    store_pages,
+)
 from registry.fediverse.mirror import apply_delete
+from registry.fediverse.page_items import SyncError, next_link, page_parts
 from registry.fediverse.partners import Partner, list_partners, record_failure
 from vocab.times import utcnow
 
@@ -43,14 +50,11 @@ MAX_WAITS = 5  # Retry-After answers honoured per page before the sync gives up 
 MAX_WAIT_SECONDS = 300
 
 
-class SyncError(Exception):
-    pass
-
-
 @dataclass
 class SyncReport:
     partner: str
     pages: int = 0
+    pages_read_by_workers: int = 0  # sent whole to a check worker, not parsed here
     created: int = 0
     updated: int = 0
     deleted: int = 0
@@ -71,11 +75,11 @@ class SyncReport:
         )
 
 
-async def _get_page(federation: Federation, url: str) -> dict[str, Any]:
-    """One page, honouring 429/503 Retry-After a few times."""
+async def _get_page(federation: Federation, url: str) -> FetchResult:
+    """One page as sent (not parsed), honouring 429/503 Retry-After a few times."""
     for _ in range(MAX_WAITS + 1):
         try:
-            return (await federation.fetcher.get_json(url)).data
+            return await federation.fetcher.get_json_text(url)
         except HttpStatusError as exc:
             if exc.status not in (429, 503):
                 raise SyncError(f"{url}: HTTP {exc.status}") from None
@@ -87,15 +91,19 @@ async def _get_page(federation: Federation, url: str) -> dict[str, Any]:
     raise SyncError(f"{url}: still busy after {MAX_WAITS} waits")
 
 
+async def _get_parsed(federation: Federation, url: str) -> Any:
+    return parsed_page(federation.fetcher, url, (await _get_page(federation, url)).data)
+
+
 def _fetch(
     federation: Federation, partner: Partner, url: str | None, seen: set[str]
-) -> asyncio.Task[tuple[Any, str]] | None:
+) -> asyncio.Task[tuple[FetchResult, str]] | None:
     """Start fetching the feed page at `url` (None at the end of the feed). A loop or a page
     off the partner's host raises when the task is awaited, after the page before it."""
     if url is None:
         return None
 
-    async def get() -> tuple[Any, str]:
+    async def get() -> tuple[FetchResult, str]:
         if url in seen or len(seen) >= MAX_PAGES:
             raise SyncError(f"the changes feed of {partner.host} loops or never ends at {url}")
         seen.add(url)
@@ -109,16 +117,6 @@ def _fetch(
 def check_pool(federation: Federation) -> CheckPool:
     """Worker processes for a round of syncs, as `mirror.check_processes` says."""
     return CheckPool(worker_count(federation.settings.mirror.check_processes))
-
-
-def _page_items(page: Any, url: str) -> tuple[list[Any], str | None]:
-    if not isinstance(page, dict):
-        raise SyncError(f"{url} is not a collection page")
-    items = page.get("orderedItems", page.get("items", []))
-    if not isinstance(items, list):
-        raise SyncError(f"{url}: the items are not a list")
-    next_url = page.get("next")
-    return items, next_url if isinstance(next_url, str) else None
 
 
 def _count_refusals(report: SyncReport, refusals: list[str]) -> None:
@@ -154,18 +152,20 @@ async def sync_partner(
     ahead = PagesAhead(PAGES_AHEAD)
 
     async def read_pages() -> None:
-        nonlocal horizon
-        last_seq = partner.checkpoint_seq
         fetching = _fetch(federation, partner, url, seen_urls)
         try:
             while fetching is not None:
-                page, page_url = await fetching
-                items, next_url = _page_items(page, page_url)
-                fetching = _fetch(federation, partner, next_url, seen_urls)
-                announced = page.get("commons:horizon")
-                horizon = max(horizon, announced if isinstance(announced, int) else 0)
-                pending = await check_page(checker, partner, items, page.get("@context"), last_seq)
-                last_seq = pending.last_seq
+                fetched, page_url = await fetching
+                next_url = next_link(fetched.headers.get("link"))
+                if next_url is not None and checker.pool.ready:
+                    # The next page is known unparsed: this one goes whole to a worker.
+                    fetching = _fetch(federation, partner, next_url, seen_urls)
+                    pending = check_page_text(checker, partner, fetched.data, page_url, next_url)
+                else:
+                    page = parsed_page(federation.fetcher, page_url, fetched.data)
+                    items, next_url = page_parts(page, page_url, next_url)
+                    fetching = _fetch(federation, partner, next_url, seen_urls)
+                    pending = await check_page(checker, partner, page, items)
                 await ahead.put(pending)
             await ahead.put(None)
         except Exception as exc:  # raised after the pages before it are stored
@@ -181,13 +181,15 @@ async def sync_partner(
         while (pages := await ahead.take()) is not None:
             for checked in pages:
                 _count_refusals(report, checked.refusals)
-            counts = await store_pages(federation, partner, pages)
+                horizon = max(horizon, checked.horizon)
+                report.pages_read_by_workers += checked.read_by_worker
+                report.checkpoint = max(report.checkpoint, checked.last_seq)
+            counts = await store_pages(federation, partner, pages, report.checkpoint)
             report.created += counts["created"]
             report.updated += counts["updated"]
             report.unchanged += counts["unchanged"]
             report.deleted += counts["deleted"]
             report.refused += counts["refused"]
-            report.checkpoint = pages[-1].last_seq
             report.pages += len(pages)
             if progress is not None:
                 progress(report)
@@ -227,7 +229,7 @@ async def _full_diff(
     """Delete copies the partner no longer lists, after a complete listing only."""
     report.full_diff = True
     listed: set[str] = set()
-    first = await _get_page(federation, partner.catalog_url)
+    first = await _get_parsed(federation, partner.catalog_url)
     url = first.get("first") if isinstance(first, dict) else None
     if not isinstance(url, str):
         raise SyncError(f"the catalog of {partner.host} has no first page")
@@ -236,7 +238,7 @@ async def _full_diff(
         if url in seen or len(seen) >= MAX_PAGES or not on_host(url, partner.host):
             raise SyncError(f"the catalog of {partner.host} loops or leaves its host at {url}")
         seen.add(url)
-        items, url = _page_items(await _get_page(federation, url), url)
+        items, url = page_parts(await _get_parsed(federation, url), url)
         listed.update(i for i in items if isinstance(i, str))
     async with db.read(federation.engine) as conn:
         held = {

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import orjson
 import pytest
@@ -31,20 +31,15 @@ from registry.fediverse.copy_checks import (
 )
 from registry.fediverse.copy_reading import precheck
 from registry.runtime import Runtime
-from tests.registry.test_security_helpers import Partner, make_partner, running_node
+from tests.registry.test_security_helpers import Partner
 
 
 @pytest.fixture
-async def runtime(make_app: Callable[..., object], victim: Partner) -> AsyncIterator[Runtime]:
-    async with running_node(make_app) as (_http, runtime):
-        await make_partner(runtime, victim)
-        yield runtime
-
-
-@pytest.fixture
-async def workers(runtime: Runtime, victim: Partner) -> AsyncIterator[CopyChecker]:
+async def workers(victims_mirror: Runtime, victim: Partner) -> AsyncIterator[CopyChecker]:
     """A checker of the victim's documents with one worker process."""
-    checker = CopyChecker(runtime.federation.directory, f"127.0.0.1:{victim.port}", CheckPool(1))
+    checker = CopyChecker(
+        victims_mirror.federation.directory, f"127.0.0.1:{victim.port}", CheckPool(1)
+    )
     try:
         yield checker
     finally:
@@ -76,14 +71,14 @@ async def checked_by_workers(checker: CopyChecker, documents: list[dict]) -> tup
 
 
 async def test_workers_take_and_refuse_what_the_syncing_process_would(
-    runtime: Runtime, workers: CopyChecker, victim: Partner, attacker: Partner
+    victims_mirror: Runtime, workers: CopyChecker, victim: Partner, attacker: Partner
 ) -> None:
     documents, valid = page(victim, attacker, "w")
     copies, refusals = await checked_by_workers(workers, documents)
     assert workers.pool.ready  # the page was checked in a worker process
     assert [c.meta.iri for c in copies] == [d["id"] for d in documents if d["id"] in valid]
     assert all(c.proof_checked for c in copies)
-    here = CopyChecker(runtime.federation.directory, workers.from_host, CheckPool(0))
+    here = CopyChecker(victims_mirror.federation.directory, workers.from_host, CheckPool(0))
     expected_copies, expected_refusals = await here.check(documents)
     assert here.pool.executor is None
     assert copies == expected_copies

@@ -37,6 +37,9 @@ async def test_a_catalog_of_long_descriptions_mirrors_in_pages_a_partner_can_rea
         assert len(page.content) <= PAGE_BYTES + 16_384, len(page.content)
         body = page.json()
         assert 0 < len(body["orderedItems"]) < LONG_ASSETS
+        # The next page named in a Link header too: a sync sends the page to a check worker
+        # unparsed (registry.fediverse.sync).
+        assert page.headers["link"] == f'<{body["next"]}>; rel="next"'
         assert body["commons:latest"] >= body["orderedItems"][-1]["commons:seq"] + 1
         assert body["commons:horizon"] == 0  # nothing forgotten yet
     b.cli("partner", "add", a.base_url)

@@ -16,7 +16,7 @@ def page(seq: int, *, done: bool = True, error: Exception | None = None) -> Pend
         checked.set_exception(error)
     elif done:
         checked.set_result(CheckedPage([], [], [], seq, []))
-    return PendingPage(seq, checked)
+    return PendingPage(checked)
 
 
 def seqs(pages: list[CheckedPage] | None) -> list[int] | None:

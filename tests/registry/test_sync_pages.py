@@ -43,7 +43,7 @@ async def test_retry_after_is_honoured(partner, status: int) -> None:  # type: i
     server, federation = partner
     server.route("/changes")(busy_then_ready(2, status))
     started = time.monotonic()
-    assert await sync._get_page(federation, server.url("/changes")) == PAGE
+    assert await sync._get_parsed(federation, server.url("/changes")) == PAGE
     assert time.monotonic() - started >= 2.0  # waited as asked, twice
     assert len(server.requests) == 3
 

@@ -71,7 +71,7 @@ async def changes_feed(request: Request) -> Response:
     body["@context"] = vocab.ASSET_CONTEXT
     body["commons:latest"] = latest
     body["commons:horizon"] = horizon
-    return jsonld(body, accept, chosen)
+    return jsonld(body, accept, chosen, headers=_next_link(body))
 
 
 async def catalog(request: Request) -> Response:
@@ -103,7 +103,13 @@ async def catalog(request: Request) -> Response:
                 members,
                 next=f"{base}?page={next_after}" if next_after is not None else None,
             )
-    return jsonld(body, accept, chosen)
+    return jsonld(body, accept, chosen, headers=_next_link(body))
+
+
+def _next_link(page: dict[str, Any]) -> dict[str, str] | None:
+    """The next page in a Link header as well (RFC 8288): a sync reads it there and can
+    hand the whole page to a check worker without parsing it (registry.fediverse.sync)."""
+    return {"Link": f'<{page["next"]}>; rel="next"'} if "next" in page else None
 
 
 async def mirrored_asset(request: Request) -> Response:

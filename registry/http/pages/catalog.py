@@ -39,12 +39,13 @@ def jsonld(
     accept: str | None,
     chosen: str,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     content = body if isinstance(body, bytes) else orjson.dumps(body)
     return Response(
         content,
         status_code=status_code,
-        headers=VARY,
+        headers={**VARY, **headers} if headers else VARY,
         media_type=negotiation.jsonld_content_type(accept, chosen),
     )
 
