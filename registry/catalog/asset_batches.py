@@ -48,16 +48,14 @@ async def import_batch(
         return counts
     async with db.write(service.engine) as conn:
         refs = [ref for ref, _ in items]
-        existing = {
-            row.source_ref: row
-            for row in await conn.execute(select_assets().where(assets.c.source_ref.in_(refs)))
-        }
         iris = [ref[4:] for ref in refs if ref.startswith(IRI_REF)]
-        if iris:
-            for row in await conn.execute(
-                select_assets().where(assets.c.iri.in_(iris), assets.c.origin == LOCAL)
-            ):
-                existing[IRI_REF + row.iri] = row
+        async with db.planned_for_values(conn):
+            by_ref = select_assets().where(assets.c.source_ref.in_(refs))
+            existing = {row.source_ref: row for row in await conn.execute(by_ref)}
+            if iris:
+                by_iri = select_assets().where(assets.c.iri.in_(iris), assets.c.origin == LOCAL)
+                for row in await conn.execute(by_iri):
+                    existing[IRI_REF + row.iri] = row
         seq = await next_change_seq(conn)
         now = utcnow()
         rules = {group_id: await service.group_rules(conn, group_id)}

@@ -353,14 +353,8 @@ async def published_document(
 
 async def find_by_iri(conn: AsyncConnection, iri: str) -> Any:
     """The state of an asset by IRI (also tombstones), without its document."""
-    query = select(
-        assets.c.id,
-        assets.c.uid,
-        assets.c.origin,
-        assets.c.updated_at,
-        assets.c.deleted_at,
-        assets.c.content_hash,
-    ).where(assets.c.iri == iri)
+    held = ("id", "uid", "origin", "updated_at", "deleted_at", "content_hash")
+    query = select(*(assets.c[n] for n in held)).where(assets.c.iri == iri)
     return (await conn.execute(query)).first()
 
 
@@ -396,5 +390,6 @@ async def insert_tombstone(
 
 async def find_by_iris(conn: AsyncConnection, iris: list[str]) -> list[Any]:
     held = ("id", "iri", "uid", "origin", "updated_at", "deleted_at")
-    query = select(*(assets.c[name] for name in held)).where(assets.c.iri.in_(iris))
-    return list(await conn.execute(query))
+    query = select(*(assets.c[n] for n in held)).where(assets.c.iri.in_(iris))
+    async with db.planned_for_values(conn):
+        return list(await conn.execute(query))

@@ -13,8 +13,10 @@ node) each sat idle for tens of milliseconds after the other's transaction had e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy import event
@@ -139,6 +141,23 @@ def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
     finally:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
+
+
+@contextlib.asynccontextmanager
+async def planned_for_values(conn: AsyncConnection) -> AsyncIterator[None]:
+    """On PostgreSQL, plan the statements run inside for their own values and the tables as
+    they are now. A batch's lookup in a table that grows fast (a new mirror's backfill, a
+    first import) would otherwise reuse the generic plan its prepared statement got while
+    the table was small: a hundred IRIs looked up by scanning the whole table, a little
+    longer each batch, instead of reading the unique index (docs/performance.md, seventeenth
+    pass). Only the lookups: the foreign-key checks of the rows written after them keep
+    their cached plans, which would cost more to make again for every row."""
+    if is_sqlite(conn):
+        yield
+        return
+    await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+    yield  # on an error the transaction is rolled back, and the setting with it
+    await conn.exec_driver_sql("SET LOCAL plan_cache_mode TO DEFAULT")
 
 
 async def analyze(engine: AsyncEngine) -> None:
