@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin
 
 from registry.fediverse.copy_reading import on_host
 
@@ -101,13 +102,14 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
-def next_link(header: str | None) -> str | None:
-    """The target of a `Link` header's rel="next" (RFC 8288), if it names one."""
+def next_link(header: str | None, base: str) -> str | None:
+    """The target of a `Link` header's rel="next" (RFC 8288), if it names one, resolved
+    against `base`, the URL of the response that carried it."""
     for found in _LINK.finditer(header or ""):
         for param in found[2].split(";"):
             name, _, value = param.strip().partition("=")
             if name.strip().lower() == "rel" and "next" in value.strip().strip('"').split():
-                return found[1]
+                return urljoin(base, found[1])
     return None
 
 

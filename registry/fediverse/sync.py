@@ -156,7 +156,7 @@ async def sync_partner(
         try:
             while fetching is not None:
                 fetched, page_url = await fetching
-                next_url = next_link(fetched.headers.get("link"))
+                next_url = next_link(fetched.headers.get("link"), fetched.url_final)
                 if next_url is not None and checker.pool.ready:
                     # The next page is known unparsed: this one goes whole to a worker.
                     fetching = _fetch(federation, partner, next_url, seen_urls)

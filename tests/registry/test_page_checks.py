@@ -307,7 +307,8 @@ async def test_a_worker_killed_mid_sync_leaves_its_page_to_be_read_here(
         ("", None),
         (None, None),
         ("rel=next", None),
+        ('</changes?since=9>; rel="next"', "https://a.example/changes?since=9"),
     ],
 )
 def test_the_next_page_is_read_from_a_link_header(header: str | None, target: str | None) -> None:
-    assert next_link(header) == target
+    assert next_link(header, "https://a.example/changes?since=0") == target
