@@ -171,11 +171,11 @@ class CopyChecker:
 
     def submit_page(
         self, body: bytes, url: str, next_url: str, max_depth: int
-    ) -> asyncio.Future[PageExamined | None]:
+    ) -> asyncio.Future[tuple[PageExamined, Checked] | None]:
         """Send a whole page as fetched to a worker, which parses and reads it as well
         (`check_worker.examine_page`); for a pool that is `ready`. Awaiting what this returns
-        gives the worker's reading with the copies taken as its `results` and every refusal
-        in `refusals`; or None when the workers failed (then read the page here)."""
+        gives the worker's reading and what `check` gives for its documents; or None when the
+        workers failed (then read the page here)."""
         keys = {method: raw for method, raw in self.raw_keys.items() if raw is not None}
         try:
             examined = self.pool.examine_page(body, url, next_url, self.from_host, keys, max_depth)
@@ -184,7 +184,9 @@ class CopyChecker:
             return _done(None)
         return asyncio.ensure_future(self._finish_page(examined))
 
-    async def _finish_page(self, examined: Awaitable[PageExamined]) -> PageExamined | None:
+    async def _finish_page(
+        self, examined: Awaitable[PageExamined]
+    ) -> tuple[PageExamined, Checked] | None:
         try:
             page = await examined
         except BrokenExecutor as exc:
@@ -199,11 +201,11 @@ class CopyChecker:
                     self.raw_keys.pop(result.method, None)
                 result = _Here(shared_contexts.loads(result.text))
             outcomes.append(result)
-        copies, refusals = await self._settle(outcomes)  # fetching the keys as needed
+        settled = await self._settle(outcomes)  # fetching the keys as needed
         for method in methods - self.raw_keys.keys():  # the workers have them from now on
             with contextlib.suppress(CopyRefused):  # a key that cannot be had: refused here
                 await self._raw_key(method)
-        return page._replace(results=copies, refusals=page.refusals + refusals)
+        return page, settled
 
     async def _settle(self, outcomes: list[Any]) -> Checked:
         """Copies in order and the reasons for refusals, from outcomes that are a copy, a

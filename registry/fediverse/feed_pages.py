@@ -139,17 +139,18 @@ def check_page_text(
     examining = checker.submit_page(body, url, next_url, fetcher.max_json_depth)
 
     async def checked() -> CheckedPage:
-        page = await examining
-        if page is None:  # the workers failed: read and check it here
+        examined = await examining
+        if examined is None:  # the workers failed: read and check it here
             parsed = parsed_page(fetcher, url, body)
             items, _next = page_parts(parsed, url, next_url)
             return await (await check_page(checker, partner, parsed, items)).checked
+        page, (copies, refused) = examined
         return CheckedPage(
-            page.results,
+            copies,
             page.deletions,
             page.moves,
             page.last_seq,
-            page.refusals,
+            page.refusals + refused,
             page.horizon,
             read_by_worker=True,
         )
