@@ -129,7 +129,7 @@ class Tags(ListOf):
 
     def write_node(self, value: Any, field: Field, out: dict[str, Any], tag_base: str) -> None:
         out["tag"] = [
-            {"type": "Hashtag", "name": f"#{name}", "href": f"{tag_base}/{quote(t, safe='')}"}
+            {"type": "Hashtag", "name": f"#{name}", "href": f"{tag_base}/{tag_segment(t)}"}
             for t in value
             if (name := hashtag_name(t))
         ]
@@ -163,6 +163,13 @@ def hashtag_name(tag: str) -> str | None:
 
 
 _NOT_IN_HASHTAG = re.compile(r"[^\w·]")
+
+
+@functools.lru_cache(maxsize=4096)
+def tag_segment(tag: str) -> str:
+    """The tag as the last segment of its tag page's URL (every character but letters,
+    digits and `_.-~` percent-encoded)."""
+    return quote(tag, safe="")
 
 
 class Amenities(ListOf):

@@ -56,8 +56,11 @@ def parse_utc(text: str) -> datetime | None:
     return as_utc(when)
 
 
-def asset_document(record: AssetRecord, meta: AssetMeta, tag_base: str) -> dict[str, Any]:
-    """The asset as JSON-LD in our compact form (context inline, AS2 first)."""
+def asset_document(
+    record: AssetRecord, meta: AssetMeta, tag_base: str, language: str | None = None
+) -> dict[str, Any]:
+    """The asset as JSON-LD in our compact form (context inline, AS2 first). `language`:
+    the post's, where `meta` has none (else English)."""
     doc: dict[str, Any] = {
         # Shared by every document, never changed in place (federation.shared_contexts).
         "@context": ASSET_CONTEXT,
@@ -73,7 +76,8 @@ def asset_document(record: AssetRecord, meta: AssetMeta, tag_base: str) -> dict[
     for key, value in (("url", meta.url), ("attributedTo", meta.attributed_to)):
         if value:
             doc[key] = value
-    doc.update(post_properties(record, meta.url or meta.iri, tag_base, meta.language or "en"))
+    language = meta.language or language or "en"
+    doc.update(post_properties(record, meta.url or meta.iri, tag_base, language))
     where = place_name(record)
     if where and isinstance(doc.get("location"), dict):
         doc["location"]["name"] = where  # what servers that show a place print

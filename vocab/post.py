@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import html
 from typing import Any
-from urllib.parse import quote
 
-from vocab.compound import hashtag_name
+from vocab.compound import hashtag_name, tag_segment
 from vocab.concepts import label
 from vocab.languages import languages_of, localised, plain_language
 from vocab.record import AssetRecord
@@ -49,7 +48,7 @@ def post_html(record: AssetRecord, url: str, tag_base: str, language: str) -> st
     for tag in record.tags:
         name = hashtag_name(tag)
         if name:
-            href = html.escape(f"{tag_base.rstrip('/')}/{quote(tag, safe='')}", quote=True)
+            href = html.escape(f"{tag_base.rstrip('/')}/{tag_segment(tag)}", quote=True)
             text = f"#<span>{_escape(name)}</span>"
             tags.append(f'<a href="{href}" class="mention hashtag" rel="tag">{text}</a>')
     if tags:
