@@ -53,10 +53,9 @@ def writes_back(doc: dict[str, Any], rebuilt: dict[str, Any]) -> bool:
     """Whether `rebuilt` (`asset_document` of what `read_own_form` read, with whatever the
     caller keeps as sent) is `doc` exactly, its proof aside."""
     unsigned = len(doc) - ("proof" in doc)
-    return len(rebuilt) == unsigned and all(
-        name == "proof" or (name in rebuilt and rebuilt[name] == value)
-        for name, value in doc.items()
-    )
+    # As many names, none of them "proof", and each with the document's value: the rest of
+    # the document is its proof. (Compared in C: a walk in Python was ~5 µs a copy.)
+    return len(rebuilt) == unsigned and "proof" not in rebuilt and rebuilt.items() <= doc.items()
 
 
 def _meta(doc: dict[str, Any]) -> AssetMeta | None:
