@@ -175,8 +175,8 @@ def _signed_bytes_fast(options: dict[str, Any], body: dict[str, Any]) -> bytes |
     if "@context" in body:
         options = {**options, "@context": body["@context"]}
     try:
-        head = orjson.dumps(options, option=orjson.OPT_SORT_KEYS)
-        document = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        head = shared_contexts.dumps_sorted(options)
+        document = shared_contexts.dumps_sorted(body)
     except orjson.JSONEncodeError:
         return None
     return hashlib.sha256(head).digest() + hashlib.sha256(document).digest()

@@ -52,6 +52,7 @@ class SharedContext:
     value: Any  # parsed once, shared: never changed in place
     depth: int  # levels of arrays and objects in `value`
     reference: orjson.Fragment  # `"~<ident>"`
+    sorted_text: orjson.Fragment  # as orjson writes it with sorted keys (`dumps_sorted`)
 
 
 _BY_IDENT: dict[str, SharedContext] = {}
@@ -77,6 +78,7 @@ def register(value: Any) -> SharedContext:
         value=value,
         depth=_depth(value),
         reference=orjson.Fragment(reference),
+        sorted_text=orjson.Fragment(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)),
     )
     _BY_IDENT[ident] = shared
     _BY_VALUE[id(value)] = shared
@@ -197,6 +199,31 @@ def dumps(value: Any, *, by_reference: bool = False) -> bytes:
     if written is not value:
         return _MARK_BYTES + orjson.dumps(written)
     return orjson.dumps(written)
+
+
+def dumps_sorted(value: Any) -> bytes:
+    """`orjson.dumps(value, option=orjson.OPT_SORT_KEYS)`, with a shared context that is the
+    `@context` of `value` or of its `proof` written from the sorted text kept for it. Sorting
+    the 2.5 kB context was most of the work, and a signed asset carries it twice; only those
+    two places are looked at (a walk of the whole document to find others costs more)."""
+    if type(value) is not dict:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    written = _sorted_context(value)
+    proof = value.get("proof")
+    if type(proof) is dict:
+        sorted_proof = _sorted_context(proof)
+        if sorted_proof is not proof:
+            written = dict(written) if written is value else written
+            written["proof"] = sorted_proof
+    return orjson.dumps(written, option=orjson.OPT_SORT_KEYS)
+
+
+def _sorted_context(value: dict[str, Any]) -> dict[str, Any]:
+    """`value`, or a copy whose shared `@context` is its sorted text."""
+    found = shared(value.get("@context"))
+    if found is None:
+        return value
+    return {**value, "@context": found.sorted_text}
 
 
 def deep_copy(value: Any) -> Any:

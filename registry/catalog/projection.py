@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 import vocab
+from federation import shared_contexts
 from registry.catalog.folding import fold
 from registry.core import stored_documents
 
@@ -99,7 +100,7 @@ def _capped(folded: str) -> str:
 
 def content_hash(document: dict[str, Any]) -> str:
     """SHA-256 of the document in a canonical form, the same on every node holding a copy."""
-    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(shared_contexts.dumps_sorted(document)).hexdigest()
 
 
 def dump(document: dict[str, Any]) -> str:

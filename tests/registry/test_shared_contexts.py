@@ -119,10 +119,21 @@ json_values = st.recursive(
 )
 
 
-@given(json_values, st.sampled_from(["none", "top", "nested", "reference"]))
+def test_a_signed_document_is_written_sorted_as_orjson_sorts_it() -> None:
+    document = signed_document()
+    sorted_text = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+    assert shared_contexts.dumps_sorted(document) == sorted_text
+    assert shared_contexts.dumps_sorted(safejson.loads(orjson.dumps(document))) == sorted_text
+    assert document["@context"] is vocab.ASSET_CONTEXT  # written from a copy, not changed
+    assert document["proof"]["@context"] is vocab.ASSET_CONTEXT
+
+
+@given(json_values, st.sampled_from(["none", "top", "nested", "reference", "proof"]))
 def test_any_value_reads_and_writes_as_orjson_does(value: Any, where: str) -> None:
     if where == "top":
         value = {"@context": vocab.ASSET_CONTEXT, "body": value}
+    elif where == "proof":
+        value = {"proof": {"@context": vocab.ASSET_CONTEXT, "x": value}, "body": value}
     elif where == "nested":
         value = [value, {"proof": {"@context": vocab.ASSET_CONTEXT}}]
     elif where == "reference":
@@ -132,3 +143,4 @@ def test_any_value_reads_and_writes_as_orjson_does(value: Any, where: str) -> No
     assert shared_contexts.loads(shared_contexts.dumps(value, by_reference=True)) == value
     parsed = safejson.loads(text)
     assert shared_contexts.dumps(parsed) == text
+    assert shared_contexts.dumps_sorted(parsed) == orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
