@@ -25,6 +25,8 @@ processes use the same references behind a leading `~`.
 from __future__ import annotations
 
 import hashlib
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,29 +203,43 @@ def dumps(value: Any, *, by_reference: bool = False) -> bytes:
     return orjson.dumps(written)
 
 
+_sorted_text = operator.attrgetter("sorted_text")
+
+
 def dumps_sorted(value: Any) -> bytes:
     """`orjson.dumps(value, option=orjson.OPT_SORT_KEYS)`, with a shared context that is the
     `@context` of `value` or of its `proof` written from the sorted text kept for it. Sorting
-    the 2.5 kB context was most of the work, and a signed asset carries it twice; only those
-    two places are looked at (a walk of the whole document to find others costs more)."""
-    if type(value) is not dict:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    written = _sorted_context(value)
-    proof = value.get("proof")
+    the 2.5 kB context was most of the work, and a signed asset carries it twice."""
+    if type(value) is dict:
+        value, _ = contexts_written_as(value, _sorted_text)
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def contexts_written_as(
+    document: dict[str, Any], written: Callable[[SharedContext], orjson.Fragment | None]
+) -> tuple[dict[str, Any], int]:
+    """`document`, or a copy in which each shared context that is its `@context` or its
+    proof's is `written(context)` (left as it is where that is None); and how many were
+    replaced. Only those two places are looked at: a walk of the whole document to find
+    others costs more than it saves."""
+    copied, replaced = _context_written_as(document, written)
+    proof = document.get("proof")
     if type(proof) is dict:
-        sorted_proof = _sorted_context(proof)
-        if sorted_proof is not proof:
-            written = dict(written) if written is value else written
-            written["proof"] = sorted_proof
-    return orjson.dumps(written, option=orjson.OPT_SORT_KEYS)
+        proof_copied, in_proof = _context_written_as(proof, written)
+        if in_proof:
+            copied = {**copied, "proof": proof_copied}
+            replaced += in_proof
+    return copied, replaced
 
 
-def _sorted_context(value: dict[str, Any]) -> dict[str, Any]:
-    """`value`, or a copy whose shared `@context` is its sorted text."""
+def _context_written_as(
+    value: dict[str, Any], written: Callable[[SharedContext], orjson.Fragment | None]
+) -> tuple[dict[str, Any], int]:
     found = shared(value.get("@context"))
-    if found is None:
-        return value
-    return {**value, "@context": found.sorted_text}
+    fragment = None if found is None else written(found)
+    if fragment is None:
+        return value, 0
+    return {**value, "@context": fragment}, 1
 
 
 def deep_copy(value: Any) -> Any:

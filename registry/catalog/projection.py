@@ -125,5 +125,5 @@ def stored_form(
     """`stored_text`: the document already in its stored form, when the caller has it (a
     check worker is sent each document that way)."""
     if stored_text is None:
-        stored_text = stored_documents.to_stored(dump(document))
+        stored_text = stored_documents.dumps(document)
     return StoredForm(stored_text, content_hash(document), project(record))

@@ -30,6 +30,7 @@ from registry.core.stored_documents import (
     CONTEXTS_DIR,
     MARK,
     context_id,
+    dumps,
     from_stored,
     known_contexts,
     load,
@@ -74,6 +75,8 @@ def test_a_signed_document_keeps_both_contexts_by_reference_and_reads_back_exact
     loaded = load(stored)  # parsed without its contexts, each the one shared value
     assert loaded == orjson.loads(document)
     assert loaded["@context"] is loaded["proof"]["@context"] is vocab.ASSET_CONTEXT
+    assert dumps(loaded) == stored  # written by reference straight away
+    assert dumps(orjson.loads(document)) == stored  # contexts not shared: the long way
 
 
 @pytest.mark.parametrize(
@@ -88,6 +91,7 @@ def test_a_signed_document_keeps_both_contexts_by_reference_and_reads_back_exact
 )
 def test_other_texts_are_stored_as_they_are(document: str) -> None:
     assert to_stored(document) == document
+    assert dumps(orjson.loads(document)) == dumps(load(document)) == document
     assert from_stored(to_stored(document)) == document
     assert load(to_stored(document)) == orjson.loads(document)
 
@@ -123,6 +127,18 @@ def test_any_json_text_reads_back_as_it_was_written(value: object, with_context:
     document = orjson.dumps(value).decode()
     assert from_stored(to_stored(document)) == document
     assert load(to_stored(document)) == value
+
+
+@given(json_values, st.sampled_from(["top", "proof", "nested", "reference"]))
+def test_a_document_is_stored_as_its_text_would_be(value: object, where: str) -> None:
+    shared = vocab.ASSET_CONTEXT
+    document = {
+        "top": {"@context": shared, "proof": {"@context": shared}, "body": value},
+        "proof": {"proof": {"@context": shared, "x": value}, "body": value},
+        "nested": {"@context": shared, "body": [value, {"@context": shared}]},
+        "reference": {"@context": shared, "body": {"@context": "~4489987b0c0d6be5"}},
+    }[where]
+    assert dumps(document) == to_stored(orjson.dumps(document).decode())
 
 
 def _without_context(stored: str) -> bytes:
