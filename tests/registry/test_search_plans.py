@@ -77,6 +77,29 @@ async def test_a_node_starts_without_analyzing_again(
         assert "ix_assets_kind_map (moderation=?" in await plan(engine, statement)
 
 
+async def test_an_import_leaves_statistics_of_the_catalogs_tables(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    """On PostgreSQL the ANALYZE after a bulk load is of the catalog's tables only (a plain
+    one reads the system catalogs too, most of its time after a backfill)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's statistics are the test above's")
+    await run_import(AssetService(engine, settings), adapter_for(FABLABS_FILE, None), FABLABS_FILE)
+    await db.analyze(engine)
+    async with engine.connect() as conn:
+        analyzed = {
+            row.relname: row.reltuples
+            for row in await conn.execute(
+                text(
+                    "SELECT s.relname, c.reltuples FROM pg_stat_user_tables s "
+                    "JOIN pg_class c ON c.oid = s.relid WHERE s.last_analyze IS NOT NULL"
+                )
+            )
+        }
+    assert set(db.CATALOG_TABLES) <= analyzed.keys()
+    assert analyzed["assets"] == 2237
+
+
 async def test_full_text_pending_entries_stay_few(engine: AsyncEngine, settings: Settings) -> None:
     """Every full-text search on PostgreSQL reads the GIN index's whole pending list; the
     index keeps it short (migration 0012: 512 kB, 64 pages), where the default 4 MB let an
