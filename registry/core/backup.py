@@ -15,7 +15,6 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from registry.config import Settings
@@ -63,6 +62,8 @@ def _revision(conn: sqlite3.Connection) -> str | None:
 
 
 def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory  # only here: see registry.core.migrate
+
     script = ScriptDirectory.from_config(alembic_config(""))
     return {rev.revision for rev in script.walk_revisions()}
 
