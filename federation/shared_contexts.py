@@ -5,9 +5,11 @@ registry's asset documents do (2.5 kB), and a signed one holds a second copy in 
 two thirds of its 7.5 kB. Parsing those copies was much of what reading such a document
 cost. A context the application registers here is parsed once. Where its text appears
 verbatim as the value of `"@context"` (as orjson writes it: no spaces), the document reads
-with the one shared value in that place. (Writing it sorted from a kept sorted text was
-tried and dropped: finding it, a walk of the document in Python, cost more than orjson
-sorting the whole document, contexts included.)
+with the one shared value in that place. Its text with sorted keys is kept too: where a
+document's or its proof's `@context` is a shared one, a sorted write (a proof's signed bytes,
+a content hash) takes it from there instead of sorting it again (`dumps_sorted`). Only those
+two places are looked at: finding contexts anywhere else, a walk of the document in
+Python, cost more than orjson sorting them.
 
 A shared value must never be changed in place. Nothing here does: documents get a new
 `@context` entry rather than an edited one, and JSON-LD expansion works on its own copy.
