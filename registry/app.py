@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from federation.rate_buckets import SharedBuckets
+from registry.catalog import fulltext
 from registry.config import Settings
 from registry.core import db
 from registry.core.migrate import check_schema
@@ -48,6 +49,7 @@ def create_app(
             await check_schema(engine)
         await db.ensure_statistics(engine)  # a restored or copied SQLite file may lack them
         members.warm()  # before the first sign-in, which would otherwise wait for it
+        fulltext.warm()  # and the first search
         await runtime.start_federation(run_workers=settings.federation.workers_in_server)
         runtime.map_summaries.rebuild(engine)  # counted while the node starts
         if server_process:

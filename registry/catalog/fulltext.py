@@ -18,12 +18,15 @@ migrations.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-import snowballstemmer
 from sqlalchemy import ColumnElement, case, func, literal, literal_column, or_, select, text
 
 from registry.catalog.folding import fold_words
 from registry.core.schema import asset_search, assets
+
+if TYPE_CHECKING:
+    import snowballstemmer
 
 MAX_QUERY_WORDS = 12
 # The interface's languages, by Snowball's names for them.
@@ -34,7 +37,16 @@ MIN_STEM = 4  # a stem shorter than this would match far too much
 
 @functools.cache
 def _stemmers() -> tuple[snowballstemmer.stemmer, ...]:
+    # Imported on the first query: loading Snowball's stemmers took ~60 ms of the start-up
+    # of every command and process that imports the catalog, and most never search.
+    import snowballstemmer
+
     return tuple(snowballstemmer.stemmer(name) for name in STEM_LANGUAGES)
+
+
+def warm() -> None:
+    """Load the stemmers now (a server, as it starts), not in its first search."""
+    _stemmers()
 
 
 @functools.lru_cache(maxsize=4096)
